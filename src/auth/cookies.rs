@@ -1,0 +1,131 @@
+//! The token cookies: HttpOnly, SameSite, Secure as configured, no Domain.
+//!
+//! Rocket drops cookie changes made during a request that ends in a
+//! catcher, so changes a guard makes (a renewal, clearing a dead cookie) are
+//! also kept aside and re-applied by the [`PendingCookies`] fairing.
+
+use std::sync::Mutex;
+
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::http::{Cookie, CookieJar};
+use rocket::time::OffsetDateTime;
+use rocket::{Request, Response};
+
+use crate::config::JwtConfig;
+
+fn build(
+    config: &JwtConfig,
+    name: &str,
+    value: String,
+    path: &str,
+    http_only: bool,
+    expires: Option<i64>,
+) -> Cookie<'static> {
+    let mut cookie = Cookie::build((name.to_owned(), value))
+        .path(path.to_owned())
+        .http_only(http_only)
+        .secure(config.cookie_secure)
+        .same_site(config.cookie_samesite);
+    if let Some(at) = expires.and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok()) {
+        cookie = cookie.expires(at);
+    }
+    cookie.build()
+}
+
+/// The access cookie, and the readable CSRF cookie that JavaScript echoes in
+/// the `X-CSRF-TOKEN` header. `expires` makes them persistent ("remember
+/// me"); `None` gives cookies that end with the browser session.
+pub fn access(config: &JwtConfig, token: String, csrf: String, expires: Option<i64>) -> Vec<Cookie<'static>> {
+    let mut cookies = vec![build(
+        config,
+        &config.access_cookie_name,
+        token,
+        &config.access_cookie_path,
+        true,
+        expires,
+    )];
+    if config.csrf_in_cookies {
+        cookies.push(build(
+            config,
+            &config.access_csrf_cookie_name,
+            csrf,
+            "/",
+            false,
+            expires,
+        ));
+    }
+    cookies
+}
+
+/// The refresh cookie, which renews the access cookie when it expires.
+pub fn refresh(config: &JwtConfig, token: String, expires: Option<i64>) -> Cookie<'static> {
+    build(
+        config,
+        &config.refresh_cookie_name,
+        token,
+        &config.refresh_cookie_path,
+        true,
+        expires,
+    )
+}
+
+/// Removals for whichever token cookies the request carries.
+pub fn removals(jar: &CookieJar<'_>, config: &JwtConfig) -> Vec<Cookie<'static>> {
+    [
+        (&config.access_cookie_name, &config.access_cookie_path),
+        (&config.refresh_cookie_name, &config.refresh_cookie_path),
+        (&config.access_csrf_cookie_name, &"/".to_owned()),
+    ]
+    .into_iter()
+    .filter(|(name, _)| jar.get(name).is_some())
+    .map(|(name, path)| {
+        let mut cookie = build(config, name, String::new(), path, true, None);
+        cookie.make_removal();
+        cookie
+    })
+    .collect()
+}
+
+/// Sets cookies from a handler (whose response is a success).
+pub fn apply(jar: &CookieJar<'_>, cookies: Vec<Cookie<'static>>) {
+    for cookie in cookies {
+        jar.add(cookie);
+    }
+}
+
+struct Pending(Mutex<Vec<Cookie<'static>>>);
+
+/// Sets cookies from a guard: they reach the browser even if the request
+/// ends in a catcher.
+pub fn apply_from_guard(req: &Request<'_>, cookies: Vec<Cookie<'static>>) {
+    let pending = req.local_cache(|| Pending(Mutex::new(Vec::new())));
+    let mut pending = pending.0.lock().unwrap_or_else(|e| e.into_inner());
+    for cookie in cookies {
+        req.cookies().add(cookie.clone());
+        pending.push(cookie);
+    }
+}
+
+/// Re-applies a guard's cookie changes that a catcher's response lost.
+pub struct PendingCookies;
+
+#[rocket::async_trait]
+impl Fairing for PendingCookies {
+    fn info(&self) -> Info {
+        Info {
+            name: "Gatehouse guard cookies",
+            kind: Kind::Response,
+        }
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let pending = req.local_cache(|| Pending(Mutex::new(Vec::new())));
+        let pending = pending.0.lock().unwrap_or_else(|e| e.into_inner());
+        for cookie in pending.iter() {
+            let prefix = format!("{}=", cookie.name());
+            if !res.headers().get("Set-Cookie").any(|h| h.starts_with(&prefix)) {
+                res.adjoin_header(cookie.clone());
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Passwords: policy, and bcrypt hashing and checking off the async workers.
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+
+/// bcrypt reads at most 72 bytes; longer passwords are refused, never
+/// silently cut.
+pub const MAX_BYTES: usize = 72;
+
+/// Very common passwords, refused whatever their length (NIST SP 800-63B).
+const COMMON: &str = include_str!("common-passwords.txt");
+
+/// Why a new password was refused, fit to show the person choosing it.
+pub fn check_policy(password: &str, min_length: usize) -> Result<(), String> {
+    if password.chars().count() < min_length {
+        return Err(format!("Use at least {min_length} characters."));
+    }
+    if password.len() > MAX_BYTES {
+        return Err(format!(
+            "Use at most {MAX_BYTES} bytes (bcrypt ignores anything longer, so we refuse it)."
+        ));
+    }
+    let lower = password.to_lowercase();
+    if COMMON.lines().any(|common| common.trim() == lower) {
+        return Err("That password is too common; choose one that is harder to guess.".into());
+    }
+    let mut chars: Vec<char> = lower.chars().collect();
+    chars.dedup();
+    if chars.len() <= 2 {
+        return Err("That password is too easy to guess.".into());
+    }
+    Ok(())
+}
+
+/// Hashes and verifies with the configured cost. Verification of an unknown
+/// account runs against a dummy hash of the same cost, so it takes as long.
+#[derive(Clone)]
+pub struct Passwords {
+    cost: u32,
+    dummy_hash: Arc<String>,
+}
+
+impl Passwords {
+    /// Computes the dummy hash once; blocking (call at start-up).
+    pub fn new(cost: u32) -> Result<Self> {
+        let dummy_hash = bcrypt::hash(uuid::Uuid::new_v4().to_string(), cost)?;
+        Ok(Self {
+            cost,
+            dummy_hash: Arc::new(dummy_hash),
+        })
+    }
+
+    /// Hashes on the blocking pool. The caller has checked the policy; this
+    /// still refuses over-long input rather than truncate it.
+    pub async fn hash(&self, password: String) -> Result<String> {
+        let cost = self.cost;
+        rocket::tokio::task::spawn_blocking(move || hash_blocking(&password, cost)).await?
+    }
+
+    pub fn hash_blocking(&self, password: &str) -> Result<String> {
+        hash_blocking(password, self.cost)
+    }
+
+    /// Checks a password against a stored hash (or, with `None`, against the
+    /// dummy hash, and answers no). Over-long input does the same work and
+    /// answers no.
+    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool> {
+        let dummy = self.dummy_hash.clone();
+        rocket::tokio::task::spawn_blocking(move || {
+            let usable = password.len() <= MAX_BYTES;
+            let (candidate, target) = match (&hash, usable) {
+                (Some(hash), true) => (password.as_str(), hash.as_str()),
+                _ => ("", dummy.as_str()),
+            };
+            let matches = bcrypt::verify(candidate, target).unwrap_or(false);
+            Ok(matches && hash.is_some() && usable)
+        })
+        .await?
+    }
+}
+
+fn hash_blocking(password: &str, cost: u32) -> Result<String> {
+    if password.len() > MAX_BYTES {
+        return Err(Error::Invalid(format!(
+            "passwords are limited to {MAX_BYTES} bytes"
+        )));
+    }
+    Ok(bcrypt::hash(password, cost)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy() {
+        assert!(check_policy("short", 8).is_err());
+        assert!(check_policy("password", 8).unwrap_err().contains("common"));
+        assert!(check_policy("Password1", 8).unwrap_err().contains("common"));
+        assert!(check_policy("aaaaaaaaaa", 8).is_err());
+        assert!(check_policy(&"x1".repeat(37), 8).unwrap_err().contains("72"));
+        assert!(check_policy("correct horse battery", 8).is_ok());
+        // 8 characters, but multi-byte: counts characters for the minimum.
+        assert!(check_policy("éèêëàâäô", 8).is_ok());
+    }
+
+    #[rocket::async_test]
+    async fn hashes_and_verifies() {
+        let p = Passwords::new(10).unwrap();
+        let hash = p.hash("correct horse battery".into()).await.unwrap();
+        assert!(hash.starts_with("$2b$10$"));
+        assert!(p
+            .verify("correct horse battery".into(), Some(hash.clone()))
+            .await
+            .unwrap());
+        assert!(!p
+            .verify("wrong horse battery".into(), Some(hash.clone()))
+            .await
+            .unwrap());
+        assert!(!p.verify("correct horse battery".into(), None).await.unwrap());
+        // bcrypt would see only the first 72 bytes; we refuse instead.
+        let long = "a".repeat(72) + "b";
+        assert!(p.hash(long.clone()).await.is_err());
+        let h72 = p.hash_blocking(&"a".repeat(72)).unwrap();
+        assert!(!p.verify(long, Some(h72)).await.unwrap());
+    }
+}

@@ -1,0 +1,204 @@
+//! Signing in and out: the library calls behind the login form (and, later,
+//! the JSON API and Google sign-in).
+
+use rocket::http::CookieJar;
+
+use super::token::Claims;
+use super::{cookies, csrf, CurrentUser};
+use crate::app::Gatehouse;
+use crate::db::audit::{self, EventKind, NewEvent};
+use crate::db::session::{Device, NewSession, Session};
+use crate::db::user::User;
+use crate::domain::Email;
+use crate::error::Error;
+
+/// A new session, its first (fresh) access token and its refresh token.
+#[derive(Debug)]
+pub struct SignedIn {
+    pub user: User,
+    pub session: Session,
+    pub token: String,
+    pub claims: Claims,
+    pub refresh_token: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// Unknown email or wrong password: the same answer for both.
+    #[error("Incorrect email or password.")]
+    InvalidCredentials,
+    /// The right password for a disabled account.
+    #[error("This account is disabled. Contact an administrator.")]
+    Disabled,
+    #[error(transparent)]
+    Other(#[from] Error),
+}
+
+/// Checks an email and password and starts a session. Unknown emails are
+/// checked against a dummy hash, so they take as long as wrong passwords.
+pub async fn sign_in_with_password(
+    app: &Gatehouse,
+    email: &str,
+    password: String,
+    device: Device,
+    remember: bool,
+) -> Result<SignedIn, SignInError> {
+    let typed = email.trim().to_lowercase();
+    let user = match Email::parse(email) {
+        Ok(email) => app.db.run(move |conn| User::find_by_email(conn, &email)).await?,
+        Err(_) => None,
+    };
+    let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = app.passwords.verify(password, hash).await?;
+    let user = match user {
+        Some(user) if ok => user,
+        other => {
+            let user_id = other.map(|u| u.id);
+            let dev = device.clone();
+            app.db
+                .run(move |conn| {
+                    audit::record(
+                        conn,
+                        NewEvent {
+                            user_id,
+                            email: Some(&typed),
+                            device: Some(&dev),
+                            detail: "wrong email or password",
+                            ..NewEvent::new(EventKind::SignInFailed)
+                        },
+                    )
+                })
+                .await?;
+            return Err(SignInError::InvalidCredentials);
+        }
+    };
+    if user.disabled {
+        let dev = device.clone();
+        let id = user.id;
+        app.db
+            .run(move |conn| {
+                audit::record(
+                    conn,
+                    NewEvent {
+                        user_id: Some(id),
+                        device: Some(&dev),
+                        detail: "account disabled",
+                        ..NewEvent::new(EventKind::SignInFailed)
+                    },
+                )
+            })
+            .await?;
+        return Err(SignInError::Disabled);
+    }
+    Ok(start_session(app, user, device, remember, "password").await?)
+}
+
+/// Starts a session for a user who has proved who they are, records it, and
+/// mints a fresh access token with a new CSRF value (no fixation).
+pub async fn start_session(
+    app: &Gatehouse,
+    user: User,
+    device: Device,
+    remember: bool,
+    method: &'static str,
+) -> Result<SignedIn, Error> {
+    let lifetime = if remember {
+        app.config.jwt.remember_expires
+    } else {
+        app.config.jwt.session_expires
+    };
+    let user_id = user.id;
+    let refresh_jti = uuid::Uuid::new_v4().to_string();
+    let jti = refresh_jti.clone();
+    let session = app
+        .db
+        .run(move |conn| {
+            conn_transaction(conn, |conn| {
+                let session = Session::create(
+                    conn,
+                    NewSession {
+                        user_id,
+                        device: &device,
+                        remember,
+                        method,
+                        lifetime,
+                        refresh_jti: &jti,
+                    },
+                )?;
+                User::record_sign_in(conn, user_id)?;
+                audit::record(
+                    conn,
+                    NewEvent {
+                        user_id: Some(user_id),
+                        device: Some(&device),
+                        detail: method,
+                        ..NewEvent::new(EventKind::SignIn)
+                    },
+                )?;
+                Ok(session)
+            })
+        })
+        .await?;
+    let csrf = csrf::random_value();
+    let (token, claims) = app.tokens.issue_access(user.id, &session.id, &csrf, true)?;
+    let refresh_token =
+        app.tokens
+            .issue_refresh(user.id, &session.id, &csrf, &refresh_jti, session.expires_at)?;
+    Ok(SignedIn {
+        user,
+        session,
+        token,
+        claims,
+        refresh_token,
+    })
+}
+
+/// Puts a new session's tokens in the browser's cookies: persistent for
+/// "remember me", else ending with the browser session.
+pub fn set_cookies(app: &Gatehouse, jar: &CookieJar<'_>, signed_in: &SignedIn) {
+    let config = &app.config.jwt;
+    let expires = signed_in.session.remember.then_some(signed_in.session.expires_at);
+    let mut set = cookies::access(
+        config,
+        signed_in.token.clone(),
+        signed_in.claims.csrf.clone(),
+        expires,
+    );
+    set.push(cookies::refresh(config, signed_in.refresh_token.clone(), expires));
+    cookies::apply(jar, set);
+}
+
+/// Ends the request's session: its tokens stop working at once.
+pub async fn sign_out(
+    app: &Gatehouse,
+    jar: &CookieJar<'_>,
+    current: &CurrentUser,
+    device: Device,
+) -> Result<(), Error> {
+    let (sid, user_id) = (current.session.id.clone(), current.user.id);
+    app.db
+        .run(move |conn| {
+            conn_transaction(conn, |conn| {
+                Session::revoke(conn, &sid)?;
+                audit::record(
+                    conn,
+                    NewEvent {
+                        user_id: Some(user_id),
+                        device: Some(&device),
+                        ..NewEvent::new(EventKind::SignOut)
+                    },
+                )
+            })
+        })
+        .await?;
+    cookies::apply(jar, cookies::removals(jar, &app.config.jwt));
+    Ok(())
+}
+
+fn conn_transaction<R>(
+    conn: &mut crate::db::DbConn,
+    f: impl FnOnce(&mut crate::db::DbConn) -> Result<R, Error>,
+) -> Result<R, Error> {
+    use diesel::Connection;
+    conn.transaction(f)
+}

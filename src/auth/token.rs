@@ -1,0 +1,401 @@
+//! JSON Web Tokens: what they claim, how they are signed, and every way a
+//! presented token can be refused.
+
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{decode, decode_header, encode, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::config::JwtConfig;
+use crate::db::now;
+use crate::error::Result;
+
+/// Each purpose has its own type, and a token of one type is refused where
+/// another is expected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    Access,
+    Refresh,
+}
+
+/// The claims every Gatehouse token carries. All are required: a token
+/// missing one does not decode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id.
+    pub sub: String,
+    /// The session this token belongs to; revoking the session revokes it.
+    pub sid: String,
+    #[serde(rename = "type")]
+    pub token_type: TokenType,
+    pub jti: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    /// The double-submit value cookie-authenticated writes must echo.
+    pub csrf: String,
+    /// Issued by a password (or Google) sign-in rather than a renewal.
+    pub fresh: bool,
+}
+
+impl Claims {
+    pub fn user_id(&self) -> Option<i32> {
+        self.sub.parse().ok()
+    }
+}
+
+/// Why a request is not authenticated. Each has its own description in the
+/// JSON error, and catchers can tell them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    Missing,
+    Malformed,
+    BadSignature,
+    Expired,
+    NotYetValid,
+    InvalidClaims,
+    WrongType,
+    Revoked,
+    Disabled,
+    FreshRequired,
+    Csrf,
+    Forbidden,
+    /// The check itself failed (the database was unreachable): a 500.
+    Internal,
+}
+
+impl AuthFailure {
+    pub fn description(self) -> &'static str {
+        match self {
+            AuthFailure::Missing => "Request does not contain an access token",
+            AuthFailure::Malformed => "The token is malformed",
+            AuthFailure::BadSignature => "Signature verification failed",
+            AuthFailure::Expired => "Token has expired",
+            AuthFailure::NotYetValid => "Token is not yet valid",
+            AuthFailure::InvalidClaims => "Token has an invalid issuer, audience or claim",
+            AuthFailure::WrongType => "Only access tokens are allowed",
+            AuthFailure::Revoked => "Token has been revoked",
+            AuthFailure::Disabled => "The account is disabled",
+            AuthFailure::FreshRequired => "Fresh token required",
+            AuthFailure::Csrf => "CSRF double submit tokens do not match",
+            AuthFailure::Forbidden => "You do not have permission to access this resource",
+            AuthFailure::Internal => "The server could not check the token",
+        }
+    }
+
+    /// A short code for logs and the `WWW-Authenticate` header.
+    pub fn code(self) -> &'static str {
+        match self {
+            AuthFailure::Missing => "missing_token",
+            AuthFailure::Malformed => "malformed_token",
+            AuthFailure::BadSignature => "bad_signature",
+            AuthFailure::Expired => "token_expired",
+            AuthFailure::NotYetValid => "token_not_yet_valid",
+            AuthFailure::InvalidClaims => "invalid_claims",
+            AuthFailure::WrongType => "wrong_token_type",
+            AuthFailure::Revoked => "token_revoked",
+            AuthFailure::Disabled => "account_disabled",
+            AuthFailure::FreshRequired => "fresh_token_required",
+            AuthFailure::Csrf => "csrf_failed",
+            AuthFailure::Forbidden => "forbidden",
+            AuthFailure::Internal => "internal",
+        }
+    }
+
+    pub fn status(self) -> rocket::http::Status {
+        use rocket::http::Status;
+        match self {
+            AuthFailure::Csrf | AuthFailure::Forbidden => Status::Forbidden,
+            AuthFailure::Internal => Status::InternalServerError,
+            _ => Status::Unauthorized,
+        }
+    }
+}
+
+/// A token that passed every check but, possibly, its expiry.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub claims: Claims,
+    /// Past `exp` (and the leeway). Cookie sessions may renew such a token
+    /// while the session row is still good; everyone else refuses it.
+    pub expired: bool,
+}
+
+/// Signs and checks tokens with the configured key and algorithm. The
+/// algorithm comes from configuration, never from a token's header.
+pub struct Tokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    header: Header,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    lifetime: i64,
+    leeway: i64,
+    max_size: usize,
+}
+
+impl Tokens {
+    pub fn new(config: &JwtConfig) -> Self {
+        let mut validation = Validation::new(config.algorithm);
+        validation.algorithms = vec![config.algorithm];
+        validation.set_required_spec_claims(&["exp", "iat", "nbf", "iss", "aud", "sub"]);
+        validation.set_issuer(&[&config.decode_issuer]);
+        validation.set_audience(&[&config.decode_audience]);
+        validation.validate_nbf = true;
+        // Expiry is checked below, so an expired cookie can still name the
+        // session that may renew it.
+        validation.validate_exp = false;
+        validation.leeway = config.decode_leeway;
+        let mut header = Header::new(config.algorithm);
+        header.typ = Some("JWT".into());
+        Self {
+            encoding: EncodingKey::from_secret(&config.secret),
+            decoding: DecodingKey::from_secret(&config.secret),
+            header,
+            validation,
+            issuer: config.encode_issuer.clone(),
+            audience: config.encode_audience.clone(),
+            lifetime: config.access_token_expires,
+            leeway: config.decode_leeway as i64,
+            max_size: config.max_token_size,
+        }
+    }
+
+    /// Mints an access token for a session.
+    pub fn issue_access(
+        &self,
+        user_id: i32,
+        session_id: &str,
+        csrf: &str,
+        fresh: bool,
+    ) -> Result<(String, Claims)> {
+        self.issue(
+            TokenType::Access,
+            user_id,
+            session_id,
+            csrf,
+            fresh,
+            now() + self.lifetime,
+        )
+    }
+
+    /// Mints a refresh token for a session; it lives as long as the session.
+    pub fn issue_refresh(
+        &self,
+        user_id: i32,
+        session_id: &str,
+        csrf: &str,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<String> {
+        let mut claims = self.claims(TokenType::Access, user_id, session_id, csrf, false, expires_at);
+        claims.token_type = TokenType::Refresh;
+        claims.jti = jti.to_owned();
+        self.sign(&claims)
+    }
+
+    fn issue(
+        &self,
+        token_type: TokenType,
+        user_id: i32,
+        session_id: &str,
+        csrf: &str,
+        fresh: bool,
+        exp: i64,
+    ) -> Result<(String, Claims)> {
+        let claims = self.claims(token_type, user_id, session_id, csrf, fresh, exp);
+        Ok((self.sign(&claims)?, claims))
+    }
+
+    fn claims(
+        &self,
+        token_type: TokenType,
+        user_id: i32,
+        session_id: &str,
+        csrf: &str,
+        fresh: bool,
+        exp: i64,
+    ) -> Claims {
+        let now = now();
+        Claims {
+            sub: user_id.to_string(),
+            sid: session_id.to_owned(),
+            token_type,
+            jti: uuid::Uuid::new_v4().to_string(),
+            iat: now,
+            nbf: now,
+            exp,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            csrf: csrf.to_owned(),
+            fresh,
+        }
+    }
+
+    /// Signs any claims with this key (the testing helpers use it too).
+    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String> {
+        Ok(encode(&self.header, claims, &self.encoding)?)
+    }
+
+    /// Checks a presented token: size, header, signature, claims and type.
+    pub fn decode(&self, token: &str, expected: TokenType) -> Result<Decoded, AuthFailure> {
+        if token.is_empty() {
+            return Err(AuthFailure::Missing);
+        }
+        if token.len() > self.max_size {
+            return Err(AuthFailure::Malformed);
+        }
+        let header = decode_header(token).map_err(|_| AuthFailure::Malformed)?;
+        // We understand no critical header extension, so any is refused
+        // (RFC 7515 §4.1.11). `jku`, `x5u`, `jwk` and `x5c` are never read.
+        if header.crit.is_some() {
+            return Err(AuthFailure::Malformed);
+        }
+        if header.alg != self.header.alg {
+            return Err(AuthFailure::BadSignature);
+        }
+        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
+            ErrorKind::InvalidSignature | ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                AuthFailure::BadSignature
+            }
+            ErrorKind::ExpiredSignature => AuthFailure::Expired,
+            ErrorKind::ImmatureSignature => AuthFailure::NotYetValid,
+            ErrorKind::InvalidIssuer
+            | ErrorKind::InvalidAudience
+            | ErrorKind::InvalidSubject
+            | ErrorKind::MissingRequiredClaim(_) => AuthFailure::InvalidClaims,
+            _ => AuthFailure::Malformed,
+        })?;
+        let claims = data.claims;
+        let now = now();
+        if claims.iat > now + self.leeway.max(60) {
+            return Err(AuthFailure::NotYetValid);
+        }
+        if claims.token_type != expected {
+            return Err(AuthFailure::WrongType);
+        }
+        if claims.user_id().is_none() || claims.sid.is_empty() {
+            return Err(AuthFailure::InvalidClaims);
+        }
+        let expired = claims.exp + self.leeway <= now;
+        Ok(Decoded { claims, expired })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    fn tokens() -> Tokens {
+        let mut s = Settings::default();
+        s.jwt.secret_key = Some("k3P9vQz8Lr2Xw6Yt1Nb5Mc7Hd4Jf0Gs8Ae2Ui6Oo9".into());
+        Tokens::new(&s.validate(false).unwrap().jwt)
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    #[test]
+    fn round_trip() {
+        let t = tokens();
+        let (token, claims) = t.issue_access(7, "sid-1", "csrf-1", true).unwrap();
+        let decoded = t.decode(&token, TokenType::Access).unwrap();
+        assert_eq!(decoded.claims, claims);
+        assert!(!decoded.expired);
+        assert_eq!(
+            t.decode(&token, TokenType::Refresh).unwrap_err(),
+            AuthFailure::WrongType
+        );
+    }
+
+    #[test]
+    fn refuses_forgeries() {
+        let t = tokens();
+        let (token, claims) = t.issue_access(7, "sid-1", "c", true).unwrap();
+        let parts: Vec<&str> = token.split('.').collect();
+        // alg: none, with and without a signature
+        let none = b64(br#"{"alg":"none","typ":"JWT"}"#);
+        for forged in [format!("{none}.{}.", parts[1]), format!("{none}.{}", parts[1])] {
+            assert!(t.decode(&forged, TokenType::Access).is_err());
+        }
+        // stripped signature
+        assert!(t
+            .decode(&format!("{}.{}.", parts[0], parts[1]), TokenType::Access)
+            .is_err());
+        // tampered payload
+        let mut tampered = claims.clone();
+        tampered.sub = "1".into();
+        let body = b64(serde_json::to_string(&tampered).unwrap().as_bytes());
+        assert_eq!(
+            t.decode(&format!("{}.{body}.{}", parts[0], parts[2]), TokenType::Access)
+                .unwrap_err(),
+            AuthFailure::BadSignature
+        );
+        // too large
+        assert_eq!(
+            t.decode(&"a".repeat(100_000), TokenType::Access).unwrap_err(),
+            AuthFailure::Malformed
+        );
+        // a duplicated claim is refused, not resolved either way
+        let json = serde_json::to_string(&claims).unwrap();
+        let dup = json.replacen("{", "{\"sub\":\"1\",", 1);
+        let dup = format!("{}.{}", parts[0], b64(dup.as_bytes()));
+        assert!(t
+            .decode(&format!("{dup}.{}", parts[2]), TokenType::Access)
+            .is_err());
+    }
+
+    #[test]
+    fn checks_time_and_audience() {
+        let t = tokens();
+        let now = now();
+        let base = t.issue_access(1, "s", "c", false).unwrap().1;
+        let expired = Claims {
+            exp: now - 10,
+            ..base.clone()
+        };
+        assert!(
+            t.decode(&t.sign(&expired).unwrap(), TokenType::Access)
+                .unwrap()
+                .expired
+        );
+        let future = Claims {
+            nbf: now + 3600,
+            ..base.clone()
+        };
+        assert_eq!(
+            t.decode(&t.sign(&future).unwrap(), TokenType::Access)
+                .unwrap_err(),
+            AuthFailure::NotYetValid
+        );
+        let aud = Claims {
+            aud: "someone-else".into(),
+            ..base.clone()
+        };
+        assert_eq!(
+            t.decode(&t.sign(&aud).unwrap(), TokenType::Access).unwrap_err(),
+            AuthFailure::InvalidClaims
+        );
+        let iss = Claims {
+            iss: "evil".into(),
+            ..base.clone()
+        };
+        assert_eq!(
+            t.decode(&t.sign(&iss).unwrap(), TokenType::Access).unwrap_err(),
+            AuthFailure::InvalidClaims
+        );
+        // a required claim missing
+        let mut value = serde_json::to_value(&base).unwrap();
+        value.as_object_mut().unwrap().remove("jti");
+        assert!(t.decode(&t.sign(&value).unwrap(), TokenType::Access).is_err());
+        value = serde_json::to_value(&base).unwrap();
+        value.as_object_mut().unwrap().remove("exp");
+        assert!(t.decode(&t.sign(&value).unwrap(), TokenType::Access).is_err());
+    }
+}

@@ -1,0 +1,253 @@
+//! What a refused or failed request gets: browsers a page in the site's
+//! layout (or, for 401, the sign-in page), API clients Flask-JWT's JSON
+//! error with `WWW-Authenticate`.
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use rocket::http::{Header, Method, Status};
+use rocket::request::Request;
+use rocket::response::{self, Redirect, Responder, Response};
+use rocket::serde::json::Json;
+use rocket::{catch, catchers, Catcher};
+use rocket_dyn_templates::Template;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::auth::guard::failure_reason;
+use crate::auth::AuthFailure;
+use crate::view::PageContext;
+
+pub fn catchers() -> Vec<Catcher> {
+    catchers![
+        unauthorized,
+        forbidden,
+        not_found,
+        unprocessable,
+        internal,
+        default
+    ]
+}
+
+/// Flask-JWT's error body.
+#[derive(Debug, Serialize)]
+pub struct ApiError {
+    pub error: String,
+    pub description: String,
+    pub status_code: u16,
+}
+
+/// Whether the client wants JSON rather than a page: API paths, Flask-JWT's
+/// `/auth`, or an `Accept` or `Content-Type` asking for JSON.
+pub fn wants_json(req: &Request<'_>) -> bool {
+    let path = req.uri().path();
+    path.starts_with("/api/")
+        || path == "/api"
+        || path == "/auth"
+        || req.accept().is_some_and(|a| a.preferred().is_json())
+        || req.content_type().is_some_and(|ct| ct.is_json())
+}
+
+/// A JSON error response with the right status and, for 401,
+/// `WWW-Authenticate`.
+pub struct JsonError {
+    pub status: Status,
+    pub error: &'static str,
+    pub description: String,
+    pub code: Option<&'static str>,
+}
+
+impl<'r> Responder<'r, 'static> for JsonError {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let body = ApiError {
+            error: self.error.to_owned(),
+            description: self.description.clone(),
+            status_code: self.status.code,
+        };
+        let mut res = Response::build_from(Json(body).respond_to(req)?);
+        res.status(self.status);
+        if self.status == Status::Unauthorized {
+            let mut value = String::from("Bearer realm=\"gatehouse\"");
+            if let Some(code) = self.code.filter(|c| *c != "missing_token") {
+                value.push_str(&format!(
+                    ", error=\"invalid_token\", error_description=\"{}\"",
+                    self.description.replace('"', "'")
+                ));
+                let _ = code;
+            }
+            res.header(Header::new("WWW-Authenticate", value));
+        }
+        res.ok()
+    }
+}
+
+/// Either answer, by what the client accepts.
+pub enum Caught {
+    Json(JsonError),
+    Page(Status, Template),
+    Redirect(Redirect),
+}
+
+impl<'r> Responder<'r, 'static> for Caught {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        match self {
+            Caught::Json(e) => e.respond_to(req),
+            Caught::Page(status, t) => Response::build_from(t.respond_to(req)?).status(status).ok(),
+            Caught::Redirect(r) => r.respond_to(req),
+        }
+    }
+}
+
+const QUERY_VALUE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'&')
+    .add(b'+')
+    .add(b'<')
+    .add(b'>')
+    .add(b'=')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// `/login?next=<this request's path and query>` (GET requests only: a
+/// POST can't be replayed by a redirect).
+pub fn login_url(req: &Request<'_>) -> String {
+    if req.method() != Method::Get {
+        return "/login".into();
+    }
+    let next = req.uri().to_string();
+    format!("/login?next={}", utf8_percent_encode(&next, QUERY_VALUE))
+}
+
+async fn page(req: &Request<'_>, status: Status, title: &str, message: &str) -> Template {
+    let ctx = match req.guard::<PageContext>().await {
+        rocket::outcome::Outcome::Success(ctx) => ctx,
+        _ => unreachable!("PageContext always succeeds"),
+    };
+    ctx.render(
+        "error",
+        json!({ "status": status.code, "title": title, "message": message }),
+    )
+}
+
+fn json_error(status: Status, reason: Option<AuthFailure>) -> Caught {
+    let (error, description) = match (status.code, reason) {
+        (401, r) => (
+            "Authorization Required",
+            r.unwrap_or(AuthFailure::Missing).description().to_owned(),
+        ),
+        (403, r) => (
+            "Forbidden",
+            r.unwrap_or(AuthFailure::Forbidden).description().to_owned(),
+        ),
+        (404, _) => ("Not Found", "The requested resource was not found".to_owned()),
+        (422, _) => (
+            "Unprocessable Entity",
+            "The request body could not be understood".to_owned(),
+        ),
+        (code, _) if code >= 500 => (
+            "Internal Server Error",
+            "Something went wrong on our side".to_owned(),
+        ),
+        _ => ("Bad Request", status.reason().unwrap_or("Error").to_owned()),
+    };
+    Caught::Json(JsonError {
+        status,
+        error,
+        description,
+        code: reason.map(AuthFailure::code),
+    })
+}
+
+#[catch(401)]
+async fn unauthorized(req: &Request<'_>) -> Caught {
+    let reason = failure_reason(req);
+    if wants_json(req) {
+        return json_error(Status::Unauthorized, reason);
+    }
+    Caught::Redirect(Redirect::to(login_url(req)))
+}
+
+#[catch(403)]
+async fn forbidden(req: &Request<'_>) -> Caught {
+    let reason = failure_reason(req);
+    if wants_json(req) {
+        return json_error(Status::Forbidden, reason);
+    }
+    let (title, message) = match reason {
+        Some(AuthFailure::Csrf) => (
+            "This form has expired",
+            "The form was missing its security token or it no longer matched your session. Go back, reload the page and try again.",
+        ),
+        _ => ("Access denied", "You don't have permission to see this page."),
+    };
+    Caught::Page(
+        Status::Forbidden,
+        page(req, Status::Forbidden, title, message).await,
+    )
+}
+
+#[catch(404)]
+async fn not_found(req: &Request<'_>) -> Caught {
+    if wants_json(req) {
+        return json_error(Status::NotFound, None);
+    }
+    Caught::Page(
+        Status::NotFound,
+        page(
+            req,
+            Status::NotFound,
+            "Page not found",
+            "There is no page at this address.",
+        )
+        .await,
+    )
+}
+
+#[catch(422)]
+async fn unprocessable(req: &Request<'_>) -> Caught {
+    if wants_json(req) {
+        return json_error(Status::UnprocessableEntity, None);
+    }
+    Caught::Page(
+        Status::UnprocessableEntity,
+        page(
+            req,
+            Status::UnprocessableEntity,
+            "We couldn't read that form",
+            "Some fields were missing or not in the expected format. Go back and try again.",
+        )
+        .await,
+    )
+}
+
+#[catch(500)]
+async fn internal(req: &Request<'_>) -> Caught {
+    if wants_json(req) {
+        return json_error(Status::InternalServerError, None);
+    }
+    Caught::Page(
+        Status::InternalServerError,
+        page(
+            req,
+            Status::InternalServerError,
+            "Something went wrong",
+            "The server hit a problem and has logged it. Please try again in a moment.",
+        )
+        .await,
+    )
+}
+
+#[catch(default)]
+async fn default(status: Status, req: &Request<'_>) -> Caught {
+    if wants_json(req) {
+        return json_error(status, None);
+    }
+    let title = status.reason().unwrap_or("Error");
+    Caught::Page(
+        status,
+        page(req, status, title, "The request could not be completed.").await,
+    )
+}

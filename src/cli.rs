@@ -1,0 +1,226 @@
+//! The command line: the server, migrations and user administration, all in
+//! the one binary.
+
+use std::io::{self, BufRead, IsTerminal};
+
+use clap::{Parser, Subcommand};
+
+use crate::app::Gatehouse;
+use crate::auth::password::check_policy;
+use crate::config::Config;
+use crate::db::audit::{self, EventKind, NewEvent};
+use crate::db::user::{NewUser, User};
+use crate::domain::{Email, Role};
+use crate::error::Error;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Sign people in to a Rocket app with JSON Web Tokens"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user (prompts for the password unless --password-stdin).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Give the user the admin role.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Set a user's role.
+    SetRole { email: String, role: String },
+    /// Disable a user: their sessions stop working on their next request.
+    Disable { email: String },
+    /// Enable a disabled user.
+    Enable { email: String },
+}
+
+/// Opens the app's state from the same configuration the server uses.
+fn open(config: Config) -> Result<Gatehouse, Error> {
+    Gatehouse::open(config)
+}
+
+/// Runs a command other than `serve`; returns what to print.
+pub fn run(command: Command, config: Config) -> Result<String, Error> {
+    match command {
+        Command::Serve => Ok(String::new()),
+        Command::Migrate => {
+            let db = crate::db::Db::connect(&config.database, 1)?;
+            let applied = db.migrate()?;
+            Ok(format!("{}: {applied} migration(s) applied", db.url()))
+        }
+        Command::User(cmd) => user(cmd, config),
+    }
+}
+
+fn find(app: &Gatehouse, email: &str) -> Result<User, Error> {
+    let email = Email::parse(email).map_err(Error::Invalid)?;
+    app.db
+        .run_blocking(|conn| User::find_by_email(conn, &email))?
+        .ok_or_else(|| Error::Invalid(format!("no user with email {email}")))
+}
+
+fn user(cmd: UserCommand, config: Config) -> Result<String, Error> {
+    match cmd {
+        UserCommand::Create {
+            email,
+            name,
+            admin,
+            password_stdin,
+        } => {
+            // Check everything before prompting or writing anything.
+            let email = Email::parse(&email).map_err(Error::Invalid)?;
+            let min_length = config.password.min_length;
+            let app = open(config)?;
+            if app
+                .db
+                .run_blocking(|conn| User::find_by_email(conn, &email))?
+                .is_some()
+            {
+                return Err(Error::EmailTaken);
+            }
+            let password = read_password(password_stdin)?;
+            check_policy(&password, min_length).map_err(Error::Invalid)?;
+            let hash = app.passwords.hash_blocking(&password)?;
+            let role = if admin { Role::Admin } else { Role::User };
+            let user = app.db.run_blocking(|conn| {
+                use diesel::Connection;
+                conn.transaction(|conn| {
+                    let user = User::create(
+                        conn,
+                        NewUser {
+                            email: email.clone(),
+                            name,
+                            password_hash: Some(hash),
+                            role,
+                        },
+                    )?;
+                    audit::record(
+                        conn,
+                        NewEvent {
+                            user_id: Some(user.id),
+                            detail: "created from the command line",
+                            ..NewEvent::new(EventKind::UserCreated)
+                        },
+                    )?;
+                    Ok(user)
+                })
+            })?;
+            Ok(format!("created {} {} (id {})", user.role, user.email, user.id))
+        }
+        UserCommand::List => {
+            let app = open(config)?;
+            let users = app.db.run_blocking(User::list)?;
+            let mut out = format!(
+                "{:<6} {:<32} {:<24} {:<6} {}\n",
+                "ID", "EMAIL", "NAME", "ROLE", "STATUS"
+            );
+            for u in &users {
+                out.push_str(&format!(
+                    "{:<6} {:<32} {:<24} {:<6} {}\n",
+                    u.id,
+                    u.email,
+                    u.name,
+                    u.role,
+                    if u.disabled { "disabled" } else { "active" }
+                ));
+            }
+            out.push_str(&format!("{} user(s)", users.len()));
+            Ok(out)
+        }
+        UserCommand::SetRole { email, role } => {
+            let role: Role = role.parse().map_err(Error::Invalid)?;
+            let app = open(config)?;
+            let user = find(&app, &email)?;
+            let user = app.db.run_blocking(|conn| {
+                let user = User::set_role(conn, user.id, role)?;
+                audit::record(
+                    conn,
+                    NewEvent {
+                        user_id: Some(user.id),
+                        detail: &format!("role set to {role} from the command line"),
+                        ..NewEvent::new(EventKind::RoleChanged)
+                    },
+                )?;
+                Ok(user)
+            })?;
+            Ok(format!("{} is now {}", user.email, user.role))
+        }
+        UserCommand::Disable { email } => set_disabled(config, &email, true),
+        UserCommand::Enable { email } => set_disabled(config, &email, false),
+    }
+}
+
+fn set_disabled(config: Config, email: &str, disabled: bool) -> Result<String, Error> {
+    let app = open(config)?;
+    let user = find(&app, email)?;
+    let user = app.db.run_blocking(|conn| {
+        let user = User::set_disabled(conn, user.id, disabled)?;
+        audit::record(
+            conn,
+            NewEvent {
+                user_id: Some(user.id),
+                detail: "from the command line",
+                ..NewEvent::new(if disabled {
+                    EventKind::UserDisabled
+                } else {
+                    EventKind::UserEnabled
+                })
+            },
+        )?;
+        Ok(user)
+    })?;
+    Ok(format!(
+        "{} is {}",
+        user.email,
+        if user.disabled { "disabled" } else { "enabled" }
+    ))
+}
+
+fn read_password(from_stdin: bool) -> Result<String, Error> {
+    if from_stdin || !io::stdin().is_terminal() {
+        let mut line = String::new();
+        io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Error::Invalid(format!("could not read the password: {e}")))?;
+        let password = line.trim_end_matches(['\n', '\r']).to_owned();
+        if password.is_empty() {
+            return Err(Error::Invalid("no password on standard input".into()));
+        }
+        return Ok(password);
+    }
+    let first = rpassword::prompt_password("Password: ")
+        .map_err(|e| Error::Invalid(format!("could not read the password: {e}")))?;
+    let second = rpassword::prompt_password("Again: ")
+        .map_err(|e| Error::Invalid(format!("could not read the password: {e}")))?;
+    if first != second {
+        return Err(Error::Invalid("the passwords do not match".into()));
+    }
+    Ok(first)
+}

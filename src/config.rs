@@ -1,0 +1,455 @@
+//! Typed configuration, read from Rocket.toml and the environment and
+//! validated at ignite: a bad value stops the launch with a message naming
+//! the key.
+
+use rocket::figment::providers::{Env, Serialized};
+use rocket::figment::{Figment, Profile};
+use rocket::http::SameSite;
+use serde::{Deserialize, Serialize};
+
+use crate::db::DatabaseUrl;
+
+/// The value in the sample Rocket.toml and README; never accepted in release.
+pub const SAMPLE_SECRET: &str = "sample-secret-CHANGE-ME-run-openssl-rand-base64-48";
+
+/// How to make a good signing secret, quoted in every error about one.
+pub const SECRET_HINT: &str =
+    "generate one with `openssl rand -base64 48` and set it as JWT_SECRET_KEY (or `secret_key` under [release.jwt] in Rocket.toml)";
+
+/// Rocket's figment plus Gatehouse's environment variables:
+/// `DATABASE_URL`, `JWT_SECRET_KEY` (Flask-JWT-Extended's name), and any
+/// setting as `GATEHOUSE_<SECTION>__<KEY>` (e.g. `GATEHOUSE_JWT__ACCESS_TOKEN_EXPIRES=600`).
+pub fn figment() -> Figment {
+    rocket::Config::figment()
+        .merge(Env::prefixed("GATEHOUSE_").split("__").global())
+        .merge(Env::raw().only(&["DATABASE_URL"]).global())
+        .merge(
+            Env::raw()
+                .only(&["JWT_SECRET_KEY"])
+                .map(|_| "jwt.secret_key".into())
+                .global(),
+        )
+}
+
+/// A figment for tests and embedding: Rocket's defaults (no Rocket.toml, no
+/// environment) with the given settings on top.
+pub fn figment_with<T: Serialize>(profile: &str, settings: T) -> Figment {
+    Figment::from(rocket::Config::default())
+        .merge(Serialized::defaults(settings))
+        .select(Profile::from(profile))
+}
+
+/// Everything Gatehouse reads from configuration, with its defaults.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `sqlite://PATH`, a plain path, or `postgres://...`.
+    pub database_url: String,
+    pub database_pool_size: u32,
+    /// Shown in page titles and the header.
+    pub site_name: String,
+    pub jwt: JwtSettings,
+    pub password: PasswordSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://gatehouse.db".into(),
+            database_pool_size: 8,
+            site_name: "Gatehouse".into(),
+            jwt: JwtSettings::default(),
+            password: PasswordSettings::default(),
+        }
+    }
+}
+
+/// Token and cookie settings, named after Flask-JWT-Extended's options (lower
+/// case, no `JWT_` prefix). Durations are in seconds.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct JwtSettings {
+    /// The HMAC signing secret, at least 32 bytes.
+    pub secret_key: Option<String>,
+    /// `HS256` (default), `HS384` or `HS512`.
+    pub algorithm: String,
+    /// Lifetime of an access token. A browser's token is renewed while its
+    /// session lasts, so this bounds how stale a token can get, not how long
+    /// people stay signed in.
+    pub access_token_expires: u64,
+    /// How long a sign-in without "remember me" lasts (the cookie itself ends
+    /// with the browser session).
+    pub session_expires: u64,
+    /// How long a "remember me" sign-in lasts (a persistent cookie).
+    pub remember_expires: u64,
+    pub encode_issuer: String,
+    /// Defaults to `encode_issuer`.
+    pub decode_issuer: Option<String>,
+    pub encode_audience: String,
+    /// Defaults to `encode_audience`.
+    pub decode_audience: Option<String>,
+    /// Seconds of clock skew allowed on `exp`, `nbf` and `iat`.
+    pub decode_leeway: u64,
+    /// Tokens longer than this are refused before any decoding.
+    pub max_token_size: usize,
+    pub access_cookie_name: String,
+    pub access_cookie_path: String,
+    pub refresh_cookie_name: String,
+    pub refresh_cookie_path: String,
+    /// Seconds during which a just-replaced refresh token is still honoured
+    /// (two tabs renewing at once), instead of counting as reuse.
+    pub refresh_reuse_grace: u64,
+    pub access_csrf_cookie_name: String,
+    pub access_csrf_header_name: String,
+    /// Also set the CSRF value in a cookie JavaScript can read.
+    pub csrf_in_cookies: bool,
+    /// Check the CSRF value on cookie-authenticated writes.
+    pub cookie_csrf_protect: bool,
+    /// `Secure` on token cookies; defaults to on in release, off in debug.
+    pub cookie_secure: Option<bool>,
+    /// `Lax` (default), `Strict` or `None` (which requires `cookie_secure`).
+    pub cookie_samesite: String,
+    /// Prefix token cookie names with `__Host-` (requires `cookie_secure`).
+    pub cookie_host_prefix: bool,
+}
+
+impl Default for JwtSettings {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            algorithm: "HS256".into(),
+            access_token_expires: 15 * 60,
+            session_expires: 12 * 60 * 60,
+            remember_expires: 30 * 24 * 60 * 60,
+            encode_issuer: "gatehouse".into(),
+            decode_issuer: None,
+            encode_audience: "gatehouse".into(),
+            decode_audience: None,
+            decode_leeway: 0,
+            max_token_size: 8 * 1024,
+            access_cookie_name: "access_token_cookie".into(),
+            access_cookie_path: "/".into(),
+            refresh_cookie_name: "refresh_token_cookie".into(),
+            refresh_cookie_path: "/".into(),
+            refresh_reuse_grace: 10,
+            access_csrf_cookie_name: "csrf_access_token".into(),
+            access_csrf_header_name: "X-CSRF-TOKEN".into(),
+            csrf_in_cookies: true,
+            cookie_csrf_protect: true,
+            cookie_secure: None,
+            cookie_samesite: "Lax".into(),
+            cookie_host_prefix: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PasswordSettings {
+    /// bcrypt cost factor, at least 10.
+    pub bcrypt_cost: u32,
+    /// Minimum length in characters, at least 8.
+    pub min_length: usize,
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        Self {
+            bcrypt_cost: 12,
+            min_length: 8,
+        }
+    }
+}
+
+/// The checked configuration the app runs on.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DatabaseUrl,
+    pub database_pool_size: u32,
+    pub site_name: String,
+    pub release: bool,
+    pub jwt: JwtConfig,
+    pub password: PasswordSettings,
+    /// Set when no secret was configured and a random one is in use.
+    pub generated_secret: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    pub secret: Vec<u8>,
+    pub algorithm: jsonwebtoken::Algorithm,
+    pub access_token_expires: i64,
+    pub session_expires: i64,
+    pub remember_expires: i64,
+    pub encode_issuer: String,
+    pub decode_issuer: String,
+    pub encode_audience: String,
+    pub decode_audience: String,
+    pub decode_leeway: u64,
+    pub max_token_size: usize,
+    pub access_cookie_name: String,
+    pub access_cookie_path: String,
+    pub refresh_cookie_name: String,
+    pub refresh_cookie_path: String,
+    pub refresh_reuse_grace: i64,
+    pub access_csrf_cookie_name: String,
+    pub access_csrf_header_name: String,
+    pub csrf_in_cookies: bool,
+    pub cookie_csrf_protect: bool,
+    pub cookie_secure: bool,
+    pub cookie_samesite: SameSite,
+}
+
+/// A configuration error, naming the key.
+#[derive(Debug, thiserror::Error)]
+#[error("`{key}`: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+fn bad(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Reads and checks the configuration of the figment's selected profile.
+    pub fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
+        let settings: Settings = figment.extract().map_err(|e| {
+            let key = e.path.join(".");
+            bad(if key.is_empty() { "config" } else { &key }, e.kind.to_string())
+        })?;
+        let release = figment.profile() == rocket::Config::RELEASE_PROFILE;
+        settings.validate(release)
+    }
+}
+
+impl Settings {
+    pub fn validate(self, release: bool) -> Result<Config, ConfigError> {
+        let database = DatabaseUrl::parse(&self.database_url).map_err(|m| bad("database_url", m))?;
+        if self.database_pool_size == 0 {
+            return Err(bad("database_pool_size", "must be at least 1"));
+        }
+        let jwt = self.jwt;
+        let (secret, generated_secret) = match jwt.secret_key.as_deref() {
+            Some(secret) => {
+                check_secret(secret, release)?;
+                (secret.as_bytes().to_vec(), false)
+            }
+            None if release => {
+                return Err(bad(
+                    "jwt.secret_key",
+                    format!("is not set; the release profile needs a signing secret: {SECRET_HINT}"),
+                ))
+            }
+            None => {
+                let mut bytes = vec![0u8; 48];
+                rand::fill(&mut bytes[..]);
+                (bytes, true)
+            }
+        };
+        let algorithm = match jwt.algorithm.to_ascii_uppercase().as_str() {
+            "HS256" => jsonwebtoken::Algorithm::HS256,
+            "HS384" => jsonwebtoken::Algorithm::HS384,
+            "HS512" => jsonwebtoken::Algorithm::HS512,
+            other => {
+                return Err(bad(
+                    "jwt.algorithm",
+                    format!("`{other}` is not supported (use HS256, HS384 or HS512)"),
+                ))
+            }
+        };
+        let positive = |key: &str, v: u64| -> Result<i64, ConfigError> {
+            if v == 0 || v > 10 * 365 * 24 * 3600 {
+                Err(bad(key, "must be a number of seconds between 1 and ten years"))
+            } else {
+                Ok(v as i64)
+            }
+        };
+        let access_token_expires = positive("jwt.access_token_expires", jwt.access_token_expires)?;
+        let session_expires = positive("jwt.session_expires", jwt.session_expires)?;
+        let remember_expires = positive("jwt.remember_expires", jwt.remember_expires)?;
+        let cookie_secure = jwt.cookie_secure.unwrap_or(release);
+        let cookie_samesite = match jwt.cookie_samesite.to_ascii_lowercase().as_str() {
+            "lax" => SameSite::Lax,
+            "strict" => SameSite::Strict,
+            "none" if cookie_secure => SameSite::None,
+            "none" => return Err(bad("jwt.cookie_samesite", "`None` needs `cookie_secure = true`")),
+            other => {
+                return Err(bad(
+                    "jwt.cookie_samesite",
+                    format!("`{other}` is not Lax, Strict or None"),
+                ))
+            }
+        };
+        if jwt.cookie_host_prefix && !cookie_secure {
+            return Err(bad(
+                "jwt.cookie_host_prefix",
+                "the `__Host-` prefix needs `cookie_secure = true`",
+            ));
+        }
+        if jwt.cookie_host_prefix && (jwt.access_cookie_path != "/" || jwt.refresh_cookie_path != "/") {
+            return Err(bad(
+                "jwt.cookie_host_prefix",
+                "the `__Host-` prefix needs cookie paths of `/`",
+            ));
+        }
+        if jwt.max_token_size < 512 {
+            return Err(bad("jwt.max_token_size", "must be at least 512 bytes"));
+        }
+        for (key, value) in [
+            ("jwt.encode_issuer", &jwt.encode_issuer),
+            ("jwt.encode_audience", &jwt.encode_audience),
+            ("jwt.access_cookie_name", &jwt.access_cookie_name),
+            ("jwt.refresh_cookie_name", &jwt.refresh_cookie_name),
+            ("jwt.access_csrf_cookie_name", &jwt.access_csrf_cookie_name),
+            ("jwt.access_csrf_header_name", &jwt.access_csrf_header_name),
+        ] {
+            if value.trim().is_empty() {
+                return Err(bad(key, "must not be empty"));
+            }
+        }
+        let prefix = |name: String| {
+            if jwt.cookie_host_prefix {
+                format!("__Host-{name}")
+            } else {
+                name
+            }
+        };
+        let password = self.password;
+        if !(10..=31).contains(&password.bcrypt_cost) {
+            return Err(bad(
+                "password.bcrypt_cost",
+                "must be between 10 and 31 (12 is a good default)",
+            ));
+        }
+        if !(8..=72).contains(&password.min_length) {
+            return Err(bad("password.min_length", "must be between 8 and 72"));
+        }
+        Ok(Config {
+            database,
+            database_pool_size: self.database_pool_size,
+            site_name: self.site_name,
+            release,
+            jwt: JwtConfig {
+                secret,
+                algorithm,
+                access_token_expires,
+                session_expires,
+                remember_expires,
+                decode_issuer: jwt.decode_issuer.unwrap_or_else(|| jwt.encode_issuer.clone()),
+                encode_issuer: jwt.encode_issuer,
+                decode_audience: jwt.decode_audience.unwrap_or_else(|| jwt.encode_audience.clone()),
+                encode_audience: jwt.encode_audience,
+                decode_leeway: jwt.decode_leeway,
+                max_token_size: jwt.max_token_size,
+                access_cookie_name: prefix(jwt.access_cookie_name),
+                access_cookie_path: jwt.access_cookie_path,
+                refresh_cookie_name: prefix(jwt.refresh_cookie_name),
+                refresh_cookie_path: jwt.refresh_cookie_path,
+                refresh_reuse_grace: jwt.refresh_reuse_grace as i64,
+                access_csrf_cookie_name: prefix(jwt.access_csrf_cookie_name),
+                access_csrf_header_name: jwt.access_csrf_header_name,
+                csrf_in_cookies: jwt.csrf_in_cookies,
+                cookie_csrf_protect: jwt.cookie_csrf_protect,
+                cookie_secure,
+                cookie_samesite,
+            },
+            password,
+            generated_secret,
+        })
+    }
+}
+
+/// Refuses secrets that are short, the published sample, or plainly not
+/// random. In debug the sample is allowed (with a warning at launch).
+fn check_secret(secret: &str, release: bool) -> Result<(), ConfigError> {
+    let key = "jwt.secret_key";
+    if secret == SAMPLE_SECRET || secret.to_ascii_lowercase().contains("change-me") {
+        if release {
+            return Err(bad(
+                key,
+                format!("is the sample value from the docs; {SECRET_HINT}"),
+            ));
+        }
+        return Ok(());
+    }
+    if secret.len() < 32 {
+        return Err(bad(
+            key,
+            format!(
+                "is {} bytes; at least 32 random bytes are needed: {SECRET_HINT}",
+                secret.len()
+            ),
+        ));
+    }
+    let mut distinct: Vec<char> = secret.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 12 {
+        return Err(bad(key, format!("does not look random; {SECRET_HINT}")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "k3P9vQz8Lr2Xw6Yt1Nb5Mc7Hd4Jf0Gs8Ae2Ui6Oo9";
+
+    fn with_secret(secret: Option<&str>) -> Settings {
+        let mut s = Settings::default();
+        s.jwt.secret_key = secret.map(str::to_owned);
+        s
+    }
+
+    #[test]
+    fn release_needs_a_real_secret() {
+        let missing = with_secret(None).validate(true).unwrap_err();
+        assert_eq!(missing.key, "jwt.secret_key");
+        assert!(missing.message.contains("openssl rand"));
+        let sample = with_secret(Some(SAMPLE_SECRET)).validate(true).unwrap_err();
+        assert!(sample.message.contains("sample"));
+        let short = with_secret(Some("tooshort")).validate(true).unwrap_err();
+        assert!(short.message.contains("at least 32"));
+        let boring = with_secret(Some(&"ab".repeat(20))).validate(true).unwrap_err();
+        assert!(boring.message.contains("random"));
+        assert!(with_secret(Some(GOOD)).validate(true).unwrap().jwt.cookie_secure);
+    }
+
+    #[test]
+    fn debug_generates_a_secret() {
+        let config = with_secret(None).validate(false).unwrap();
+        assert!(config.generated_secret);
+        assert_eq!(config.jwt.secret.len(), 48);
+        assert!(!config.jwt.cookie_secure);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let mut s = with_secret(Some(GOOD));
+        s.jwt.algorithm = "none".into();
+        assert_eq!(s.validate(false).unwrap_err().key, "jwt.algorithm");
+        let mut s = with_secret(Some(GOOD));
+        s.password.bcrypt_cost = 4;
+        assert_eq!(s.validate(false).unwrap_err().key, "password.bcrypt_cost");
+        let mut s = with_secret(Some(GOOD));
+        s.database_url = "mysql://localhost/db".into();
+        assert_eq!(s.validate(false).unwrap_err().key, "database_url");
+        let mut s = with_secret(Some(GOOD));
+        s.jwt.cookie_samesite = "None".into();
+        assert_eq!(s.validate(false).unwrap_err().key, "jwt.cookie_samesite");
+    }
+
+    #[test]
+    fn figment_errors_name_their_key() {
+        let figment = figment_with("debug", Settings::default())
+            .merge(Serialized::default("jwt.access_token_expires", "soon"));
+        let err = Config::from_figment(&figment).unwrap_err();
+        assert_eq!(err.key, "jwt.access_token_expires");
+    }
+}

@@ -1,0 +1,108 @@
+//! The audit log: who did what, when, from where.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::audit_events;
+use super::session::Device;
+use super::{now, DbConn};
+use crate::error::Result;
+
+/// What happened. Stored as the snake-case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    SignIn,
+    SignInFailed,
+    SignOut,
+    RefreshReused,
+    UserCreated,
+    RoleChanged,
+    UserDisabled,
+    UserEnabled,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::SignIn => "sign_in",
+            EventKind::SignInFailed => "sign_in_failed",
+            EventKind::SignOut => "sign_out",
+            EventKind::RefreshReused => "refresh_reused",
+            EventKind::UserCreated => "user_created",
+            EventKind::RoleChanged => "role_changed",
+            EventKind::UserDisabled => "user_disabled",
+            EventKind::UserEnabled => "user_enabled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    pub id: i32,
+    pub at: i64,
+    pub kind: String,
+    pub user_id: Option<i32>,
+    pub actor_id: Option<i32>,
+    pub email: Option<String>,
+    pub ip: String,
+    pub user_agent: String,
+    pub detail: String,
+}
+
+/// One event to record. `actor_id` is who acted when that is not the user
+/// themself (an admin, say); `email` is what was typed when no user matched.
+pub struct NewEvent<'a> {
+    pub kind: EventKind,
+    pub user_id: Option<i32>,
+    pub actor_id: Option<i32>,
+    pub email: Option<&'a str>,
+    pub device: Option<&'a Device>,
+    pub detail: &'a str,
+}
+
+impl<'a> NewEvent<'a> {
+    pub fn new(kind: EventKind) -> Self {
+        Self {
+            kind,
+            user_id: None,
+            actor_id: None,
+            email: None,
+            device: None,
+            detail: "",
+        }
+    }
+}
+
+pub fn record(conn: &mut DbConn, event: NewEvent<'_>) -> Result<()> {
+    let (ip, user_agent) = event
+        .device
+        .map(|d| (d.ip.as_str(), d.user_agent.as_str()))
+        .unwrap_or(("", ""));
+    diesel::insert_into(audit_events::table)
+        .values((
+            audit_events::at.eq(now()),
+            audit_events::kind.eq(event.kind.as_str()),
+            audit_events::user_id.eq(event.user_id),
+            audit_events::actor_id.eq(event.actor_id),
+            audit_events::email.eq(event.email),
+            audit_events::ip.eq(ip),
+            audit_events::user_agent.eq(user_agent),
+            audit_events::detail.eq(event.detail),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The most recent events, newest first (optionally of one user).
+pub fn recent(conn: &mut DbConn, user_id: Option<i32>, limit: i64) -> Result<Vec<AuditEvent>> {
+    let mut query = audit_events::table
+        .select(AuditEvent::as_select())
+        .order((audit_events::at.desc(), audit_events::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(id) = user_id {
+        query = query.filter(audit_events::user_id.eq(id));
+    }
+    Ok(query.load(conn)?)
+}

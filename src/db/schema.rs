@@ -1,0 +1,56 @@
+// One schema for both backends; the migrations in `migrations/sqlite` and
+// `migrations/postgres` create exactly these columns.
+
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        email -> Text,
+        name -> Text,
+        password_hash -> Nullable<Text>,
+        google_sub -> Nullable<Text>,
+        role -> Text,
+        disabled -> Bool,
+        must_change_password -> Bool,
+        failed_logins -> Integer,
+        locked_until -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        last_sign_in_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Integer,
+        user_agent -> Text,
+        ip -> Text,
+        remember -> Bool,
+        method -> Text,
+        created_at -> BigInt,
+        last_used_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+        refresh_jti -> Nullable<Text>,
+        previous_refresh_jti -> Nullable<Text>,
+        refreshed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Integer,
+        at -> BigInt,
+        kind -> Text,
+        user_id -> Nullable<Integer>,
+        actor_id -> Nullable<Integer>,
+        email -> Nullable<Text>,
+        ip -> Text,
+        user_agent -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, audit_events);

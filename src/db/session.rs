@@ -1,0 +1,192 @@
+//! Sessions: one row per sign-in. Every token carries its session id, so
+//! revoking the row revokes the tokens.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::sessions;
+use super::{now, DbConn};
+use crate::error::Result;
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: String,
+    pub user_id: i32,
+    pub user_agent: String,
+    pub ip: String,
+    pub remember: bool,
+    pub method: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    #[serde(skip)]
+    pub refresh_jti: Option<String>,
+    #[serde(skip)]
+    pub previous_refresh_jti: Option<String>,
+    #[serde(skip)]
+    pub refreshed_at: Option<i64>,
+}
+
+/// What became of a presented refresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// It was current and has been replaced.
+    Rotated,
+    /// It was replaced moments ago by a concurrent request: honoured without
+    /// a new refresh token.
+    Grace,
+    /// It was replaced earlier: stolen or replayed, so the session is revoked.
+    Reused,
+    /// Unknown, or its session is revoked.
+    Refused,
+}
+
+/// What the sign-in knows about the device.
+#[derive(Debug, Clone, Default)]
+pub struct Device {
+    pub user_agent: String,
+    pub ip: String,
+}
+
+pub struct NewSession<'a> {
+    pub user_id: i32,
+    pub device: &'a Device,
+    pub remember: bool,
+    pub method: &'a str,
+    /// Seconds from now until the session ends, whatever its activity.
+    pub lifetime: i64,
+    /// The `jti` of the session's first refresh token.
+    pub refresh_jti: &'a str,
+}
+
+impl Session {
+    pub fn is_active(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+
+    pub fn create(conn: &mut DbConn, new: NewSession<'_>) -> Result<Session> {
+        let now = now();
+        let session = Session {
+            id: uuid::Uuid::new_v4().to_string(),
+            user_id: new.user_id,
+            user_agent: truncate(&new.device.user_agent, 512),
+            ip: truncate(&new.device.ip, 64),
+            remember: new.remember,
+            method: new.method.to_owned(),
+            created_at: now,
+            last_used_at: now,
+            expires_at: now + new.lifetime,
+            revoked_at: None,
+            refresh_jti: Some(new.refresh_jti.to_owned()),
+            previous_refresh_jti: None,
+            refreshed_at: None,
+        };
+        diesel::insert_into(sessions::table)
+            .values((
+                sessions::id.eq(&session.id),
+                sessions::user_id.eq(session.user_id),
+                sessions::user_agent.eq(&session.user_agent),
+                sessions::ip.eq(&session.ip),
+                sessions::remember.eq(session.remember),
+                sessions::method.eq(&session.method),
+                sessions::created_at.eq(session.created_at),
+                sessions::last_used_at.eq(session.last_used_at),
+                sessions::expires_at.eq(session.expires_at),
+                sessions::refresh_jti.eq(&session.refresh_jti),
+            ))
+            .execute(conn)?;
+        Ok(session)
+    }
+
+    /// Revokes one session (sign-out). Returns whether it was still active.
+    pub fn revoke(conn: &mut DbConn, id: &str) -> Result<bool> {
+        let n = diesel::update(sessions::table.find(id).filter(sessions::revoked_at.is_null()))
+            .set(sessions::revoked_at.eq(now()))
+            .execute(conn)?;
+        Ok(n > 0)
+    }
+
+    /// Revokes every active session of a user ("sign out everywhere").
+    pub fn revoke_all_for_user(conn: &mut DbConn, user_id: i32) -> Result<usize> {
+        Ok(diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set(sessions::revoked_at.eq(now()))
+        .execute(conn)?)
+    }
+
+    /// Replaces the session's refresh token `presented` by `next`.
+    /// A token that was already replaced is reuse, and revokes the session,
+    /// unless it was replaced within `grace` seconds (two requests renewing
+    /// at once).
+    pub fn rotate_refresh(
+        conn: &mut DbConn,
+        id: &str,
+        presented: &str,
+        next: &str,
+        grace: i64,
+    ) -> Result<Rotation> {
+        let now = now();
+        let rotated = diesel::update(
+            sessions::table
+                .find(id)
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::refresh_jti.eq(presented)),
+        )
+        .set((
+            sessions::refresh_jti.eq(next),
+            sessions::previous_refresh_jti.eq(presented),
+            sessions::refreshed_at.eq(now),
+            sessions::last_used_at.eq(now),
+        ))
+        .execute(conn)?;
+        if rotated == 1 {
+            return Ok(Rotation::Rotated);
+        }
+        let session: Option<Session> = sessions::table
+            .find(id)
+            .select(Session::as_select())
+            .first(conn)
+            .optional()?;
+        let Some(session) = session else {
+            return Ok(Rotation::Refused);
+        };
+        if session.revoked_at.is_some() || session.previous_refresh_jti.as_deref() != Some(presented) {
+            return Ok(Rotation::Refused);
+        }
+        if session.refreshed_at.is_some_and(|at| now - at <= grace) {
+            return Ok(Rotation::Grace);
+        }
+        Session::revoke(conn, id)?;
+        Ok(Rotation::Reused)
+    }
+
+    /// Notes activity, at most once a minute per session, so a busy session
+    /// does not write on every request.
+    pub fn touch(conn: &mut DbConn, id: &str) -> Result<()> {
+        let now = now();
+        diesel::update(
+            sessions::table
+                .find(id)
+                .filter(sessions::last_used_at.lt(now - 60)),
+        )
+        .set(sessions::last_used_at.eq(now))
+        .execute(conn)?;
+        Ok(())
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}

@@ -1,0 +1,163 @@
+//! Users: the one table every sign-in path ends at.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::{sessions, users};
+use super::session::Session;
+use super::{now, DbConn};
+use crate::domain::{Email, Role};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i32,
+    pub email: String,
+    pub name: String,
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    #[serde(skip)]
+    pub google_sub: Option<String>,
+    pub role: String,
+    pub disabled: bool,
+    pub must_change_password: bool,
+    #[serde(skip)]
+    pub failed_logins: i32,
+    #[serde(skip)]
+    pub locked_until: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_sign_in_at: Option<i64>,
+}
+
+/// What it takes to create a user.
+pub struct NewUser {
+    pub email: Email,
+    pub name: String,
+    /// `None` for an account that signs in only with Google.
+    pub password_hash: Option<String>,
+    pub role: Role,
+}
+
+impl User {
+    pub fn role(&self) -> Role {
+        self.role.parse().unwrap_or(Role::User)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role() == Role::Admin
+    }
+
+    /// The name to greet someone by: their display name, else their email.
+    pub fn display_name(&self) -> &str {
+        if self.name.trim().is_empty() {
+            &self.email
+        } else {
+            &self.name
+        }
+    }
+
+    pub fn create(conn: &mut DbConn, new: NewUser) -> Result<User> {
+        let now = now();
+        let inserted = diesel::insert_into(users::table)
+            .values((
+                users::email.eq(new.email.as_str()),
+                users::name.eq(new.name.trim()),
+                users::password_hash.eq(new.password_hash.as_deref()),
+                users::role.eq(new.role.as_str()),
+                users::created_at.eq(now),
+                users::updated_at.eq(now),
+            ))
+            .execute(conn);
+        match inserted {
+            Ok(_) => {}
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) => return Err(Error::EmailTaken),
+            Err(e) => return Err(e.into()),
+        }
+        User::find_by_email(conn, &new.email)?.ok_or(Error::NotFound)
+    }
+
+    pub fn find_by_email(conn: &mut DbConn, email: &Email) -> Result<Option<User>> {
+        Ok(users::table
+            .filter(users::email.eq(email.as_str()))
+            .select(User::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn find(conn: &mut DbConn, id: i32) -> Result<Option<User>> {
+        Ok(users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn list(conn: &mut DbConn) -> Result<Vec<User>> {
+        Ok(users::table
+            .order(users::id.asc())
+            .select(User::as_select())
+            .load(conn)?)
+    }
+
+    pub fn count_admins(conn: &mut DbConn) -> Result<i64> {
+        Ok(users::table
+            .filter(users::role.eq(Role::Admin.as_str()))
+            .filter(users::disabled.eq(false))
+            .count()
+            .get_result(conn)?)
+    }
+
+    /// Changes the role. Refuses to demote the last active admin, so nobody
+    /// locks the whole site out of its admin area.
+    pub fn set_role(conn: &mut DbConn, id: i32, role: Role) -> Result<User> {
+        conn.transaction(|conn| {
+            let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+            if user.is_admin() && role != Role::Admin && !user.disabled && User::count_admins(conn)? <= 1 {
+                return Err(Error::Invalid("the last admin cannot be demoted".into()));
+            }
+            diesel::update(users::table.find(id))
+                .set((users::role.eq(role.as_str()), users::updated_at.eq(now())))
+                .execute(conn)?;
+            User::find(conn, id)?.ok_or(Error::NotFound)
+        })
+    }
+
+    /// Disables or enables an account. Disabling refuses the last active
+    /// admin. A disabled user's open sessions stop working on their next
+    /// request, because every request checks this flag.
+    pub fn set_disabled(conn: &mut DbConn, id: i32, disabled: bool) -> Result<User> {
+        conn.transaction(|conn| {
+            let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+            if disabled && user.is_admin() && !user.disabled && User::count_admins(conn)? <= 1 {
+                return Err(Error::Invalid("the last admin cannot be disabled".into()));
+            }
+            diesel::update(users::table.find(id))
+                .set((users::disabled.eq(disabled), users::updated_at.eq(now())))
+                .execute(conn)?;
+            User::find(conn, id)?.ok_or(Error::NotFound)
+        })
+    }
+
+    pub fn record_sign_in(conn: &mut DbConn, id: i32) -> Result<()> {
+        diesel::update(users::table.find(id))
+            .set((users::last_sign_in_at.eq(now()), users::failed_logins.eq(0)))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// The signed-in request's one query: the session by its primary key,
+    /// joined to its user.
+    pub fn load_with_session(conn: &mut DbConn, session_id: &str) -> Result<Option<(Session, User)>> {
+        Ok(sessions::table
+            .inner_join(users::table)
+            .filter(sessions::id.eq(session_id))
+            .select((Session::as_select(), User::as_select()))
+            .first(conn)
+            .optional()?)
+    }
+}

@@ -1,0 +1,68 @@
+//! The one error type. Its responder logs the cause chain and hands the
+//! status to a catcher, which shows people a safe page or JSON body.
+
+use rocket::http::Status;
+use rocket::request::Request;
+use rocket::response::{self, Responder};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database query failed")]
+    Database(#[from] diesel::result::Error),
+    #[error("no database connection available")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("could not connect to the database: {0}")]
+    Connection(String),
+    #[error("database migration failed: {0}")]
+    Migration(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("password hashing failed")]
+    Hash(#[from] bcrypt::BcryptError),
+    #[error("token encoding failed")]
+    Token(#[from] jsonwebtoken::errors::Error),
+    #[error("background task failed")]
+    Join(#[from] rocket::tokio::task::JoinError),
+    /// Bad input, with a message fit to show the person who sent it.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("not found")]
+    NotFound,
+    #[error("an account with that email already exists")]
+    EmailTaken,
+}
+
+impl Error {
+    pub fn status(&self) -> Status {
+        match self {
+            Error::Invalid(_) => Status::UnprocessableEntity,
+            Error::NotFound => Status::NotFound,
+            Error::EmailTaken => Status::Conflict,
+            _ => Status::InternalServerError,
+        }
+    }
+
+    /// The error and its sources, one line, for logs and the command line.
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(err) = source {
+            out.push_str(": ");
+            out.push_str(&err.to_string());
+            source = err.source();
+        }
+        out
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Error {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let status = self.status();
+        if status.code >= 500 {
+            log::error!("{} {}: {}", req.method(), req.uri(), self.chain());
+        }
+        Err(status)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

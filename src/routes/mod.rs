@@ -1,0 +1,10 @@
+//! Routes, one module per area; each exposes `routes()`.
+
+pub mod pages;
+pub mod session;
+
+pub fn routes() -> Vec<rocket::Route> {
+    let mut routes = pages::routes();
+    routes.extend(session::routes());
+    routes
+}

@@ -1,0 +1,100 @@
+//! The sign-in form and sign-out.
+
+use rocket::form::FromForm;
+use rocket::http::{CookieJar, Status};
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, Route, State};
+use rocket_dyn_templates::Template;
+use serde_json::json;
+
+use crate::app::Gatehouse;
+use crate::auth::redirect::safe_next;
+use crate::auth::signin::{self, SignInError};
+use crate::auth::{CsrfForm, CsrfProtected, CurrentUser};
+use crate::db::session::Device;
+use crate::error::Error;
+use crate::view::PageContext;
+
+pub fn routes() -> Vec<Route> {
+    routes![login_page, login, logout]
+}
+
+#[derive(Debug, FromForm)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    remember: bool,
+    next: Option<String>,
+    csrf_token: Option<String>,
+}
+
+impl CsrfProtected for LoginForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+}
+
+#[derive(Debug, FromForm)]
+pub struct LogoutForm {
+    csrf_token: Option<String>,
+}
+
+impl CsrfProtected for LogoutForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+}
+
+#[get("/login?<next>")]
+fn login_page(next: Option<&str>, page: PageContext) -> Template {
+    page.render(
+        "login",
+        json!({ "next": next.filter(|n| crate::auth::redirect::is_local_path(n)), "email": "" }),
+    )
+}
+
+#[post("/login", data = "<form>")]
+async fn login(
+    form: CsrfForm<LoginForm>,
+    app: &State<Gatehouse>,
+    jar: &CookieJar<'_>,
+    device: Device,
+    page: PageContext,
+) -> Result<Result<Redirect, (Status, Template)>, Error> {
+    let form = form.into_inner();
+    match signin::sign_in_with_password(app, &form.email, form.password, device, form.remember).await {
+        Ok(signed_in) => {
+            signin::set_cookies(app, jar, &signed_in);
+            Ok(Ok(Redirect::to(safe_next(form.next.as_deref()).to_owned())))
+        }
+        Err(SignInError::Other(e)) => Err(e),
+        Err(refused) => Ok(Err((
+            Status::Unauthorized,
+            page.render(
+                "login",
+                json!({
+                    "error": refused.to_string(),
+                    "email": form.email.trim(),
+                    "next": form.next.as_deref().filter(|n| crate::auth::redirect::is_local_path(n)),
+                    "remember": form.remember,
+                }),
+            ),
+        ))),
+    }
+}
+
+/// Signs out. Only a POST with the CSRF value does: a link or an image
+/// can't sign anyone out.
+#[post("/logout", data = "<_form>")]
+async fn logout(
+    _form: CsrfForm<LogoutForm>,
+    user: Option<CurrentUser>,
+    app: &State<Gatehouse>,
+    jar: &CookieJar<'_>,
+    device: Device,
+) -> Result<Flash<Redirect>, Error> {
+    if let Some(user) = user {
+        signin::sign_out(app, jar, &user, device).await?;
+    }
+    Ok(Flash::success(Redirect::to("/"), "You are signed out."))
+}

@@ -1,0 +1,88 @@
+//! What every page's layout needs, gathered once by a request guard.
+
+use rocket::outcome::Outcome;
+use rocket::request::{self, FlashMessage, FromRequest, Request};
+use rocket_dyn_templates::Template;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::app::Gatehouse;
+use crate::auth::guard::authenticate;
+use crate::auth::CsrfToken;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignedInView {
+    pub id: i32,
+    pub name: String,
+    pub email: String,
+    pub is_admin: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FlashView {
+    pub kind: String,
+    pub message: String,
+}
+
+/// The layout's context: site name, who is signed in (if anyone), the CSRF
+/// value for forms, and a flash message. Always succeeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageContext {
+    pub site_name: String,
+    pub current_user: Option<SignedInView>,
+    pub csrf_token: String,
+    pub flash: Option<FlashView>,
+    /// The path of this page, for marking the navigation.
+    pub path: String,
+}
+
+impl PageContext {
+    /// Renders a template with the layout's context and the page's own.
+    pub fn render(&self, name: &'static str, page: impl Serialize) -> Template {
+        let mut context = match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        if let Ok(Value::Object(extra)) = serde_json::to_value(page) {
+            context.extend(extra);
+        }
+        Template::render(name, Value::Object(context))
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PageContext {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        let site_name = req
+            .rocket()
+            .state::<Gatehouse>()
+            .map(|app| app.config.site_name.clone())
+            .unwrap_or_else(|| "Gatehouse".into());
+        let current_user = authenticate(req).await.as_ref().ok().map(|u| SignedInView {
+            id: u.user.id,
+            name: u.user.display_name().to_owned(),
+            email: u.user.email.clone(),
+            is_admin: u.user.is_admin(),
+        });
+        let csrf_token = match req.guard::<CsrfToken>().await {
+            Outcome::Success(token) => token.0,
+            _ => String::new(),
+        };
+        let flash = match req.guard::<Option<FlashMessage<'_>>>().await {
+            Outcome::Success(Some(flash)) => Some(FlashView {
+                kind: flash.kind().to_owned(),
+                message: flash.message().to_owned(),
+            }),
+            _ => None,
+        };
+        Outcome::Success(PageContext {
+            site_name,
+            current_user,
+            csrf_token,
+            flash,
+            path: req.uri().path().to_string(),
+        })
+    }
+}

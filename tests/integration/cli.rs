@@ -1,0 +1,166 @@
+//! The command line, run as a person would: the real binary.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Self {
+        Cli {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}", self.dir.path().join("cli.db").display()),
+            )
+            .env("GATEHOUSE_PASSWORD__BCRYPT_COST", "10")
+            .env(
+                "ROCKET_CONFIG",
+                format!("{}/Rocket.toml", env!("CARGO_MANIFEST_DIR")),
+            )
+            .env_remove("ROCKET_PROFILE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.run(args, stdin);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn fails(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.run(args, stdin);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim().lines().count(), 1, "a one-line error: {err}");
+        err
+    }
+}
+
+#[test]
+fn manage_users_from_the_command_line() {
+    let cli = Cli::new();
+    assert!(cli.ok(&["migrate"], "").contains("migration"));
+    let out = cli.ok(
+        &[
+            "user",
+            "create",
+            "--email",
+            "Root@Example.com",
+            "--name",
+            "Root",
+            "--admin",
+            "--password-stdin",
+        ],
+        "correct horse battery\n",
+    );
+    assert!(out.contains("created admin root@example.com"), "{out}");
+    cli.ok(
+        &["user", "create", "--email", "ada@example.com", "--password-stdin"],
+        "another good passphrase\n",
+    );
+    let list = cli.ok(&["user", "list"], "");
+    assert!(
+        list.contains("root@example.com") && list.contains("ada@example.com") && list.contains("2 user(s)")
+    );
+
+    assert!(cli
+        .ok(&["user", "set-role", "ada@example.com", "admin"], "")
+        .contains("is now admin"));
+    assert!(cli
+        .ok(&["user", "disable", "ada@example.com"], "")
+        .contains("disabled"));
+    assert!(cli
+        .ok(&["user", "enable", "ada@example.com"], "")
+        .contains("enabled"));
+    assert!(cli
+        .ok(&["user", "set-role", "ada@example.com", "user"], "")
+        .contains("is now user"));
+}
+
+#[test]
+fn bad_input_gets_a_one_line_error_and_writes_nothing() {
+    let cli = Cli::new();
+    cli.ok(
+        &[
+            "user",
+            "create",
+            "--email",
+            "root@example.com",
+            "--admin",
+            "--password-stdin",
+        ],
+        "correct horse battery\n",
+    );
+    assert!(cli
+        .fails(
+            &["user", "create", "--email", "not-an-email", "--password-stdin"],
+            "correct horse battery\n"
+        )
+        .contains("email"));
+    assert!(cli
+        .fails(
+            &["user", "create", "--email", "a@example.com", "--password-stdin"],
+            "password\n"
+        )
+        .contains("common"));
+    assert!(cli
+        .fails(
+            &["user", "create", "--email", "b@example.com", "--password-stdin"],
+            "short\n"
+        )
+        .contains("at least 8"));
+    let long = "x".repeat(73) + "\n";
+    assert!(cli
+        .fails(
+            &["user", "create", "--email", "c@example.com", "--password-stdin"],
+            &long
+        )
+        .contains("72"));
+    assert!(cli
+        .fails(
+            &[
+                "user",
+                "create",
+                "--email",
+                "ROOT@example.com",
+                "--password-stdin"
+            ],
+            "correct horse battery\n"
+        )
+        .contains("already exists"));
+    assert!(cli
+        .fails(&["user", "set-role", "root@example.com", "superuser"], "")
+        .contains("unknown role"));
+    assert!(cli
+        .fails(&["user", "disable", "nobody@example.com"], "")
+        .contains("no user"));
+    // The only admin can't be demoted or disabled.
+    assert!(cli
+        .fails(&["user", "set-role", "root@example.com", "user"], "")
+        .contains("last admin"));
+    assert!(cli
+        .fails(&["user", "disable", "root@example.com"], "")
+        .contains("last admin"));
+    let list = cli.ok(&["user", "list"], "");
+    assert!(list.contains("1 user(s)"), "nothing half-written: {list}");
+}

@@ -1,0 +1,177 @@
+//! Guards on an app's own routes, and an app's own catchers.
+
+use gatehouse::auth::{failure_reason, AdminUser, CurrentUser, LoginRequired};
+use gatehouse::domain::Role;
+use rocket::http::{Header, Status};
+use rocket::{catch, catchers, get, routes, Request};
+
+use crate::common::{assert_redirect_to, Backend, TestApp};
+
+#[get("/dashboard")]
+fn dashboard(user: CurrentUser) -> String {
+    format!("dashboard of {}", user.user.email)
+}
+
+#[get("/members")]
+fn members(_user: LoginRequired) -> &'static str {
+    "members only"
+}
+
+#[get("/maybe")]
+fn maybe(user: Option<CurrentUser>) -> String {
+    match user {
+        Some(user) => format!("hello {}", user.user.email),
+        None => "hello stranger".into(),
+    }
+}
+
+#[get("/admin-only")]
+fn admin_only(admin: AdminUser) -> String {
+    format!("admin {}", admin.user.email)
+}
+
+/// Forwarding: an anonymous visitor falls through to the public variant.
+#[get("/feed")]
+fn feed_private(_user: CurrentUser) -> &'static str {
+    "your feed"
+}
+
+#[get("/feed", rank = 2)]
+fn feed_public() -> &'static str {
+    "public feed"
+}
+
+fn app_with_routes(figment: rocket::figment::Figment) -> rocket::Rocket<rocket::Build> {
+    gatehouse::build(figment).mount(
+        "/",
+        routes![dashboard, members, maybe, admin_only, feed_private, feed_public],
+    )
+}
+
+async fn spawn(backend: Backend) -> Option<TestApp> {
+    TestApp::spawn_rocket(backend, app_with_routes).await
+}
+
+mod own_routes {
+    use super::*;
+
+    #[rocket::async_test]
+    async fn sqlite() {
+        check(spawn(Backend::Sqlite).await.unwrap()).await;
+    }
+
+    #[rocket::async_test]
+    async fn postgres() {
+        if let Some(app) = spawn(Backend::Postgres).await {
+            check(app).await;
+        }
+    }
+}
+
+async fn check(app: TestApp) {
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    app.create_user("root@example.com", "Root", Role::Admin).await;
+
+    // Anonymous.
+    assert_redirect_to(&app.get("/dashboard").await, "/login?next=/dashboard");
+    assert_redirect_to(&app.get("/members").await, "/login?next=/members");
+    assert_redirect_to(&app.get("/admin-only").await, "/login?next=/admin-only");
+    assert_eq!(
+        app.get("/maybe").await.into_string().await.unwrap(),
+        "hello stranger"
+    );
+    assert_eq!(app.get("/feed").await.into_string().await.unwrap(), "public feed");
+
+    // A user.
+    app.sign_in("ada@example.com").await;
+    assert_eq!(
+        app.get("/dashboard").await.into_string().await.unwrap(),
+        "dashboard of ada@example.com"
+    );
+    assert_eq!(app.get("/members").await.status(), Status::Ok);
+    assert_eq!(
+        app.get("/maybe").await.into_string().await.unwrap(),
+        "hello ada@example.com"
+    );
+    assert_eq!(app.get("/feed").await.into_string().await.unwrap(), "your feed");
+    let res = app.get("/admin-only").await;
+    assert_eq!(res.status(), Status::Forbidden);
+    assert!(res.into_string().await.unwrap().contains("Access denied"));
+    let res = app.get_json("/admin-only").await;
+    assert_eq!(res.status(), Status::Forbidden);
+    let body: serde_json::Value = res.into_json().await.unwrap();
+    assert_eq!(body["error"], "Forbidden");
+    assert_eq!(body["status_code"], 403);
+
+    // An admin; demoted, they lose access on the next request.
+    app.sign_in("root@example.com").await;
+    assert_eq!(
+        app.get("/admin-only").await.into_string().await.unwrap(),
+        "admin root@example.com"
+    );
+    app.create_user("other-admin@example.com", "Other", Role::Admin)
+        .await;
+    let root = app
+        .state()
+        .db
+        .run(|conn| {
+            gatehouse::db::user::User::find_by_email(
+                conn,
+                &gatehouse::domain::Email::parse("root@example.com").unwrap(),
+            )
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    app.state()
+        .db
+        .run(move |conn| gatehouse::db::user::User::set_role(conn, root.id, Role::User))
+        .await
+        .unwrap();
+    assert_eq!(app.get("/admin-only").await.status(), Status::Forbidden);
+}
+
+/// An app built on Gatehouse answers unauthorized requests its own way,
+/// reason by reason.
+#[catch(401)]
+fn my_unauthorized(req: &Request<'_>) -> String {
+    match failure_reason(req) {
+        Some(reason) => format!("custom 401: {}", reason.code()),
+        None => "custom 401".into(),
+    }
+}
+
+#[rocket::async_test]
+async fn an_app_registers_its_own_catchers() {
+    let app = TestApp::spawn_rocket(Backend::Sqlite, |figment| {
+        gatehouse::stage(rocket::custom(figment))
+            .mount("/", routes![dashboard])
+            .register("/", catchers![my_unauthorized])
+    })
+    .await
+    .unwrap();
+    let res = app.get("/dashboard").await;
+    assert_eq!(res.status(), Status::Unauthorized);
+    assert_eq!(res.into_string().await.unwrap(), "custom 401: missing_token");
+    let res = app
+        .client
+        .get("/dashboard")
+        .header(Header::new("Authorization", "Bearer junk"))
+        .dispatch()
+        .await;
+    assert_eq!(res.into_string().await.unwrap(), "custom 401: malformed_token");
+
+    // Or keeps Gatehouse's catchers and overrides one path's.
+    let app = TestApp::spawn_rocket(Backend::Sqlite, |figment| {
+        gatehouse::build(figment)
+            .mount("/", routes![dashboard])
+            .register("/dashboard", catchers![my_unauthorized])
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        app.get("/dashboard").await.into_string().await.unwrap(),
+        "custom 401: missing_token"
+    );
+    assert_redirect_to(&app.get("/protected").await, "/login?next=/protected");
+}

@@ -1,0 +1,10 @@
+//! One integration-test binary (one link), with a module per area.
+
+mod common;
+
+mod catchers;
+mod cli;
+mod guards;
+mod setup;
+mod signin;
+mod tokens;

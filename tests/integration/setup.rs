@@ -1,0 +1,64 @@
+//! Configuration is checked at ignite: bad values stop the launch.
+
+use gatehouse::config::{figment_with, Config, SAMPLE_SECRET};
+use rocket::local::asynchronous::Client;
+
+use crate::common::{figment, settings};
+
+#[rocket::async_test]
+async fn release_refuses_a_missing_sample_or_short_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("r.db").display());
+    for secret in [None, Some(SAMPLE_SECRET), Some("short-secret")] {
+        let mut s = settings(&url);
+        s.jwt.secret_key = secret.map(str::to_owned);
+        let figment =
+            figment_with("release", s).merge(("secret_key", "hPRYyVRiMyxpw5sBB1XeCMN1kFsDCqKvBi2QJxBVHQk="));
+        let err = Config::from_figment(&figment).unwrap_err();
+        assert_eq!(err.key, "jwt.secret_key");
+        assert!(err.to_string().contains("openssl rand -base64 48"), "{err}");
+        let launch = Client::untracked(gatehouse::build(figment.merge(("log_level", "off")))).await;
+        assert_fails_to_ignite(launch);
+    }
+}
+
+#[rocket::async_test]
+async fn an_unknown_database_scheme_stops_the_launch_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd_before: Vec<_> = std::fs::read_dir(".")
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let launch = Client::untracked(gatehouse::build(figment("mysql://localhost/db"))).await;
+    assert_fails_to_ignite(launch);
+    let launch = Client::untracked(gatehouse::build(figment("postgress://localhost/db"))).await;
+    assert_fails_to_ignite(launch);
+    let cwd_after: Vec<_> = std::fs::read_dir(".")
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(cwd_before.len(), cwd_after.len(), "no stray database file");
+    drop(dir);
+}
+
+#[rocket::async_test]
+async fn a_bad_setting_names_its_key() {
+    let f = figment("sqlite://x.db").merge(("password.bcrypt_cost", 4));
+    let err = Config::from_figment(&f).unwrap_err();
+    assert_eq!(err.key, "password.bcrypt_cost");
+    let f = figment("sqlite://x.db").merge(("jwt.access_token_expires", "soon"));
+    assert_eq!(
+        Config::from_figment(&f).unwrap_err().key,
+        "jwt.access_token_expires"
+    );
+}
+
+fn assert_fails_to_ignite(launch: Result<Client, rocket::Error>) {
+    match launch {
+        Ok(_) => panic!("the app should not start"),
+        Err(e) => assert!(
+            matches!(e.kind(), rocket::error::ErrorKind::FailedFairings(_)),
+            "{e}"
+        ),
+    }
+}

@@ -1,0 +1,385 @@
+//! Forged, expired and revoked cookies are refused; a live session renews.
+
+use base64::Engine;
+use gatehouse::auth::{Claims, TokenType};
+use gatehouse::db::user::User;
+use gatehouse::domain::Role;
+use rocket::http::{Cookie, Header, Status};
+
+use crate::common::{assert_redirect_to, TestApp};
+use crate::db_tests;
+
+db_tests!(
+    forged_cookies_are_refused,
+    expired_access_cookie_renews_from_the_refresh_cookie,
+    expired_cookie_without_refresh_is_refused,
+    no_renewal_after_sign_out,
+    replayed_refresh_token_revokes_the_session,
+    disabled_user_is_refused_on_next_request,
+    bearer_header_works_and_expires,
+);
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+async fn signed_in_claims(app: &TestApp) -> (String, Claims) {
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    app.sign_in("ada@example.com").await;
+    let token = app.access_cookie().unwrap();
+    let claims = app
+        .state()
+        .tokens
+        .decode(&token, TokenType::Access)
+        .unwrap()
+        .claims;
+    (token, claims)
+}
+
+async fn description(app: &TestApp, token: &str) -> String {
+    let res = app.get_with_cookie("/protected", token).await;
+    assert_eq!(
+        res.status(),
+        Status::Unauthorized,
+        "token should be refused: {token}"
+    );
+    assert!(res
+        .headers()
+        .get_one("WWW-Authenticate")
+        .unwrap()
+        .starts_with("Bearer"));
+    let body: serde_json::Value = res.into_json().await.unwrap();
+    assert_eq!(body["error"], "Authorization Required");
+    assert_eq!(body["status_code"], 401);
+    body["description"].as_str().unwrap().to_owned()
+}
+
+async fn forged_cookies_are_refused(app: TestApp) {
+    let (token, claims) = signed_in_claims(&app).await;
+    assert_eq!(
+        app.get_with_cookie("/protected", &token).await.status(),
+        Status::Ok
+    );
+    let parts: Vec<&str> = token.split('.').collect();
+    let now = gatehouse::db::now();
+
+    // Tampered payload, signature kept.
+    let mut admin = serde_json::to_value(&claims).unwrap();
+    admin["sub"] = "999".into();
+    let tampered = format!("{}.{}.{}", parts[0], b64(admin.to_string().as_bytes()), parts[2]);
+    assert_eq!(
+        description(&app, &tampered).await,
+        "Signature verification failed"
+    );
+
+    // alg: none, with the signature stripped.
+    let none = format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), parts[1]);
+    assert!(!description(&app, &none).await.is_empty());
+
+    // Signed with another key.
+    let other = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(b"another-secret-another-secret-another"),
+    )
+    .unwrap();
+    assert_eq!(description(&app, &other).await, "Signature verification failed");
+
+    // Wrong audience and wrong issuer, correctly signed.
+    let tokens = &app.state().tokens;
+    let aud = tokens
+        .sign(&Claims {
+            aud: "other-app".into(),
+            ..claims.clone()
+        })
+        .unwrap();
+    assert_eq!(
+        description(&app, &aud).await,
+        "Token has an invalid issuer, audience or claim"
+    );
+    let iss = tokens
+        .sign(&Claims {
+            iss: "other-issuer".into(),
+            ..claims.clone()
+        })
+        .unwrap();
+    assert_eq!(
+        description(&app, &iss).await,
+        "Token has an invalid issuer, audience or claim"
+    );
+
+    // Not yet valid.
+    let future = tokens
+        .sign(&Claims {
+            nbf: now + 3600,
+            ..claims.clone()
+        })
+        .unwrap();
+    assert_eq!(description(&app, &future).await, "Token is not yet valid");
+
+    // Expired (and no refresh cookie sent with it).
+    let expired = tokens
+        .sign(&Claims {
+            exp: now - 60,
+            ..claims.clone()
+        })
+        .unwrap();
+    assert_eq!(description(&app, &expired).await, "Token has expired");
+
+    // A refresh token where an access token is expected.
+    let refresh = tokens
+        .sign(&Claims {
+            token_type: TokenType::Refresh,
+            ..claims.clone()
+        })
+        .unwrap();
+    assert_eq!(
+        description(&app, &refresh).await,
+        "Only access tokens are allowed"
+    );
+
+    // Garbage and an oversized token.
+    assert_eq!(description(&app, "not-a-jwt").await, "The token is malformed");
+    assert_eq!(
+        description(&app, &"a".repeat(100_000)).await,
+        "The token is malformed"
+    );
+
+    // A browser with a bad cookie is sent to sign in, and the cookie cleared.
+    let res = app
+        .client
+        .get("/protected")
+        .cookie(Cookie::new("access_token_cookie", tampered))
+        .dispatch()
+        .await;
+    assert_redirect_to(&res, "/login?next=/protected");
+    assert_eq!(
+        res.cookies()
+            .get("access_token_cookie")
+            .map(|c| c.value().to_owned()),
+        Some(String::new())
+    );
+}
+
+/// The browser's access token, re-signed as expired.
+fn expired_access_cookie(app: &TestApp) -> Cookie<'static> {
+    let token = app.access_cookie().unwrap();
+    let tokens = &app.state().tokens;
+    let claims = tokens.decode(&token, TokenType::Access).unwrap().claims;
+    let expired = tokens
+        .sign(&Claims {
+            exp: gatehouse::db::now() - 60,
+            ..claims
+        })
+        .unwrap();
+    Cookie::new("access_token_cookie", expired)
+}
+
+fn refresh_cookie(app: &TestApp) -> Cookie<'static> {
+    let value = app
+        .client
+        .cookies()
+        .get("refresh_token_cookie")
+        .unwrap()
+        .value()
+        .to_owned();
+    Cookie::new("refresh_token_cookie", value)
+}
+
+async fn expired_access_cookie_renews_from_the_refresh_cookie(app: TestApp) {
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    app.sign_in("ada@example.com").await;
+    let csrf = app.csrf("/").await;
+    let refresh_before = refresh_cookie(&app).value().to_owned();
+    let expired = expired_access_cookie(&app);
+
+    // The browser sends its expired access cookie (and its refresh cookie).
+    let res = app
+        .client
+        .get("/protected")
+        .cookie(expired.clone())
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok, "renewed silently");
+    let renewed = res
+        .cookies()
+        .get("access_token_cookie")
+        .unwrap()
+        .value()
+        .to_owned();
+    assert_ne!(renewed, expired.value());
+    let claims = app
+        .state()
+        .tokens
+        .decode(&renewed, TokenType::Access)
+        .unwrap()
+        .claims;
+    assert!(!claims.fresh, "a renewed token is not fresh");
+    assert_eq!(claims.csrf, csrf, "open forms keep working");
+    let refresh_after = app
+        .client
+        .cookies()
+        .get("refresh_token_cookie")
+        .unwrap()
+        .value()
+        .to_owned();
+    assert_ne!(refresh_before, refresh_after, "the refresh token rotates");
+    assert_eq!(app.get("/protected").await.status(), Status::Ok);
+}
+
+async fn expired_cookie_without_refresh_is_refused(app: TestApp) {
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    app.sign_in("ada@example.com").await;
+    let res = app
+        .bare
+        .get("/protected")
+        .cookie(expired_access_cookie(&app))
+        .dispatch()
+        .await;
+    assert_redirect_to(&res, "/login?next=/protected");
+}
+
+async fn no_renewal_after_sign_out(app: TestApp) {
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    app.sign_in("ada@example.com").await;
+    let access = app.access_cookie().unwrap();
+    let refresh = app
+        .client
+        .cookies()
+        .get("refresh_token_cookie")
+        .unwrap()
+        .value()
+        .to_owned();
+    let csrf = app.csrf("/").await;
+    let res = app
+        .client
+        .post("/logout")
+        .header(rocket::http::ContentType::Form)
+        .body(format!("csrf_token={csrf}"))
+        .dispatch()
+        .await;
+    assert_redirect_to(&res, "/");
+    // The old cookies, replayed after sign-out, neither work nor renew.
+    let res = app
+        .client
+        .get("/protected")
+        .cookie(Cookie::new("access_token_cookie", access))
+        .cookie(Cookie::new("refresh_token_cookie", refresh.clone()))
+        .dispatch()
+        .await;
+    assert_redirect_to(&res, "/login?next=/protected");
+    assert!(res
+        .cookies()
+        .get("access_token_cookie")
+        .is_none_or(|c| c.value().is_empty()));
+    let res = app
+        .client
+        .get("/protected")
+        .cookie(Cookie::new("refresh_token_cookie", refresh))
+        .dispatch()
+        .await;
+    assert_redirect_to(&res, "/login?next=/protected");
+}
+
+async fn replayed_refresh_token_revokes_the_session(app: TestApp) {
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    app.sign_in("ada@example.com").await;
+    let first_refresh = refresh_cookie(&app);
+    let res = app
+        .client
+        .get("/protected")
+        .cookie(expired_access_cookie(&app))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok, "rotated once");
+    assert_ne!(refresh_cookie(&app).value(), first_refresh.value());
+    // Past the grace window, the replaced refresh token comes back (stolen).
+    let sid = app
+        .state()
+        .tokens
+        .decode(&app.access_cookie().unwrap(), TokenType::Access)
+        .unwrap()
+        .claims
+        .sid;
+    let app_state = app.state();
+    let sid2 = sid.clone();
+    app_state
+        .db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::sessions;
+            diesel::update(sessions::table.find(sid2))
+                .set(sessions::refreshed_at.eq(gatehouse::db::now() - 3600))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let res = app
+        .bare
+        .get("/protected")
+        .header(Header::new("Accept", "application/json"))
+        .cookie(first_refresh)
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Unauthorized);
+    let body: serde_json::Value = res.into_json().await.unwrap();
+    assert_eq!(body["description"], "Token has been revoked");
+    // The whole session is revoked: the legitimate browser is signed out too.
+    assert_redirect_to(&app.get("/protected").await, "/login?next=/protected");
+    assert!(app.audit_kinds().await.contains(&"refresh_reused".to_owned()));
+}
+
+async fn disabled_user_is_refused_on_next_request(app: TestApp) {
+    let user = app.create_user("ada@example.com", "Ada", Role::User).await;
+    app.create_user("root@example.com", "Root", Role::Admin).await;
+    app.sign_in("ada@example.com").await;
+    let token = app.access_cookie().unwrap();
+    assert_eq!(app.get("/protected").await.status(), Status::Ok);
+    app.state()
+        .db
+        .run(move |conn| User::set_disabled(conn, user.id, true))
+        .await
+        .unwrap();
+    assert_eq!(description(&app, &token).await, "The account is disabled");
+    assert_redirect_to(&app.get("/protected").await, "/login?next=/protected");
+}
+
+async fn bearer_header_works_and_expires(app: TestApp) {
+    let (token, claims) = signed_in_claims(&app).await;
+    let expired = app
+        .state()
+        .tokens
+        .sign(&Claims {
+            exp: gatehouse::db::now() - 60,
+            ..claims
+        })
+        .unwrap();
+    // Another instance on the same database, with no cookies: an API client.
+    let api = app.second_instance().await;
+    for header in [format!("Bearer {token}"), format!("JWT {token}")] {
+        let res = api
+            .get("/protected")
+            .header(Header::new("Authorization", header))
+            .dispatch()
+            .await;
+        assert_eq!(res.status(), Status::Ok);
+    }
+    let res = api
+        .get("/protected")
+        .header(Header::new("Authorization", format!("Bearer {expired}")))
+        .header(Header::new("Accept", "application/json"))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Unauthorized);
+    let body: serde_json::Value = res.into_json().await.unwrap();
+    assert_eq!(body["description"], "Token has expired");
+    let res = api
+        .get("/protected")
+        .header(Header::new("Accept", "application/json"))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Unauthorized);
+    let body: serde_json::Value = res.into_json().await.unwrap();
+    assert_eq!(body["description"], "Request does not contain an access token");
+}
