@@ -100,6 +100,7 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .attach(Template::fairing())
         .attach(SecurityHeaders)
         .attach(crate::auth::cookies::PendingCookies)
+        .attach(crate::auth::csrf::CsrfCheck)
         .mount("/", routes::routes())
         .mount("/static", FileServer::from(static_dir).rank(20))
 }

@@ -65,14 +65,14 @@ impl<'r> Responder<'r, 'static> for JsonError {
         let mut res = Response::build_from(Json(body).respond_to(req)?);
         res.status(self.status);
         if self.status == Status::Unauthorized {
-            let mut value = String::from("Bearer realm=\"gatehouse\"");
-            if let Some(code) = self.code.filter(|c| *c != "missing_token") {
-                value.push_str(&format!(
-                    ", error=\"invalid_token\", error_description=\"{}\"",
+            // RFC 6750: no error code when no token was sent at all.
+            let value = match self.code {
+                Some(code) if code != AuthFailure::Missing.code() => format!(
+                    "Bearer realm=\"gatehouse\", error=\"invalid_token\", error_description=\"{}\"",
                     self.description.replace('"', "'")
-                ));
-                let _ = code;
-            }
+                ),
+                _ => "Bearer realm=\"gatehouse\"".to_owned(),
+            };
             res.header(Header::new("WWW-Authenticate", value));
         }
         res.ok()

@@ -82,6 +82,8 @@ pub struct JwtSettings {
     pub session_expires: u64,
     /// How long a "remember me" sign-in lasts (a persistent cookie).
     pub remember_expires: u64,
+    /// A session unused for this long ends (its refresh token stops working).
+    pub session_idle_timeout: u64,
     pub encode_issuer: String,
     /// Defaults to `encode_issuer`.
     pub decode_issuer: Option<String>,
@@ -121,6 +123,7 @@ impl Default for JwtSettings {
             access_token_expires: 15 * 60,
             session_expires: 12 * 60 * 60,
             remember_expires: 30 * 24 * 60 * 60,
+            session_idle_timeout: 7 * 24 * 60 * 60,
             encode_issuer: "gatehouse".into(),
             decode_issuer: None,
             encode_audience: "gatehouse".into(),
@@ -181,6 +184,7 @@ pub struct JwtConfig {
     pub access_token_expires: i64,
     pub session_expires: i64,
     pub remember_expires: i64,
+    pub session_idle_timeout: i64,
     pub encode_issuer: String,
     pub decode_issuer: String,
     pub encode_audience: String,
@@ -222,7 +226,9 @@ impl Config {
             let key = e.path.join(".");
             bad(if key.is_empty() { "config" } else { &key }, e.kind.to_string())
         })?;
-        let release = figment.profile() == rocket::Config::RELEASE_PROFILE;
+        // Any profile but debug gets the release checks (a `production`
+        // profile must not run on a generated secret).
+        let release = figment.profile() != rocket::Config::DEBUG_PROFILE;
         settings.validate(release)
     }
 }
@@ -272,6 +278,13 @@ impl Settings {
         let access_token_expires = positive("jwt.access_token_expires", jwt.access_token_expires)?;
         let session_expires = positive("jwt.session_expires", jwt.session_expires)?;
         let remember_expires = positive("jwt.remember_expires", jwt.remember_expires)?;
+        let session_idle_timeout = positive("jwt.session_idle_timeout", jwt.session_idle_timeout)?;
+        if session_idle_timeout < access_token_expires {
+            return Err(bad(
+                "jwt.session_idle_timeout",
+                "must be at least `access_token_expires` (activity is noted when tokens renew)",
+            ));
+        }
         let cookie_secure = jwt.cookie_secure.unwrap_or(release);
         let cookie_samesite = match jwt.cookie_samesite.to_ascii_lowercase().as_str() {
             "lax" => SameSite::Lax,
@@ -340,6 +353,7 @@ impl Settings {
                 access_token_expires,
                 session_expires,
                 remember_expires,
+                session_idle_timeout,
                 decode_issuer: jwt.decode_issuer.unwrap_or_else(|| jwt.encode_issuer.clone()),
                 encode_issuer: jwt.encode_issuer,
                 decode_audience: jwt.decode_audience.unwrap_or_else(|| jwt.encode_audience.clone()),

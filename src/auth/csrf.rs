@@ -3,8 +3,9 @@
 //! private (encrypted, authenticated) cookie. Compared in constant time.
 
 use rocket::data::{self, Data, FromData};
+use rocket::fairing::{Fairing, Info, Kind};
 use rocket::form::{Form, FromForm};
-use rocket::http::{Cookie, SameSite, Status};
+use rocket::http::{Cookie, Method, SameSite, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 use subtle::ConstantTimeEq;
@@ -77,6 +78,82 @@ impl<'r> FromRequest<'r> for CsrfToken {
     }
 }
 
+/// The central check's verdict on this request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    NotChecked,
+    Rejected,
+}
+
+/// Whether the central check refused this request's CSRF value (then every
+/// guard that reads the signed-in user fails with 403).
+pub fn rejected(req: &Request<'_>) -> bool {
+    *req.local_cache(|| Verdict::NotChecked) == Verdict::Rejected
+}
+
+/// How much of a form body is searched for the CSRF field.
+const PEEK: usize = 16 * 1024;
+
+/// Cookie-authenticated POST/PUT/PATCH/DELETE must carry the CSRF value of
+/// their token, in the `X-CSRF-TOKEN` header or a `csrf_token` field of a
+/// URL-encoded form. Checked before any handler runs, for every route, so a
+/// route that forgets to check is still protected. A stray `Authorization`
+/// header does not skip it: cookies are read first.
+pub struct CsrfCheck;
+
+#[rocket::async_trait]
+impl Fairing for CsrfCheck {
+    fn info(&self) -> Info {
+        Info {
+            name: "Gatehouse CSRF check",
+            kind: Kind::Request,
+        }
+    }
+
+    async fn on_request(&self, req: &mut Request<'_>, data: &mut Data<'_>) {
+        if !matches!(
+            req.method(),
+            Method::Post | Method::Put | Method::Patch | Method::Delete
+        ) {
+            return;
+        }
+        let req: &Request<'_> = req;
+        let Some(app) = req.rocket().state::<Gatehouse>() else {
+            return;
+        };
+        if !app.config.jwt.cookie_csrf_protect {
+            return;
+        }
+        let expected = match authenticate(req).await {
+            Ok(user) if user.from_cookie => CsrfToken(user.claims.csrf.clone()),
+            _ => return,
+        };
+        if expected.matches(req.headers().get_one(&app.config.jwt.access_csrf_header_name)) {
+            return;
+        }
+        if req.content_type().is_some_and(|ct| ct.is_form()) {
+            let body = data.peek(PEEK).await;
+            let field = std::str::from_utf8(body).ok().and_then(form_field_csrf);
+            if expected.matches(field.as_deref()) {
+                return;
+            }
+        }
+        req.local_cache(|| Verdict::Rejected);
+    }
+}
+
+/// The `csrf_token` field of a URL-encoded body.
+fn form_field_csrf(body: &str) -> Option<String> {
+    body.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=')?;
+        (name == "csrf_token").then(|| {
+            percent_encoding::percent_decode_str(&value.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    })
+}
+
 /// A form that carries the CSRF field.
 pub trait CsrfProtected {
     fn csrf_token(&self) -> Option<&str>;
@@ -127,5 +204,20 @@ impl<'r, T: FromForm<'r> + CsrfProtected + Send> FromData<'r> for CsrfForm<T> {
             set_failure_reason(req, AuthFailure::Csrf);
             Outcome::Error((Status::Forbidden, rocket::form::Errors::new()))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::form_field_csrf;
+
+    #[test]
+    fn finds_the_csrf_field() {
+        assert_eq!(
+            form_field_csrf("a=1&csrf_token=x%2By+z&b=2").as_deref(),
+            Some("x+y z")
+        );
+        assert_eq!(form_field_csrf("csrf_tokenx=1"), None);
+        assert_eq!(form_field_csrf(""), None);
     }
 }

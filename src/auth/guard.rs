@@ -2,12 +2,14 @@
 //! valid token of an active session of an enabled user: only `FromRequest`
 //! can build one.
 
+use std::sync::Mutex;
+
 use rocket::http::Status;
 use rocket::outcome::{try_outcome, Outcome};
 use rocket::request::{self, FromRequest, Request};
 
-use super::cookies;
 use super::token::{AuthFailure, Claims, TokenType};
+use super::{cookies, csrf};
 use crate::app::Gatehouse;
 use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::now;
@@ -54,18 +56,23 @@ impl CurrentUser {
 /// The cached outcome of authenticating this request.
 struct Cached(Option<Result<CurrentUser, AuthFailure>>);
 
-/// The first reason a guard refused this request, for catchers.
-struct Reason(Option<AuthFailure>);
+/// The latest reason a guard refused this request, for catchers.
+struct Reason(Mutex<Option<AuthFailure>>);
+
+fn reason_slot<'r>(req: &'r Request<'_>) -> &'r Reason {
+    req.local_cache(|| Reason(Mutex::new(None)))
+}
 
 /// Why this request was refused, if a Gatehouse guard refused it. Custom
 /// catchers use this to answer each reason their own way.
 pub fn failure_reason(req: &Request<'_>) -> Option<AuthFailure> {
-    req.local_cache(|| Reason(None)).0
+    *reason_slot(req).0.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Records why a request was refused (the first reason wins).
+/// Records why a request was refused (the latest refusal is what the
+/// request ends on).
 pub fn set_failure_reason(req: &Request<'_>, reason: AuthFailure) {
-    req.local_cache(|| Reason(Some(reason)));
+    *reason_slot(req).0.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
 }
 
 /// Authenticates the request once and caches the outcome.
@@ -170,34 +177,47 @@ async fn renew(app: &Gatehouse, req: &Request<'_>, refresh: &str) -> Result<Curr
         .db
         .run(move |conn| {
             let rotation = Session::rotate_refresh(conn, &sid, &presented, &next, grace)?;
-            if rotation == Rotation::Reused {
-                audit::record(
-                    conn,
-                    NewEvent {
-                        user_id: Some(user_id),
-                        device: Some(&device),
-                        detail: "a replaced refresh token was presented again; session revoked",
-                        ..NewEvent::new(EventKind::RefreshReused)
-                    },
-                )?;
-            }
+            let (kind, detail) = match rotation {
+                Rotation::Rotated => (EventKind::Refresh, "tokens renewed"),
+                Rotation::Reused => (
+                    EventKind::RefreshReused,
+                    "a replaced refresh token was presented again; session revoked",
+                ),
+                Rotation::Grace(_) | Rotation::Refused => return Ok(rotation),
+            };
+            audit::record(
+                conn,
+                NewEvent {
+                    user_id: Some(user_id),
+                    device: Some(&device),
+                    detail,
+                    ..NewEvent::new(kind)
+                },
+            )?;
             Ok(rotation)
         })
         .await
         .map_err(internal("rotating a refresh token"))?;
     let config = &app.config.jwt;
     let expires = session.remember.then_some(session.expires_at);
-    match rotation {
-        Rotation::Rotated => {
-            let token = app
-                .tokens
-                .issue_refresh(user.id, &session.id, &claims.csrf, &next_jti, session.expires_at)
-                .map_err(internal("signing a refresh token"))?;
-            cookies::apply_from_guard(req, vec![cookies::refresh(config, token, expires)]);
-        }
-        Rotation::Grace => {}
+    let current_jti = match rotation {
+        Rotation::Rotated => next_jti,
+        // A concurrent request rotated it a moment ago; in case its answer
+        // was lost, this one carries the current refresh token too.
+        Rotation::Grace(current) => current,
         Rotation::Reused | Rotation::Refused => return Err(AuthFailure::Revoked),
-    }
+    };
+    let token = app
+        .tokens
+        .issue_refresh(
+            user.id,
+            &session.id,
+            &claims.csrf,
+            &current_jti,
+            session.expires_at,
+        )
+        .map_err(internal("signing a refresh token"))?;
+    cookies::apply_from_guard(req, vec![cookies::refresh(config, token, expires)]);
     let (token, access) = app
         .tokens
         .issue_access(user.id, &session.id, &claims.csrf, false)
@@ -223,7 +243,8 @@ async fn load_active(app: &Gatehouse, claims: &Claims) -> Result<(Session, User)
     let Some((session, user)) = loaded else {
         return Err(AuthFailure::Revoked);
     };
-    if Some(session.user_id) != claims.user_id() || !session.is_active(now()) {
+    let idle = app.config.jwt.session_idle_timeout;
+    if Some(session.user_id) != claims.user_id() || !session.is_active(now(), idle) {
         return Err(AuthFailure::Revoked);
     }
     if user.disabled {
@@ -245,6 +266,10 @@ impl<'r> FromRequest<'r> for CurrentUser {
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
         match authenticate(req).await {
+            Ok(_) if csrf::rejected(req) => {
+                set_failure_reason(req, AuthFailure::Csrf);
+                Outcome::Error((Status::Forbidden, AuthFailure::Csrf))
+            }
             Ok(user) => Outcome::Success(user.clone()),
             Err(AuthFailure::Missing) => {
                 set_failure_reason(req, AuthFailure::Missing);

@@ -322,8 +322,25 @@ mod tests {
         // alg: none, with and without a signature
         let none = b64(br#"{"alg":"none","typ":"JWT"}"#);
         for forged in [format!("{none}.{}.", parts[1]), format!("{none}.{}", parts[1])] {
-            assert!(t.decode(&forged, TokenType::Access).is_err());
+            assert_eq!(
+                t.decode(&forged, TokenType::Access).unwrap_err(),
+                AuthFailure::Malformed
+            );
         }
+        // HS384 header on our HS256 key: the algorithm comes from config
+        let hs384 = b64(br#"{"alg":"HS384","typ":"JWT"}"#);
+        assert_eq!(
+            t.decode(&format!("{hs384}.{}.{}", parts[1], parts[2]), TokenType::Access)
+                .unwrap_err(),
+            AuthFailure::BadSignature
+        );
+        // an unknown critical header
+        let crit = b64(br#"{"alg":"HS256","typ":"JWT","crit":["exp-ext"]}"#);
+        assert_eq!(
+            t.decode(&format!("{crit}.{}.{}", parts[1], parts[2]), TokenType::Access)
+                .unwrap_err(),
+            AuthFailure::Malformed
+        );
         // stripped signature
         assert!(t
             .decode(&format!("{}.{}.", parts[0], parts[1]), TokenType::Access)
@@ -342,13 +359,15 @@ mod tests {
             t.decode(&"a".repeat(100_000), TokenType::Access).unwrap_err(),
             AuthFailure::Malformed
         );
-        // a duplicated claim is refused, not resolved either way
+        // a duplicated claim, correctly signed, is refused rather than
+        // resolved either way
         let json = serde_json::to_string(&claims).unwrap();
-        let dup = json.replacen("{", "{\"sub\":\"1\",", 1);
-        let dup = format!("{}.{}", parts[0], b64(dup.as_bytes()));
-        assert!(t
-            .decode(&format!("{dup}.{}", parts[2]), TokenType::Access)
-            .is_err());
+        let dup = serde_json::value::RawValue::from_string(json.replacen('{', "{\"sub\":\"1\",", 1)).unwrap();
+        let signed_dup = t.sign(&dup).unwrap();
+        assert_eq!(
+            t.decode(&signed_dup, TokenType::Access).unwrap_err(),
+            AuthFailure::Malformed
+        );
     }
 
     #[test]

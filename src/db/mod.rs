@@ -245,6 +245,44 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_runs_with_wal_busy_timeout_and_foreign_keys() {
+        use diesel::sql_types::{BigInt, Text};
+        use diesel::{QueryableByName, RunQueryDsl};
+
+        #[derive(QueryableByName)]
+        struct Mode {
+            #[diesel(sql_type = Text)]
+            journal_mode: String,
+        }
+        #[derive(QueryableByName)]
+        struct Flag {
+            #[diesel(sql_type = BigInt)]
+            foreign_keys: i64,
+        }
+        #[derive(QueryableByName)]
+        struct Timeout {
+            #[diesel(sql_type = BigInt)]
+            timeout: i64,
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("p.db").display())).unwrap();
+        let db = super::Db::connect(&url, 1).unwrap();
+        db.run_blocking(|conn| {
+            let mode: Mode = diesel::sql_query("PRAGMA journal_mode").get_result(conn)?;
+            let fk: Flag = diesel::sql_query("PRAGMA foreign_keys").get_result(conn)?;
+            let busy: Timeout = diesel::sql_query("PRAGMA busy_timeout").get_result(conn)?;
+            assert_eq!(mode.journal_mode, "wal");
+            assert_eq!(fk.foreign_keys, 1);
+            assert_eq!(busy.timeout, 5000);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(db.migrate().unwrap(), 1);
+        assert_eq!(db.migrate().unwrap(), 0, "migrations apply once");
+    }
+
+    #[test]
     fn display_hides_the_password() {
         let url = DatabaseUrl::parse("postgres://app:s3cret@db.internal:5432/gh").unwrap();
         assert_eq!(url.to_string(), "postgres://app@db.internal:5432/gh");

@@ -30,13 +30,13 @@ pub struct Session {
 }
 
 /// What became of a presented refresh token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
     /// It was current and has been replaced.
     Rotated,
-    /// It was replaced moments ago by a concurrent request: honoured without
-    /// a new refresh token.
-    Grace,
+    /// It was replaced moments ago by a concurrent request: honoured, and
+    /// the browser gets the current one (whose `jti` this is) again.
+    Grace(String),
     /// It was replaced earlier: stolen or replayed, so the session is revoked.
     Reused,
     /// Unknown, or its session is revoked.
@@ -62,8 +62,10 @@ pub struct NewSession<'a> {
 }
 
 impl Session {
-    pub fn is_active(&self, now: i64) -> bool {
-        self.revoked_at.is_none() && self.expires_at > now
+    /// Not revoked, not past its absolute end, and used within `idle`
+    /// seconds.
+    pub fn is_active(&self, now: i64, idle: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now && now - self.last_used_at <= idle
     }
 
     pub fn create(conn: &mut DbConn, new: NewSession<'_>) -> Result<Session> {
@@ -120,9 +122,9 @@ impl Session {
     }
 
     /// Replaces the session's refresh token `presented` by `next`.
-    /// A token that was already replaced is reuse, and revokes the session,
-    /// unless it was replaced within `grace` seconds (two requests renewing
-    /// at once).
+    /// Any other token of this session (one already replaced) is reuse, and
+    /// revokes the session, unless it is the one replaced within `grace`
+    /// seconds (two requests renewing at once).
     pub fn rotate_refresh(
         conn: &mut DbConn,
         id: &str,
@@ -155,28 +157,18 @@ impl Session {
         let Some(session) = session else {
             return Ok(Rotation::Refused);
         };
-        if session.revoked_at.is_some() || session.previous_refresh_jti.as_deref() != Some(presented) {
+        if session.revoked_at.is_some() {
             return Ok(Rotation::Refused);
         }
-        if session.refreshed_at.is_some_and(|at| now - at <= grace) {
-            return Ok(Rotation::Grace);
+        let just_replaced = session.previous_refresh_jti.as_deref() == Some(presented)
+            && session.refreshed_at.is_some_and(|at| now - at <= grace);
+        match session.refresh_jti {
+            Some(current) if just_replaced => Ok(Rotation::Grace(current)),
+            _ => {
+                Session::revoke(conn, id)?;
+                Ok(Rotation::Reused)
+            }
         }
-        Session::revoke(conn, id)?;
-        Ok(Rotation::Reused)
-    }
-
-    /// Notes activity, at most once a minute per session, so a busy session
-    /// does not write on every request.
-    pub fn touch(conn: &mut DbConn, id: &str) -> Result<()> {
-        let now = now();
-        diesel::update(
-            sessions::table
-                .find(id)
-                .filter(sessions::last_used_at.lt(now - 60)),
-        )
-        .set(sessions::last_used_at.eq(now))
-        .execute(conn)?;
-        Ok(())
     }
 }
 

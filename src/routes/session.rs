@@ -3,7 +3,7 @@
 use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, Route, State};
+use rocket::{get, post, routes, Responder, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::view::PageContext;
 
 pub fn routes() -> Vec<Route> {
-    routes![login_page, login, logout]
+    routes![login_page, login, logout, logout_signed_out]
 }
 
 #[derive(Debug, FromForm)]
@@ -34,23 +34,20 @@ impl CsrfProtected for LoginForm {
     }
 }
 
-#[derive(Debug, FromForm)]
-pub struct LogoutForm {
-    csrf_token: Option<String>,
-}
-
-impl CsrfProtected for LogoutForm {
-    fn csrf_token(&self) -> Option<&str> {
-        self.csrf_token.as_deref()
-    }
-}
-
 #[get("/login?<next>")]
 fn login_page(next: Option<&str>, page: PageContext) -> Template {
     page.render(
         "login",
         json!({ "next": next.filter(|n| crate::auth::redirect::is_local_path(n)), "email": "" }),
     )
+}
+
+/// What a sign-in attempt gets: the page asked for, or the form again with
+/// the reason and the email kept.
+#[derive(Responder)]
+enum LoginOutcome {
+    SignedIn(Redirect),
+    Refused((Status, Template)),
 }
 
 #[post("/login", data = "<form>")]
@@ -60,15 +57,17 @@ async fn login(
     jar: &CookieJar<'_>,
     device: Device,
     page: PageContext,
-) -> Result<Result<Redirect, (Status, Template)>, Error> {
+) -> Result<LoginOutcome, Error> {
     let form = form.into_inner();
     match signin::sign_in_with_password(app, &form.email, form.password, device, form.remember).await {
         Ok(signed_in) => {
             signin::set_cookies(app, jar, &signed_in);
-            Ok(Ok(Redirect::to(safe_next(form.next.as_deref()).to_owned())))
+            Ok(LoginOutcome::SignedIn(Redirect::to(
+                safe_next(form.next.as_deref()).to_owned(),
+            )))
         }
         Err(SignInError::Other(e)) => Err(e),
-        Err(refused) => Ok(Err((
+        Err(refused) => Ok(LoginOutcome::Refused((
             Status::Unauthorized,
             page.render(
                 "login",
@@ -83,18 +82,21 @@ async fn login(
     }
 }
 
-/// Signs out. Only a POST with the CSRF value does: a link or an image
-/// can't sign anyone out.
-#[post("/logout", data = "<_form>")]
+/// Signs out. Only a POST with the CSRF value does (checked centrally for
+/// cookie-authenticated writes: a failure is a 403), so a link or an image
+/// can't sign anyone out. Without a session there is nothing to end.
+#[post("/logout")]
 async fn logout(
-    _form: CsrfForm<LogoutForm>,
-    user: Option<CurrentUser>,
+    user: CurrentUser,
     app: &State<Gatehouse>,
     jar: &CookieJar<'_>,
     device: Device,
 ) -> Result<Flash<Redirect>, Error> {
-    if let Some(user) = user {
-        signin::sign_out(app, jar, &user, device).await?;
-    }
+    signin::sign_out(app, jar, &user, device).await?;
     Ok(Flash::success(Redirect::to("/"), "You are signed out."))
+}
+
+#[post("/logout", rank = 2)]
+fn logout_signed_out() -> Flash<Redirect> {
+    Flash::success(Redirect::to("/"), "You are signed out.")
 }

@@ -71,3 +71,34 @@ async fn pages_carry_security_headers_and_are_not_cached() {
     assert_eq!(css.content_type(), Some(ContentType::CSS));
     assert_eq!(app.get("/health").await.into_string().await.unwrap(), "ok");
 }
+
+/// A database failure is a 500 in the layout (logged), never taken for
+/// "signed out".
+#[rocket::async_test]
+async fn database_errors_are_500_not_signed_out() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    app.create_user("ada@example.com", "Ada", gatehouse::domain::Role::User)
+        .await;
+    app.sign_in("ada@example.com").await;
+    app.state()
+        .db
+        .run(|conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("PRAGMA foreign_keys = OFF; DROP TABLE sessions;")?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let res = app.get("/protected").await;
+    assert_eq!(res.status(), Status::InternalServerError);
+    let body = res.into_string().await.unwrap();
+    assert!(body.contains("Something went wrong") && body.contains("/static/style.css"));
+    assert!(
+        app.access_cookie().is_some(),
+        "the cookie is kept: the failure was ours"
+    );
+    let res = app.get_json("/protected").await;
+    assert_eq!(res.status(), Status::InternalServerError);
+    let body: serde_json::Value = res.into_json().await.unwrap();
+    assert_eq!(body["status_code"], 500);
+}

@@ -59,6 +59,10 @@ async fn browser_journey(app: TestApp) {
     let home = app.get("/").await.into_string().await.unwrap();
     assert!(home.contains("Ada Lovelace"));
 
+    // A stale tab's sign-out (no session any more) just lands home.
+    let res = app.bare.post("/logout").dispatch().await;
+    assert_redirect_to(&res, "/");
+
     // Sign out, and the old cookie no longer works.
     let old = app.access_cookie().unwrap();
     let csrf = app.csrf("/").await;

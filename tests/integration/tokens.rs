@@ -10,6 +10,10 @@ use crate::common::{assert_redirect_to, TestApp};
 use crate::db_tests;
 
 db_tests!(
+    older_refresh_token_replayed_revokes_the_session,
+    concurrent_renewal_within_grace_keeps_the_session,
+    idle_session_ends,
+    cookie_writes_need_csrf_on_every_route,
     forged_cookies_are_refused,
     expired_access_cookie_renews_from_the_refresh_cookie,
     expired_cookie_without_refresh_is_refused,
@@ -74,7 +78,7 @@ async fn forged_cookies_are_refused(app: TestApp) {
 
     // alg: none, with the signature stripped.
     let none = format!("{}.{}.", b64(br#"{"alg":"none","typ":"JWT"}"#), parts[1]);
-    assert!(!description(&app, &none).await.is_empty());
+    assert_eq!(description(&app, &none).await, "The token is malformed");
 
     // Signed with another key.
     let other = jsonwebtoken::encode(
@@ -382,4 +386,172 @@ async fn bearer_header_works_and_expires(app: TestApp) {
     assert_eq!(res.status(), Status::Unauthorized);
     let body: serde_json::Value = res.into_json().await.unwrap();
     assert_eq!(body["description"], "Request does not contain an access token");
+}
+
+/// Renews once with the browser (its access cookie expired), returning the
+/// refresh cookie it presented.
+async fn renew_once(app: &TestApp) -> Cookie<'static> {
+    let presented = refresh_cookie(app);
+    let res = app
+        .client
+        .get("/protected")
+        .cookie(expired_access_cookie(app))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_ne!(refresh_cookie(app).value(), presented.value(), "rotated");
+    presented
+}
+
+async fn older_refresh_token_replayed_revokes_the_session(app: TestApp) {
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    app.sign_in("ada@example.com").await;
+    let first = renew_once(&app).await;
+    renew_once(&app).await;
+    // Two rotations later, the first refresh token comes back.
+    let res = app.bare.get("/protected").cookie(first).dispatch().await;
+    assert_redirect_to(&res, "/login?next=/protected");
+    assert_redirect_to(&app.get("/protected").await, "/login?next=/protected");
+    assert!(app.audit_kinds().await.contains(&"refresh_reused".to_owned()));
+}
+
+async fn concurrent_renewal_within_grace_keeps_the_session(app: TestApp) {
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    app.sign_in("ada@example.com").await;
+    let expired = expired_access_cookie(&app);
+    // Tab one renews; tab two, a moment later, presents the same (now
+    // replaced) refresh token.
+    let presented = renew_once(&app).await;
+    let res = app
+        .bare
+        .get("/protected")
+        .cookie(expired)
+        .cookie(presented)
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok, "within the grace window");
+    let reissued = res
+        .cookies()
+        .get("refresh_token_cookie")
+        .expect("the current refresh token")
+        .value()
+        .to_owned();
+    assert_eq!(
+        app.state()
+            .tokens
+            .decode(&reissued, TokenType::Refresh)
+            .unwrap()
+            .claims
+            .jti,
+        app.state()
+            .tokens
+            .decode(refresh_cookie(&app).value(), TokenType::Refresh)
+            .unwrap()
+            .claims
+            .jti,
+    );
+    assert_eq!(
+        app.get("/protected").await.status(),
+        Status::Ok,
+        "the session lives on"
+    );
+}
+
+async fn idle_session_ends(app: TestApp) {
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    app.sign_in("ada@example.com").await;
+    let res = app
+        .sign_in_form(
+            "ada@example.com",
+            crate::common::PASSWORD,
+            &[("remember", "true")],
+        )
+        .await;
+    assert_redirect_to(&res, "/");
+    // Unused for longer than the idle timeout (7 days by default).
+    app.state()
+        .db
+        .run(|conn| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::sessions;
+            diesel::update(sessions::table)
+                .set(sessions::last_used_at.eq(gatehouse::db::now() - 8 * 24 * 3600))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let res = app
+        .client
+        .get("/protected")
+        .cookie(expired_access_cookie(&app))
+        .dispatch()
+        .await;
+    assert_redirect_to(&res, "/login?next=/protected");
+}
+
+#[rocket::post("/notes", data = "<body>")]
+fn add_note(
+    user: gatehouse::auth::CurrentUser,
+    body: rocket::serde::json::Json<serde_json::Value>,
+) -> String {
+    format!("{} noted {}", user.user.email, body.0)
+}
+
+/// A route of the app's own, with no CSRF code in it, is protected too; a
+/// junk `Authorization` header next to the cookie changes nothing.
+async fn cookie_writes_need_csrf_on_every_route(app: TestApp) {
+    let backend = app.backend;
+    drop(app);
+    let app = TestApp::spawn_rocket(backend, |f| {
+        gatehouse::build(f).mount("/", rocket::routes![add_note])
+    })
+    .await
+    .unwrap();
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    app.sign_in("ada@example.com").await;
+    let csrf = app.csrf("/").await;
+    let post = |headers: Vec<Header<'static>>| {
+        let mut req = app
+            .client
+            .post("/notes")
+            .header(rocket::http::ContentType::JSON)
+            .body("{\"n\":1}");
+        for h in headers {
+            req = req.header(h);
+        }
+        req.dispatch()
+    };
+    for headers in [
+        vec![],
+        vec![Header::new("X-CSRF-TOKEN", "wrong")],
+        vec![Header::new("Authorization", "Bearer junk")],
+        vec![
+            Header::new("Authorization", "Bearer junk"),
+            Header::new("X-CSRF-TOKEN", ""),
+        ],
+    ] {
+        let res = post(headers).await;
+        assert_eq!(res.status(), Status::Forbidden);
+        let body: serde_json::Value = res.into_json().await.unwrap();
+        assert_eq!(body["description"], "CSRF double submit tokens do not match");
+    }
+    let res = post(vec![Header::new("X-CSRF-TOKEN", csrf.clone())]).await;
+    assert_eq!(res.status(), Status::Ok);
+    assert!(res
+        .into_string()
+        .await
+        .unwrap()
+        .starts_with("ada@example.com noted"));
+    // An API client with a Bearer token and no cookies needs no CSRF value.
+    let token = app.access_cookie().unwrap();
+    let res = app
+        .bare
+        .post("/notes")
+        .header(rocket::http::ContentType::JSON)
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .body("{}")
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok);
 }
