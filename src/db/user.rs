@@ -152,12 +152,23 @@ impl User {
 
     /// The signed-in request's one query: the session by its primary key,
     /// joined to its user.
+    ///
+    /// Runs on the concrete connection so that its prepared statement is
+    /// cached: this is the hot path of every signed-in request.
     pub fn load_with_session(conn: &mut DbConn, session_id: &str) -> Result<Option<(Session, User)>> {
-        Ok(sessions::table
-            .inner_join(users::table)
-            .filter(sessions::id.eq(session_id))
-            .select((Session::as_select(), User::as_select()))
-            .first(conn)
-            .optional()?)
+        macro_rules! query {
+            ($conn:expr) => {
+                sessions::table
+                    .inner_join(users::table)
+                    .filter(sessions::id.eq(session_id))
+                    .select((Session::as_select(), User::as_select()))
+                    .first($conn)
+                    .optional()?
+            };
+        }
+        Ok(match conn {
+            DbConn::Sqlite(c) => query!(c),
+            DbConn::Postgres(c) => query!(c),
+        })
     }
 }
