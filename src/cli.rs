@@ -60,11 +60,6 @@ pub enum UserCommand {
     Enable { email: String },
 }
 
-/// Opens the app's state from the same configuration the server uses.
-fn open(config: Config) -> Result<Gatehouse, Error> {
-    Gatehouse::open(config)
-}
-
 /// Runs a command other than `serve`; returns what to print.
 pub fn run(command: Command, config: Config) -> Result<String, Error> {
     match command {
@@ -96,7 +91,7 @@ fn user(cmd: UserCommand, config: Config) -> Result<String, Error> {
             // Check everything before prompting or writing anything.
             let email = Email::parse(&email).map_err(Error::Invalid)?;
             let min_length = config.password.min_length;
-            let app = open(config)?;
+            let app = Gatehouse::open(config)?;
             if app
                 .db
                 .run_blocking(|conn| User::find_by_email(conn, &email))?
@@ -134,7 +129,7 @@ fn user(cmd: UserCommand, config: Config) -> Result<String, Error> {
             Ok(format!("created {} {} (id {})", user.role, user.email, user.id))
         }
         UserCommand::List => {
-            let app = open(config)?;
+            let app = Gatehouse::open(config)?;
             let users = app.db.run_blocking(User::list)?;
             let mut out = format!(
                 "{:<6} {:<32} {:<24} {:<6} {}\n",
@@ -155,7 +150,7 @@ fn user(cmd: UserCommand, config: Config) -> Result<String, Error> {
         }
         UserCommand::SetRole { email, role } => {
             let role: Role = role.parse().map_err(Error::Invalid)?;
-            let app = open(config)?;
+            let app = Gatehouse::open(config)?;
             let user = find(&app, &email)?;
             let user = app.db.run_blocking(|conn| {
                 let user = User::set_role(conn, user.id, role)?;
@@ -177,7 +172,7 @@ fn user(cmd: UserCommand, config: Config) -> Result<String, Error> {
 }
 
 fn set_disabled(config: Config, email: &str, disabled: bool) -> Result<String, Error> {
-    let app = open(config)?;
+    let app = Gatehouse::open(config)?;
     let user = find(&app, email)?;
     let user = app.db.run_blocking(|conn| {
         let user = User::set_disabled(conn, user.id, disabled)?;

@@ -129,26 +129,7 @@ pub struct TestApp {
 impl TestApp {
     /// The app as `main.rs` builds it, on a database of its own.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
-        Self::spawn_with(backend, |f| f).await
-    }
-
-    /// Same, with the figment adjusted (e.g. a setting changed).
-    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(Figment) -> Figment) -> Option<TestApp> {
-        let (db, url) = TestDb::new(backend)?;
-        let figment = adjust(figment(&url));
-        let client = Client::tracked(gatehouse::build(figment.clone()))
-            .await
-            .expect("the app ignites");
-        let bare = Client::untracked(gatehouse::build(figment))
-            .await
-            .expect("the app ignites");
-        Some(TestApp {
-            client,
-            bare,
-            backend,
-            url,
-            db,
-        })
+        Self::spawn_rocket(backend, gatehouse::build).await
     }
 
     /// Builds a custom Rocket (e.g. with extra routes) on this test's kind of
