@@ -72,9 +72,15 @@ pub fn refresh(config: &JwtConfig, token: String, expires: Option<i64>) -> Cooki
 /// Removals for whichever token cookies the request carries.
 pub fn removals(jar: &CookieJar<'_>, config: &JwtConfig) -> Vec<Cookie<'static>> {
     [
-        (&config.access_cookie_name, &config.access_cookie_path),
-        (&config.refresh_cookie_name, &config.refresh_cookie_path),
-        (&config.access_csrf_cookie_name, &"/".to_owned()),
+        (
+            config.access_cookie_name.as_str(),
+            config.access_cookie_path.as_str(),
+        ),
+        (
+            config.refresh_cookie_name.as_str(),
+            config.refresh_cookie_path.as_str(),
+        ),
+        (config.access_csrf_cookie_name.as_str(), "/"),
     ]
     .into_iter()
     .filter(|(name, _)| jar.get(name).is_some())

@@ -1,6 +1,7 @@
 //! Signing in and out: the library calls behind the login form (and, later,
 //! the JSON API and Google sign-in).
 
+use diesel::Connection;
 use rocket::http::CookieJar;
 
 use super::token::Claims;
@@ -53,44 +54,46 @@ pub async fn sign_in_with_password(
     let user = match user {
         Some(user) if ok => user,
         other => {
-            let user_id = other.map(|u| u.id);
-            let dev = device.clone();
-            app.db
-                .run(move |conn| {
-                    audit::record(
-                        conn,
-                        NewEvent {
-                            user_id,
-                            email: Some(&typed),
-                            device: Some(&dev),
-                            detail: "wrong email or password",
-                            ..NewEvent::new(EventKind::SignInFailed)
-                        },
-                    )
-                })
-                .await?;
+            record_failure(
+                app,
+                other.map(|u| u.id),
+                Some(typed),
+                device,
+                "wrong email or password",
+            )
+            .await?;
             return Err(SignInError::InvalidCredentials);
         }
     };
     if user.disabled {
-        let dev = device.clone();
-        let id = user.id;
-        app.db
-            .run(move |conn| {
-                audit::record(
-                    conn,
-                    NewEvent {
-                        user_id: Some(id),
-                        device: Some(&dev),
-                        detail: "account disabled",
-                        ..NewEvent::new(EventKind::SignInFailed)
-                    },
-                )
-            })
-            .await?;
+        record_failure(app, Some(user.id), None, device, "account disabled").await?;
         return Err(SignInError::Disabled);
     }
     Ok(start_session(app, user, device, remember, "password").await?)
+}
+
+/// Writes a failed sign-in to the audit log.
+async fn record_failure(
+    app: &Gatehouse,
+    user_id: Option<i32>,
+    email: Option<String>,
+    device: Device,
+    detail: &'static str,
+) -> Result<(), Error> {
+    app.db
+        .run(move |conn| {
+            audit::record(
+                conn,
+                NewEvent {
+                    user_id,
+                    email: email.as_deref(),
+                    device: Some(&device),
+                    detail,
+                    ..NewEvent::new(EventKind::SignInFailed)
+                },
+            )
+        })
+        .await
 }
 
 /// Starts a session for a user who has proved who they are, records it, and
@@ -113,7 +116,7 @@ pub async fn start_session(
     let session = app
         .db
         .run(move |conn| {
-            conn_transaction(conn, |conn| {
+            conn.transaction(|conn| {
                 let session = Session::create(
                     conn,
                     NewSession {
@@ -178,7 +181,7 @@ pub async fn sign_out(
     let (sid, user_id) = (current.session.id.clone(), current.user.id);
     app.db
         .run(move |conn| {
-            conn_transaction(conn, |conn| {
+            conn.transaction(|conn| {
                 Session::revoke(conn, &sid)?;
                 audit::record(
                     conn,
@@ -193,12 +196,4 @@ pub async fn sign_out(
         .await?;
     cookies::apply(jar, cookies::removals(jar, &app.config.jwt));
     Ok(())
-}
-
-fn conn_transaction<R>(
-    conn: &mut crate::db::DbConn,
-    f: impl FnOnce(&mut crate::db::DbConn) -> Result<R, Error>,
-) -> Result<R, Error> {
-    use diesel::Connection;
-    conn.transaction(f)
 }

@@ -119,7 +119,8 @@ pub fn figment(database_url: &str) -> Figment {
 pub struct TestApp {
     /// A browser: keeps the cookies the app sets.
     pub client: Client,
-    /// A client that keeps no cookies, on the same app and database.
+    /// A client that keeps no cookies: a second instance of the app on the
+    /// same database (as behind a load balancer).
     pub bare: Client,
     pub backend: Backend,
     pub url: String,
@@ -152,14 +153,6 @@ impl TestApp {
             url,
             db,
         })
-    }
-
-    /// Another instance of the app on the same database (as behind a load
-    /// balancer), with a client that keeps no cookies.
-    pub async fn second_instance(&self) -> Client {
-        Client::untracked(gatehouse::build(figment(&self.url)))
-            .await
-            .expect("the second instance ignites")
     }
 
     pub fn state(&self) -> &Gatehouse {
@@ -279,6 +272,24 @@ impl TestApp {
             body = res.into_string().await.unwrap_or_default();
         }
         (status, path, body)
+    }
+
+    /// Moves every session's activity and last renewal `seconds` into the
+    /// past, as if time had gone by.
+    pub async fn age_sessions(&self, seconds: i64) {
+        self.state()
+            .db
+            .run(move |conn| {
+                use diesel::prelude::*;
+                use gatehouse::db::schema::sessions;
+                let then = gatehouse::db::now() - seconds;
+                diesel::update(sessions::table)
+                    .set((sessions::last_used_at.eq(then), sessions::refreshed_at.eq(then)))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
     }
 
     pub async fn audit_kinds(&self) -> Vec<String> {

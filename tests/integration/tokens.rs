@@ -298,27 +298,7 @@ async fn replayed_refresh_token_revokes_the_session(app: TestApp) {
     assert_eq!(res.status(), Status::Ok, "rotated once");
     assert_ne!(refresh_cookie(&app).value(), first_refresh.value());
     // Past the grace window, the replaced refresh token comes back (stolen).
-    let sid = app
-        .state()
-        .tokens
-        .decode(&app.access_cookie().unwrap(), TokenType::Access)
-        .unwrap()
-        .claims
-        .sid;
-    let app_state = app.state();
-    let sid2 = sid.clone();
-    app_state
-        .db
-        .run(move |conn| {
-            use diesel::prelude::*;
-            use gatehouse::db::schema::sessions;
-            diesel::update(sessions::table.find(sid2))
-                .set(sessions::refreshed_at.eq(gatehouse::db::now() - 3600))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    app.age_sessions(3600).await;
     let res = app
         .bare
         .get("/protected")
@@ -360,7 +340,7 @@ async fn bearer_header_works_and_expires(app: TestApp) {
         })
         .unwrap();
     // Another instance on the same database, with no cookies: an API client.
-    let api = app.second_instance().await;
+    let api = &app.bare;
     for header in [format!("Bearer {token}"), format!("JWT {token}")] {
         let res = api
             .get("/protected")
@@ -469,18 +449,7 @@ async fn idle_session_ends(app: TestApp) {
         .await;
     assert_redirect_to(&res, "/");
     // Unused for longer than the idle timeout (7 days by default).
-    app.state()
-        .db
-        .run(|conn| {
-            use diesel::prelude::*;
-            use gatehouse::db::schema::sessions;
-            diesel::update(sessions::table)
-                .set(sessions::last_used_at.eq(gatehouse::db::now() - 8 * 24 * 3600))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    app.age_sessions(8 * 24 * 3600).await;
     let res = app
         .client
         .get("/protected")
