@@ -154,7 +154,10 @@ impl User {
     /// joined to its user.
     ///
     /// Runs on the concrete connection so that its prepared statement is
-    /// cached: this is the hot path of every signed-in request.
+    /// cached (`MultiConnection` prepares it anew each time), and without
+    /// `LIMIT ?` (a primary key matches at most one row), whose binding
+    /// makes SQLite re-prepare the statement: this is the hot path of every
+    /// signed-in request.
     pub fn load_with_session(conn: &mut DbConn, session_id: &str) -> Result<Option<(Session, User)>> {
         macro_rules! query {
             ($conn:expr) => {
@@ -162,7 +165,7 @@ impl User {
                     .inner_join(users::table)
                     .filter(sessions::id.eq(session_id))
                     .select((Session::as_select(), User::as_select()))
-                    .first($conn)
+                    .get_result($conn)
                     .optional()?
             };
         }
