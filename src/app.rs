@@ -2,6 +2,7 @@
 //! the tests build the very same app from a figment.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use rocket::fairing::{AdHoc, Fairing, Info, Kind};
 use rocket::figment::Figment;
@@ -25,6 +26,26 @@ pub struct Gatehouse {
     pub db: Db,
     pub tokens: Tokens,
     pub passwords: Passwords,
+    /// The app's additional-claims hook, if it managed one.
+    pub additional_claims: Option<AdditionalClaims>,
+}
+
+type ClaimsFn = dyn Fn(&User) -> serde_json::Map<String, serde_json::Value> + Send + Sync;
+
+/// An app's hook for claims of its own in every access token (Flask-JWT-
+/// Extended's `additional_claims_loader`). Manage one before launch:
+/// `gatehouse::build(figment).manage(AdditionalClaims::new(|user| ...))`.
+/// Read them back from `CurrentUser::claims.extra`. Gatehouse's own claim
+/// names are reserved and dropped from what the hook returns.
+#[derive(Clone)]
+pub struct AdditionalClaims(Arc<ClaimsFn>);
+
+impl AdditionalClaims {
+    pub fn new(
+        f: impl Fn(&User) -> serde_json::Map<String, serde_json::Value> + Send + Sync + 'static,
+    ) -> Self {
+        Self(Arc::new(f))
+    }
 }
 
 impl Gatehouse {
@@ -40,7 +61,25 @@ impl Gatehouse {
             db,
             tokens,
             passwords,
+            additional_claims: None,
         })
+    }
+
+    /// Mints an access token for a user's session, with the app's additional
+    /// claims.
+    pub fn issue_access(
+        &self,
+        user: &User,
+        session_id: &str,
+        csrf: &str,
+        fresh: bool,
+    ) -> Result<(String, crate::auth::Claims), Error> {
+        let extra = self
+            .additional_claims
+            .as_ref()
+            .map(|hook| (hook.0)(user))
+            .unwrap_or_default();
+        self.tokens.issue_access(user.id, session_id, csrf, fresh, extra)
     }
 }
 
@@ -52,10 +91,25 @@ pub fn build(figment: Figment) -> Rocket<Build> {
 /// Gatehouse's state, routes, templates and headers on an existing Rocket,
 /// without catchers, for an app that registers its own.
 pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
-    let static_dir: String = rocket
-        .figment()
-        .extract_inner("static_dir")
-        .unwrap_or_else(|_| "static".into());
+    let setting = |key: &str, default: &str| -> String {
+        rocket
+            .figment()
+            .extract_inner::<String>(key)
+            .unwrap_or_else(|_| default.into())
+    };
+    let static_dir = setting("static_dir", "static");
+    // Mount points come from configuration; a bad one is reported by the
+    // configuration check at ignite, which stops the launch.
+    let mount_point = |key: &str, default: &str| {
+        let value = setting(key, default);
+        if crate::config::is_mount_path(&value) {
+            value
+        } else {
+            default.to_owned()
+        }
+    };
+    let api_prefix = mount_point("api_prefix", "/api/v1");
+    let auth_url_rule = mount_point("auth_url_rule", "/auth");
     rocket
         .attach(AdHoc::try_on_ignite("Gatehouse configuration and database", |rocket| async {
             let config = match Config::from_figment(rocket.figment()) {
@@ -72,8 +126,10 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
                 );
             }
             let database = config.database.to_string();
+            let hook = rocket.state::<AdditionalClaims>().cloned();
             match rocket::tokio::task::spawn_blocking(move || Gatehouse::open(config)).await {
-                Ok(Ok(app)) => {
+                Ok(Ok(mut app)) => {
+                    app.additional_claims = hook;
                     log::info!("Gatehouse database: {database} (migrated)");
                     Ok(rocket.manage(app))
                 }
@@ -100,8 +156,11 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .attach(Template::fairing())
         .attach(SecurityHeaders)
         .attach(crate::auth::cookies::PendingCookies)
+        .attach(crate::auth::body::JsonBodyTokens)
         .attach(crate::auth::csrf::CsrfCheck)
         .mount("/", routes::routes())
+        .mount(api_prefix, routes::api::routes())
+        .mount(auth_url_rule, routes::api::flask_jwt_routes())
         .mount("/static", FileServer::from(static_dir).rank(20))
 }
 

@@ -38,10 +38,16 @@ pub struct ApiError {
 /// Whether the client wants JSON rather than a page: API paths, Flask-JWT's
 /// `/auth`, or an `Accept` or `Content-Type` asking for JSON.
 pub fn wants_json(req: &Request<'_>) -> bool {
-    let path = req.uri().path();
+    let path = req.uri().path().as_str();
+    let (api, auth) = req
+        .rocket()
+        .state::<crate::app::Gatehouse>()
+        .map(|app| (app.config.api_prefix.as_str(), app.config.auth_url_rule.as_str()))
+        .unwrap_or(("/api/v1", "/auth"));
     path.starts_with("/api/")
-        || path == "/api"
-        || path == "/auth"
+        || path == api
+        || path.starts_with(&format!("{}/", api.trim_end_matches('/')))
+        || path == auth
         || req.accept().is_some_and(|a| a.preferred().is_json())
         || req.content_type().is_some_and(|ct| ct.is_json())
 }
@@ -76,6 +82,23 @@ impl<'r> Responder<'r, 'static> for JsonError {
             res.header(Header::new("WWW-Authenticate", value));
         }
         res.ok()
+    }
+}
+
+impl JsonError {
+    /// The error for a refused token.
+    pub fn from_failure(failure: AuthFailure) -> Self {
+        let status = failure.status();
+        JsonError {
+            status,
+            error: match status.code {
+                401 => "Authorization Required",
+                403 => "Forbidden",
+                _ => "Internal Server Error",
+            },
+            description: failure.description().to_owned(),
+            code: Some(failure.code()),
+        }
     }
 }
 

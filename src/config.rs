@@ -48,6 +48,12 @@ pub struct Settings {
     pub database_pool_size: u32,
     /// Shown in page titles and the header.
     pub site_name: String,
+    /// Where the JSON API is mounted.
+    pub api_prefix: String,
+    /// Flask-JWT's sign-in endpoint and its body keys.
+    pub auth_url_rule: String,
+    pub auth_username_key: String,
+    pub auth_password_key: String,
     pub jwt: JwtSettings,
     pub password: PasswordSettings,
 }
@@ -58,6 +64,10 @@ impl Default for Settings {
             database_url: "sqlite://gatehouse.db".into(),
             database_pool_size: 8,
             site_name: "Gatehouse".into(),
+            api_prefix: "/api/v1".into(),
+            auth_url_rule: "/auth".into(),
+            auth_username_key: "username".into(),
+            auth_password_key: "password".into(),
             jwt: JwtSettings::default(),
             password: PasswordSettings::default(),
         }
@@ -76,6 +86,7 @@ pub struct JwtSettings {
     /// Lifetime of an access token. A browser's token is renewed while its
     /// session lasts, so this bounds how stale a token can get, not how long
     /// people stay signed in.
+    #[serde(alias = "expiration_delta")]
     pub access_token_expires: u64,
     /// How long a sign-in without "remember me" lasts (the cookie itself ends
     /// with the browser session).
@@ -91,6 +102,7 @@ pub struct JwtSettings {
     /// Defaults to `encode_audience`.
     pub decode_audience: Option<String>,
     /// Seconds of clock skew allowed on `exp`, `nbf` and `iat`.
+    #[serde(alias = "leeway")]
     pub decode_leeway: u64,
     /// Tokens longer than this are refused before any decoding.
     pub max_token_size: usize,
@@ -103,6 +115,20 @@ pub struct JwtSettings {
     pub refresh_reuse_grace: u64,
     pub access_csrf_cookie_name: String,
     pub access_csrf_header_name: String,
+    /// Where tokens are looked for, in order: `cookies`, `headers`,
+    /// `query_string`, `json`. The first location holding a token decides:
+    /// a bad token there is reported as such, not as "missing".
+    pub token_location: Vec<String>,
+    pub header_name: String,
+    /// The header's token type (`Bearer`).
+    pub header_type: String,
+    /// Flask-JWT's prefix, accepted as well as `header_type`.
+    pub auth_header_prefix: String,
+    pub query_string_name: String,
+    pub json_key: String,
+    pub refresh_json_key: String,
+    /// Seconds after `iat` before a token is valid (Flask-JWT).
+    pub not_before_delta: u64,
     /// Also set the CSRF value in a cookie JavaScript can read.
     pub csrf_in_cookies: bool,
     /// Check the CSRF value on cookie-authenticated writes.
@@ -137,6 +163,14 @@ impl Default for JwtSettings {
             refresh_reuse_grace: 10,
             access_csrf_cookie_name: "csrf_access_token".into(),
             access_csrf_header_name: "X-CSRF-TOKEN".into(),
+            token_location: vec!["cookies".into(), "headers".into()],
+            header_name: "Authorization".into(),
+            header_type: "Bearer".into(),
+            auth_header_prefix: "JWT".into(),
+            query_string_name: "auth".into(),
+            json_key: "access_token".into(),
+            refresh_json_key: "refresh_token".into(),
+            not_before_delta: 0,
             csrf_in_cookies: true,
             cookie_csrf_protect: true,
             cookie_secure: None,
@@ -170,6 +204,10 @@ pub struct Config {
     pub database: DatabaseUrl,
     pub database_pool_size: u32,
     pub site_name: String,
+    pub api_prefix: String,
+    pub auth_url_rule: String,
+    pub auth_username_key: String,
+    pub auth_password_key: String,
     pub release: bool,
     pub jwt: JwtConfig,
     pub password: PasswordSettings,
@@ -198,10 +236,27 @@ pub struct JwtConfig {
     pub refresh_reuse_grace: i64,
     pub access_csrf_cookie_name: String,
     pub access_csrf_header_name: String,
+    pub token_location: Vec<Location>,
+    pub header_name: String,
+    /// Accepted header types: `header_type` and `auth_header_prefix`.
+    pub header_types: Vec<String>,
+    pub query_string_name: String,
+    pub json_key: String,
+    pub refresh_json_key: String,
+    pub not_before_delta: i64,
     pub csrf_in_cookies: bool,
     pub cookie_csrf_protect: bool,
     pub cookie_secure: bool,
     pub cookie_samesite: SameSite,
+}
+
+/// Where a token can be read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Cookies,
+    Headers,
+    QueryString,
+    Json,
 }
 
 /// A configuration error, naming the key.
@@ -320,10 +375,38 @@ impl Settings {
             ("jwt.refresh_cookie_name", &jwt.refresh_cookie_name),
             ("jwt.access_csrf_cookie_name", &jwt.access_csrf_cookie_name),
             ("jwt.access_csrf_header_name", &jwt.access_csrf_header_name),
+            ("jwt.header_name", &jwt.header_name),
+            ("jwt.query_string_name", &jwt.query_string_name),
+            ("jwt.json_key", &jwt.json_key),
+            ("jwt.refresh_json_key", &jwt.refresh_json_key),
         ] {
             if value.trim().is_empty() {
                 return Err(bad(key, "must not be empty"));
             }
+        }
+        let mut token_location = Vec::new();
+        for name in &jwt.token_location {
+            let location = match name.trim().to_ascii_lowercase().as_str() {
+                "cookies" | "cookie" => Location::Cookies,
+                "headers" | "header" => Location::Headers,
+                "query_string" => Location::QueryString,
+                "json" => Location::Json,
+                other => {
+                    return Err(bad(
+                        "jwt.token_location",
+                        format!("`{other}` is not one of cookies, headers, query_string, json"),
+                    ))
+                }
+            };
+            if !token_location.contains(&location) {
+                token_location.push(location);
+            }
+        }
+        if token_location.is_empty() {
+            return Err(bad("jwt.token_location", "name at least one location"));
+        }
+        if jwt.not_before_delta > 3600 {
+            return Err(bad("jwt.not_before_delta", "must be at most 3600 seconds"));
         }
         let prefix = |name: String| {
             if jwt.cookie_host_prefix {
@@ -342,10 +425,22 @@ impl Settings {
         if !(8..=72).contains(&password.min_length) {
             return Err(bad("password.min_length", "must be between 8 and 72"));
         }
+        for (key, value) in [
+            ("api_prefix", &self.api_prefix),
+            ("auth_url_rule", &self.auth_url_rule),
+        ] {
+            if !is_mount_path(value) {
+                return Err(bad(key, format!("`{value}` is not a path like `/api/v1`")));
+            }
+        }
         Ok(Config {
             database,
             database_pool_size: self.database_pool_size,
             site_name: self.site_name,
+            api_prefix: self.api_prefix,
+            auth_url_rule: self.auth_url_rule,
+            auth_username_key: self.auth_username_key,
+            auth_password_key: self.auth_password_key,
             release,
             jwt: JwtConfig {
                 secret,
@@ -367,6 +462,16 @@ impl Settings {
                 refresh_reuse_grace: jwt.refresh_reuse_grace as i64,
                 access_csrf_cookie_name: prefix(jwt.access_csrf_cookie_name),
                 access_csrf_header_name: jwt.access_csrf_header_name,
+                token_location,
+                header_types: [jwt.header_type, jwt.auth_header_prefix]
+                    .into_iter()
+                    .filter(|t| !t.trim().is_empty())
+                    .collect(),
+                header_name: jwt.header_name,
+                query_string_name: jwt.query_string_name,
+                json_key: jwt.json_key,
+                refresh_json_key: jwt.refresh_json_key,
+                not_before_delta: jwt.not_before_delta as i64,
                 csrf_in_cookies: jwt.csrf_in_cookies,
                 cookie_csrf_protect: jwt.cookie_csrf_protect,
                 cookie_secure,
@@ -376,6 +481,13 @@ impl Settings {
             generated_secret,
         })
     }
+}
+
+/// A path routes can be mounted at: `/`, then plain segments.
+pub fn is_mount_path(path: &str) -> bool {
+    path.starts_with('/')
+        && rocket::http::uri::Origin::parse(path).is_ok_and(|o| o.query().is_none())
+        && !path.contains(['<', '>', '?', '#', ' '])
 }
 
 /// Refuses secrets that are short, the published sample, or plainly not

@@ -8,12 +8,12 @@ use rocket::http::Status;
 use rocket::outcome::{try_outcome, Outcome};
 use rocket::request::{self, FromRequest, Request};
 
+use super::refresh::{self, load_active};
 use super::token::{AuthFailure, Claims, TokenType};
-use super::{cookies, csrf};
+use super::{body, cookies, csrf};
 use crate::app::Gatehouse;
-use crate::db::audit::{self, EventKind, NewEvent};
-use crate::db::now;
-use crate::db::session::{Device, Rotation, Session};
+use crate::config::{JwtConfig, Location};
+use crate::db::session::{Device, Session};
 use crate::db::user::User;
 use crate::domain::Role;
 
@@ -83,10 +83,19 @@ pub async fn authenticate<'r>(req: &'r Request<'_>) -> &'r Result<CurrentUser, A
     cached.0.as_ref().expect("cached authentication is always set")
 }
 
-fn bearer_token<'r>(req: &'r Request<'_>) -> Option<&'r str> {
-    let value = req.headers().get_one("Authorization")?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("Bearer") || scheme == "JWT").then(|| token.trim())
+/// The token in the configured header, if the header is there. A header of
+/// another form (no token, an unknown type) is malformed, not missing.
+pub(crate) fn header_token<'r>(
+    req: &'r Request<'_>,
+    config: &JwtConfig,
+) -> Option<Result<&'r str, AuthFailure>> {
+    let value = req.headers().get_one(&config.header_name)?;
+    let parsed = value.trim().split_once(' ').and_then(|(kind, token)| {
+        let token = token.trim();
+        let known = config.header_types.iter().any(|t| t.eq_ignore_ascii_case(kind));
+        (known && !token.is_empty() && !token.contains(' ')).then_some(token)
+    });
+    Some(parsed.ok_or(AuthFailure::Malformed))
 }
 
 async fn resolve(req: &Request<'_>) -> Result<CurrentUser, AuthFailure> {
@@ -95,26 +104,48 @@ async fn resolve(req: &Request<'_>) -> Result<CurrentUser, AuthFailure> {
         return Err(AuthFailure::Internal);
     };
     let config = &app.config.jwt;
-    let jar = req.cookies();
-    let access = jar.get(&config.access_cookie_name).map(|c| c.value().to_owned());
-    let refresh = jar.get(&config.refresh_cookie_name).map(|c| c.value().to_owned());
-    if access.is_none() && refresh.is_none() {
-        return match bearer_token(req) {
-            Some(token) => from_bearer(app, token).await,
-            None => Err(AuthFailure::Missing),
-        };
+    // The first location (in the configured order) that holds a token
+    // decides; a bad token there is reported as such.
+    for location in &config.token_location {
+        match location {
+            Location::Cookies => {
+                let jar = req.cookies();
+                let access = jar.get(&config.access_cookie_name).map(|c| c.value().to_owned());
+                let refresh = jar.get(&config.refresh_cookie_name).map(|c| c.value().to_owned());
+                if access.is_none() && refresh.is_none() {
+                    continue;
+                }
+                let result = from_cookies(app, req, access.as_deref(), refresh.as_deref()).await;
+                if matches!(&result, Err(f) if *f != AuthFailure::Internal) {
+                    // Cookies that will never work again are removed rather
+                    // than sent back on every request.
+                    cookies::apply_from_guard(req, cookies::removals(jar, config));
+                }
+                return result;
+            }
+            Location::Headers => {
+                if let Some(token) = header_token(req, config) {
+                    return from_token(app, token?).await;
+                }
+            }
+            Location::QueryString => {
+                if let Some(token) = req.query_value::<&str>(&config.query_string_name) {
+                    return from_token(app, token.map_err(|_| AuthFailure::Malformed)?).await;
+                }
+            }
+            Location::Json => {
+                if let Some(token) = body::tokens(req).access.as_deref() {
+                    return from_token(app, token).await;
+                }
+            }
+        }
     }
-    let result = from_cookies(app, req, access.as_deref(), refresh.as_deref()).await;
-    if matches!(&result, Err(f) if *f != AuthFailure::Internal) {
-        // Cookies that will never work again are removed rather than sent
-        // back on every request.
-        cookies::apply_from_guard(req, cookies::removals(jar, config));
-    }
-    result
+    Err(AuthFailure::Missing)
 }
 
-/// An API client's token: valid, unexpired, of a live session.
-async fn from_bearer(app: &Gatehouse, token: &str) -> Result<CurrentUser, AuthFailure> {
+/// A token from a header, the query string or a JSON body: valid, unexpired,
+/// of a live session.
+async fn from_token(app: &Gatehouse, token: &str) -> Result<CurrentUser, AuthFailure> {
     let decoded = app.tokens.decode(token, TokenType::Access)?;
     if decoded.expired {
         return Err(AuthFailure::Expired);
@@ -156,108 +187,25 @@ async fn from_cookies(
             AuthFailure::Missing
         });
     };
-    renew(app, req, refresh).await
-}
-
-/// Sliding renewal: checks the refresh cookie and its session (so a
-/// signed-out or revoked session never renews), rotates the refresh token,
-/// and sets new cookies.
-async fn renew(app: &Gatehouse, req: &Request<'_>, refresh: &str) -> Result<CurrentUser, AuthFailure> {
-    let decoded = app.tokens.decode(refresh, TokenType::Refresh)?;
-    if decoded.expired {
-        return Err(AuthFailure::Expired);
-    }
-    let claims = decoded.claims;
-    let (session, user) = load_active(app, &claims).await?;
-    let next_jti = uuid::Uuid::new_v4().to_string();
-    let grace = app.config.jwt.refresh_reuse_grace;
-    let (sid, presented, next, user_id) = (session.id.clone(), claims.jti.clone(), next_jti.clone(), user.id);
-    let device = Device::from_request_parts(req);
-    let rotation = app
-        .db
-        .run(move |conn| {
-            let rotation = Session::rotate_refresh(conn, &sid, &presented, &next, grace)?;
-            let (kind, detail) = match rotation {
-                Rotation::Rotated => (EventKind::Refresh, "tokens renewed"),
-                Rotation::Reused => (
-                    EventKind::RefreshReused,
-                    "a replaced refresh token was presented again; session revoked",
-                ),
-                Rotation::Grace(_) | Rotation::Refused => return Ok(rotation),
-            };
-            audit::record(
-                conn,
-                NewEvent {
-                    user_id: Some(user_id),
-                    device: Some(&device),
-                    detail,
-                    ..NewEvent::new(kind)
-                },
-            )?;
-            Ok(rotation)
-        })
-        .await
-        .map_err(internal("rotating a refresh token"))?;
+    // Sliding renewal: the refresh cookie renews both cookies.
+    let rotated = refresh::rotate(app, refresh, Device::from_request_parts(req)).await?;
     let config = &app.config.jwt;
+    let session = &rotated.session;
     let expires = session.remember.then_some(session.expires_at);
-    let current_jti = match rotation {
-        Rotation::Rotated => next_jti,
-        // A concurrent request rotated it a moment ago; in case its answer
-        // was lost, this one carries the current refresh token too.
-        Rotation::Grace(current) => current,
-        Rotation::Reused | Rotation::Refused => return Err(AuthFailure::Revoked),
-    };
-    let token = app
-        .tokens
-        .issue_refresh(
-            user.id,
-            &session.id,
-            &claims.csrf,
-            &current_jti,
-            session.expires_at,
-        )
-        .map_err(internal("signing a refresh token"))?;
-    cookies::apply_from_guard(req, vec![cookies::refresh(config, token, expires)]);
-    let (token, access) = app
-        .tokens
-        .issue_access(user.id, &session.id, &claims.csrf, false)
-        .map_err(internal("signing an access token"))?;
-    cookies::apply_from_guard(req, cookies::access(config, token, access.csrf.clone(), expires));
+    let mut set = cookies::access(
+        config,
+        rotated.access_token.clone(),
+        rotated.access_claims.csrf.clone(),
+        expires,
+    );
+    set.push(cookies::refresh(config, rotated.refresh_token.clone(), expires));
+    cookies::apply_from_guard(req, set);
     Ok(CurrentUser {
-        user,
-        session,
-        claims: access,
+        user: rotated.user,
+        session: rotated.session,
+        claims: rotated.access_claims,
         from_cookie: true,
     })
-}
-
-/// The one indexed query: the token's session joined to its user, checked
-/// to be live, theirs, and enabled.
-async fn load_active(app: &Gatehouse, claims: &Claims) -> Result<(Session, User), AuthFailure> {
-    let sid = claims.sid.clone();
-    let loaded = app
-        .db
-        .run(move |conn| User::load_with_session(conn, &sid))
-        .await
-        .map_err(internal("checking a session"))?;
-    let Some((session, user)) = loaded else {
-        return Err(AuthFailure::Revoked);
-    };
-    let idle = app.config.jwt.session_idle_timeout;
-    if Some(session.user_id) != claims.user_id() || !session.is_active(now(), idle) {
-        return Err(AuthFailure::Revoked);
-    }
-    if user.disabled {
-        return Err(AuthFailure::Disabled);
-    }
-    Ok((session, user))
-}
-
-fn internal(what: &'static str) -> impl Fn(crate::error::Error) -> AuthFailure {
-    move |e| {
-        log::error!("{what} failed: {}", e.chain());
-        AuthFailure::Internal
-    }
 }
 
 #[rocket::async_trait]
@@ -309,6 +257,57 @@ impl<'r> FromRequest<'r> for AdminUser {
         } else {
             set_failure_reason(req, AuthFailure::Forbidden);
             Outcome::Error((Status::Forbidden, AuthFailure::Forbidden))
+        }
+    }
+}
+
+/// A signed-in user whose token is fresh: issued by a password (or Google)
+/// sign-in, not by a renewal. For sensitive actions.
+///
+/// Succeeds for a fresh token; fails with 401 (reason
+/// [`AuthFailure::FreshRequired`]) for a renewed one; does what
+/// [`CurrentUser`] does otherwise.
+#[derive(Debug, Clone)]
+pub struct FreshLogin(pub CurrentUser);
+
+impl std::ops::Deref for FreshLogin {
+    type Target = CurrentUser;
+
+    fn deref(&self) -> &CurrentUser {
+        &self.0
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for FreshLogin {
+    type Error = AuthFailure;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        let user = try_outcome!(req.guard::<CurrentUser>().await);
+        if user.claims.fresh {
+            Outcome::Success(FreshLogin(user))
+        } else {
+            set_failure_reason(req, AuthFailure::FreshRequired);
+            Outcome::Error((Status::Unauthorized, AuthFailure::FreshRequired))
+        }
+    }
+}
+
+/// Flask-JWT-Extended's `jwt_optional`: the user if a valid token was sent,
+/// `None` if none was, and a failure (401) if the token sent is bad.
+/// (`Option<CurrentUser>` instead treats a bad token as none.)
+#[derive(Debug, Clone)]
+pub struct JwtOptional(pub Option<CurrentUser>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for JwtOptional {
+    type Error = AuthFailure;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        match req.guard::<CurrentUser>().await {
+            Outcome::Success(user) => Outcome::Success(JwtOptional(Some(user))),
+            Outcome::Forward(_) => Outcome::Success(JwtOptional(None)),
+            Outcome::Error(e) => Outcome::Error(e),
         }
     }
 }

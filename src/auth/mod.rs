@@ -1,14 +1,17 @@
 //! Authentication: passwords, tokens, cookies, guards, CSRF, sign-in and
 //! sign-out.
 
+pub mod body;
 pub mod cookies;
 pub mod csrf;
 pub mod guard;
 pub mod password;
 pub mod redirect;
+pub mod refresh;
 pub mod signin;
 pub mod token;
 
+pub use crate::app::AdditionalClaims;
 pub use csrf::{CsrfForm, CsrfProtected, CsrfToken};
-pub use guard::{failure_reason, AdminUser, CurrentUser, LoginRequired};
+pub use guard::{failure_reason, AdminUser, CurrentUser, FreshLogin, JwtOptional, LoginRequired};
 pub use token::{AuthFailure, Claims, TokenType};

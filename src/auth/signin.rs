@@ -143,7 +143,7 @@ pub async fn start_session(
         })
         .await?;
     let csrf = csrf::random_value();
-    let (token, claims) = app.tokens.issue_access(user.id, &session.id, &csrf, true)?;
+    let (token, claims) = app.issue_access(&user, &session.id, &csrf, true)?;
     let refresh_token =
         app.tokens
             .issue_refresh(user.id, &session.id, &csrf, &refresh_jti, session.expires_at)?;

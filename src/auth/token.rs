@@ -38,7 +38,15 @@ pub struct Claims {
     pub csrf: String,
     /// Issued by a password (or Google) sign-in rather than a renewal.
     pub fresh: bool,
+    /// The app's additional claims (see [`crate::auth::AdditionalClaims`]).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
+
+/// Claim names Gatehouse sets itself; additional claims can't replace them.
+pub const RESERVED_CLAIMS: &[&str] = &[
+    "sub", "sid", "type", "jti", "iat", "nbf", "exp", "iss", "aud", "csrf", "fresh",
+];
 
 impl Claims {
     pub fn user_id(&self) -> Option<i32> {
@@ -133,6 +141,7 @@ pub struct Tokens {
     issuer: String,
     audience: String,
     lifetime: i64,
+    not_before_delta: i64,
     leeway: i64,
     max_size: usize,
 }
@@ -159,27 +168,32 @@ impl Tokens {
             issuer: config.encode_issuer.clone(),
             audience: config.encode_audience.clone(),
             lifetime: config.access_token_expires,
+            not_before_delta: config.not_before_delta,
             leeway: config.decode_leeway as i64,
             max_size: config.max_token_size,
         }
     }
 
-    /// Mints an access token for a session.
+    /// Mints an access token for a session, with the app's additional
+    /// claims (reserved names are dropped from them).
     pub fn issue_access(
         &self,
         user_id: i32,
         session_id: &str,
         csrf: &str,
         fresh: bool,
+        extra: serde_json::Map<String, serde_json::Value>,
     ) -> Result<(String, Claims)> {
-        self.issue(
-            TokenType::Access,
-            user_id,
-            session_id,
-            csrf,
-            fresh,
-            now() + self.lifetime,
-        )
+        let exp = now() + self.lifetime;
+        let mut claims = self.claims(TokenType::Access, user_id, session_id, csrf, fresh, exp);
+        claims.extra = extra;
+        claims.extra.retain(|k, _| !RESERVED_CLAIMS.contains(&k.as_str()));
+        Ok((self.sign(&claims)?, claims))
+    }
+
+    /// Seconds an access token lives.
+    pub fn access_lifetime(&self) -> i64 {
+        self.lifetime
     }
 
     /// Mints a refresh token for a session; it lives as long as the session.
@@ -195,19 +209,6 @@ impl Tokens {
         claims.token_type = TokenType::Refresh;
         claims.jti = jti.to_owned();
         self.sign(&claims)
-    }
-
-    fn issue(
-        &self,
-        token_type: TokenType,
-        user_id: i32,
-        session_id: &str,
-        csrf: &str,
-        fresh: bool,
-        exp: i64,
-    ) -> Result<(String, Claims)> {
-        let claims = self.claims(token_type, user_id, session_id, csrf, fresh, exp);
-        Ok((self.sign(&claims)?, claims))
     }
 
     fn claims(
@@ -226,12 +227,13 @@ impl Tokens {
             token_type,
             jti: uuid::Uuid::new_v4().to_string(),
             iat: now,
-            nbf: now,
+            nbf: now + self.not_before_delta,
             exp,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             csrf: csrf.to_owned(),
             fresh,
+            extra: serde_json::Map::new(),
         }
     }
 
@@ -304,7 +306,9 @@ mod tests {
     #[test]
     fn round_trip() {
         let t = tokens();
-        let (token, claims) = t.issue_access(7, "sid-1", "csrf-1", true).unwrap();
+        let (token, claims) = t
+            .issue_access(7, "sid-1", "csrf-1", true, Default::default())
+            .unwrap();
         let decoded = t.decode(&token, TokenType::Access).unwrap();
         assert_eq!(decoded.claims, claims);
         assert!(!decoded.expired);
@@ -317,7 +321,7 @@ mod tests {
     #[test]
     fn refuses_forgeries() {
         let t = tokens();
-        let (token, claims) = t.issue_access(7, "sid-1", "c", true).unwrap();
+        let (token, claims) = t.issue_access(7, "sid-1", "c", true, Default::default()).unwrap();
         let parts: Vec<&str> = token.split('.').collect();
         // alg: none, with and without a signature
         let none = b64(br#"{"alg":"none","typ":"JWT"}"#);
@@ -374,7 +378,7 @@ mod tests {
     fn checks_time_and_audience() {
         let t = tokens();
         let now = now();
-        let base = t.issue_access(1, "s", "c", false).unwrap().1;
+        let base = t.issue_access(1, "s", "c", false, Default::default()).unwrap().1;
         let expired = Claims {
             exp: now - 10,
             ..base.clone()

@@ -1,5 +1,6 @@
 //! Routes, one module per area; each exposes `routes()`.
 
+pub mod api;
 pub mod pages;
 pub mod session;
 

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod api;
 mod catchers;
 mod cli;
 mod guards;

@@ -1,0 +1,262 @@
+//! The JSON API: sign-in (Flask-JWT's `/auth` and `/api/v1/login`), refresh,
+//! sign-out, the current identity. Errors use Flask-JWT's shape.
+
+use rocket::http::{CookieJar, Status};
+use rocket::outcome::Outcome;
+use rocket::request::{self, FromRequest, Request};
+use rocket::serde::json::Json;
+use rocket::{get, post, routes, Route, State};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::app::Gatehouse;
+use crate::auth::guard::{header_token, set_failure_reason};
+use crate::auth::refresh;
+use crate::auth::signin::{self, SignInError, SignedIn};
+use crate::auth::token::TokenType;
+use crate::auth::{body, cookies, AuthFailure, CsrfToken, CurrentUser, LoginRequired};
+use crate::catchers::JsonError;
+use crate::db::session::{Device, Session};
+
+/// The routes under the API prefix (`/api/v1` by default).
+pub fn routes() -> Vec<Route> {
+    routes![login, refresh_tokens, logout, logout_everywhere, me, private]
+}
+
+/// Flask-JWT's sign-in route, mounted at `auth_url_rule` (`/auth`).
+pub fn flask_jwt_routes() -> Vec<Route> {
+    routes![flask_jwt_auth]
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+}
+
+impl TokenPair {
+    fn new(app: &Gatehouse, access_token: String, refresh_token: String) -> Self {
+        Self {
+            access_token,
+            refresh_token,
+            token_type: "Bearer",
+            expires_in: app.tokens.access_lifetime(),
+        }
+    }
+}
+
+fn refused(error: SignInError) -> Result<JsonError, crate::Error> {
+    match error {
+        SignInError::Other(e) => Err(e),
+        SignInError::InvalidCredentials => Ok(JsonError {
+            status: Status::Unauthorized,
+            error: "Bad Request",
+            description: "Invalid credentials".into(),
+            code: Some("invalid_credentials"),
+        }),
+        SignInError::Disabled => Ok(JsonError {
+            status: Status::Unauthorized,
+            error: "Bad Request",
+            description: AuthFailure::Disabled.description().into(),
+            code: Some(AuthFailure::Disabled.code()),
+        }),
+    }
+}
+
+type ApiResult<T> = Result<Result<Json<T>, JsonError>, crate::Error>;
+
+async fn password_sign_in(
+    app: &Gatehouse,
+    email: &str,
+    password: String,
+    device: Device,
+) -> Result<Result<SignedIn, JsonError>, crate::Error> {
+    match signin::sign_in_with_password(app, email, password, device, true).await {
+        Ok(signed_in) => Ok(Ok(signed_in)),
+        Err(e) => refused(e).map(Err),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginBody {
+    email: String,
+    password: String,
+}
+
+/// `{"email", "password"}` -> an access and a refresh token.
+#[post("/login", data = "<body>")]
+async fn login(body: Json<LoginBody>, app: &State<Gatehouse>, device: Device) -> ApiResult<TokenPair> {
+    let body = body.into_inner();
+    Ok(password_sign_in(app, &body.email, body.password, device)
+        .await?
+        .map(|s| Json(TokenPair::new(app, s.token, s.refresh_token))))
+}
+
+/// Flask-JWT's `POST /auth`: `{"username", "password"}` (keys configurable)
+/// -> `{"access_token"}`.
+#[post("/", data = "<body>")]
+async fn flask_jwt_auth(
+    body: Json<Map<String, Value>>,
+    app: &State<Gatehouse>,
+    device: Device,
+) -> ApiResult<Value> {
+    let get = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
+    let (Some(username), Some(password)) = (
+        get(&app.config.auth_username_key),
+        get(&app.config.auth_password_key),
+    ) else {
+        return Ok(Err(JsonError {
+            status: Status::UnprocessableEntity,
+            error: "Bad Request",
+            description: format!(
+                "Send `{}` and `{}` as strings",
+                app.config.auth_username_key, app.config.auth_password_key
+            ),
+            code: None,
+        }));
+    };
+    Ok(password_sign_in(app, &username, password, device)
+        .await?
+        .map(|s| Json(json!({ "access_token": s.token }))))
+}
+
+/// A refresh token, from the `Authorization` header, the JSON body's
+/// `refresh_token`, or the refresh cookie (which, being sent by browsers on
+/// their own, also needs the CSRF header).
+pub struct PresentedRefresh {
+    token: String,
+    from_cookie: bool,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PresentedRefresh {
+    type Error = AuthFailure;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, AuthFailure> {
+        let Some(app) = req.rocket().state::<Gatehouse>() else {
+            return Outcome::Error((Status::InternalServerError, AuthFailure::Internal));
+        };
+        let config = &app.config.jwt;
+        let fail = |f: AuthFailure| {
+            set_failure_reason(req, f);
+            Outcome::Error((f.status(), f))
+        };
+        if let Some(token) = header_token(req, config) {
+            return match token {
+                Ok(token) => Outcome::Success(PresentedRefresh {
+                    token: token.to_owned(),
+                    from_cookie: false,
+                }),
+                Err(f) => fail(f),
+            };
+        }
+        if let Some(token) = body::tokens(req).refresh.clone() {
+            return Outcome::Success(PresentedRefresh {
+                token,
+                from_cookie: false,
+            });
+        }
+        let Some(cookie) = req.cookies().get(&config.refresh_cookie_name) else {
+            return fail(AuthFailure::Missing);
+        };
+        let token = cookie.value().to_owned();
+        // The CSRF value is the one signed into the refresh token.
+        let csrf = match app.tokens.decode(&token, TokenType::Refresh) {
+            Ok(decoded) => CsrfToken(decoded.claims.csrf),
+            Err(f) => return fail(f),
+        };
+        if config.cookie_csrf_protect && !csrf.matches(req.headers().get_one(&config.access_csrf_header_name))
+        {
+            return fail(AuthFailure::Csrf);
+        }
+        Outcome::Success(PresentedRefresh {
+            token,
+            from_cookie: true,
+        })
+    }
+}
+
+/// A refresh token -> a new access token and a new refresh token; the one
+/// presented is spent (presented again, it revokes the session).
+#[post("/refresh")]
+async fn refresh_tokens(
+    presented: PresentedRefresh,
+    app: &State<Gatehouse>,
+    jar: &CookieJar<'_>,
+    device: Device,
+) -> Result<Json<TokenPair>, JsonError> {
+    let rotated = refresh::rotate(app, &presented.token, device)
+        .await
+        .map_err(JsonError::from_failure)?;
+    if presented.from_cookie {
+        let session = &rotated.session;
+        let expires = session.remember.then_some(session.expires_at);
+        let config = &app.config.jwt;
+        let mut set = cookies::access(
+            config,
+            rotated.access_token.clone(),
+            rotated.access_claims.csrf.clone(),
+            expires,
+        );
+        set.push(cookies::refresh(config, rotated.refresh_token.clone(), expires));
+        cookies::apply(jar, set);
+    }
+    Ok(Json(TokenPair::new(
+        app,
+        rotated.access_token,
+        rotated.refresh_token,
+    )))
+}
+
+/// Revokes the session the token belongs to: its access and refresh tokens
+/// stop working at once.
+#[post("/logout")]
+async fn logout(
+    user: CurrentUser,
+    app: &State<Gatehouse>,
+    jar: &CookieJar<'_>,
+    device: Device,
+) -> Result<Json<Value>, crate::Error> {
+    signin::sign_out(app, jar, &user, device).await?;
+    Ok(Json(json!({ "msg": "Signed out" })))
+}
+
+/// Revokes every session of the user ("sign out everywhere").
+#[post("/logout/all")]
+async fn logout_everywhere(
+    user: CurrentUser,
+    app: &State<Gatehouse>,
+    jar: &CookieJar<'_>,
+) -> Result<Json<Value>, crate::Error> {
+    let id = user.user.id;
+    let revoked = app
+        .db
+        .run(move |conn| Session::revoke_all_for_user(conn, id))
+        .await?;
+    cookies::apply(jar, cookies::removals(jar, &app.config.jwt));
+    Ok(Json(
+        json!({ "msg": "Signed out everywhere", "sessions_revoked": revoked }),
+    ))
+}
+
+/// Flask-JWT's `current_identity` and Flask-JWT-Extended's `get_jwt`.
+#[get("/me")]
+fn me(user: CurrentUser) -> Json<Value> {
+    Json(json!({
+        "identity": {
+            "id": user.user.id,
+            "email": user.user.email,
+            "name": user.user.name,
+            "role": user.user.role,
+        },
+        "claims": user.claims,
+    }))
+}
+
+/// The blog post's example.
+#[get("/private")]
+fn private(_user: LoginRequired) -> Json<Value> {
+    Json(json!({ "meaning_of_life": 42 }))
+}
