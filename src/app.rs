@@ -161,6 +161,7 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .mount("/", routes::routes())
         .mount(api_prefix, routes::api::routes())
         .mount(auth_url_rule, routes::api::flask_jwt_routes())
+        .mount("/", routes::api::well_known_routes())
         .mount("/static", FileServer::from(static_dir).rank(20))
 }
 
@@ -198,7 +199,7 @@ impl Fairing for SecurityHeaders {
         let is_page = res
             .content_type()
             .is_none_or(|ct| ct == ContentType::HTML || ct.is_json());
-        if is_page {
+        if is_page && !res.headers().contains("Cache-Control") {
             res.set_header(Header::new("Cache-Control", "no-store"));
         }
     }

@@ -7,6 +7,9 @@ use rocket::figment::{Figment, Profile};
 use rocket::http::SameSite;
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
+use crate::auth::keys::{is_hmac, parse_algorithm, KeyRing};
 use crate::db::DatabaseUrl;
 
 /// The value in the sample Rocket.toml and README; never accepted in release.
@@ -79,8 +82,14 @@ impl Default for Settings {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct JwtSettings {
-    /// The HMAC signing secret, at least 32 bytes.
+    /// The HMAC signing secret, at least 32 bytes (HS algorithms).
     pub secret_key: Option<String>,
+    /// The PEM private key file (RS, PS, ES and EdDSA algorithms).
+    pub private_key_file: Option<String>,
+    /// The signing key's `kid`; by default its RFC 7638 thumbprint.
+    pub kid: Option<String>,
+    /// Older keys that still verify (key rotation), until their tokens expire.
+    pub verify_keys: Vec<VerifyKeySettings>,
     /// `HS256` (default), `HS384` or `HS512`.
     pub algorithm: String,
     /// Lifetime of an access token. A browser's token is renewed while its
@@ -145,6 +154,9 @@ impl Default for JwtSettings {
     fn default() -> Self {
         Self {
             secret_key: None,
+            private_key_file: None,
+            kid: None,
+            verify_keys: Vec::new(),
             algorithm: "HS256".into(),
             access_token_expires: 15 * 60,
             session_expires: 12 * 60 * 60,
@@ -178,6 +190,16 @@ impl Default for JwtSettings {
             cookie_host_prefix: false,
         }
     }
+}
+
+/// An older verification key: a public key file for asymmetric algorithms,
+/// or a secret for HMAC.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct VerifyKeySettings {
+    pub algorithm: String,
+    pub public_key_file: Option<String>,
+    pub secret_key: Option<String>,
+    pub kid: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -217,8 +239,9 @@ pub struct Config {
 
 #[derive(Debug, Clone)]
 pub struct JwtConfig {
-    pub secret: Vec<u8>,
     pub algorithm: jsonwebtoken::Algorithm,
+    /// The signing key and every verification key.
+    pub keys: Arc<KeyRing>,
     pub access_token_expires: i64,
     pub session_expires: i64,
     pub remember_expires: i64,
@@ -295,34 +318,59 @@ impl Settings {
             return Err(bad("database_pool_size", "must be at least 1"));
         }
         let jwt = self.jwt;
-        let (secret, generated_secret) = match jwt.secret_key.as_deref() {
-            Some(secret) => {
-                check_secret(secret, release)?;
-                (secret.as_bytes().to_vec(), false)
-            }
-            None if release => {
+        let algorithm = parse_algorithm(&jwt.algorithm).map_err(|m| bad("jwt.algorithm", m))?;
+        let mut generated_secret = false;
+        let mut keys = if is_hmac(algorithm) {
+            let secret = match jwt.secret_key.as_deref() {
+                Some(secret) => {
+                    check_secret(secret, release)?;
+                    secret.as_bytes().to_vec()
+                }
+                None if release => {
+                    return Err(bad(
+                        "jwt.secret_key",
+                        format!("is not set; the release profile needs a signing secret: {SECRET_HINT}"),
+                    ))
+                }
+                None => {
+                    generated_secret = true;
+                    let mut bytes = vec![0u8; 48];
+                    rand::fill(&mut bytes[..]);
+                    bytes
+                }
+            };
+            KeyRing::hmac(algorithm, &secret, jwt.kid.clone()).map_err(|m| bad("jwt.secret_key", m))?
+        } else {
+            let Some(path) = jwt.private_key_file.as_deref() else {
                 return Err(bad(
-                    "jwt.secret_key",
-                    format!("is not set; the release profile needs a signing secret: {SECRET_HINT}"),
-                ))
-            }
-            None => {
-                let mut bytes = vec![0u8; 48];
-                rand::fill(&mut bytes[..]);
-                (bytes, true)
-            }
+                    "jwt.private_key_file",
+                    format!(
+                        "is not set; {:?} signs with a private key (e.g. `openssl genpkey -algorithm RSA -out jwt-key.pem`)",
+                        algorithm
+                    ),
+                ));
+            };
+            let pem = read_file("jwt.private_key_file", path)?;
+            KeyRing::private_pem(algorithm, &pem, jwt.kid.clone())
+                .map_err(|m| bad("jwt.private_key_file", m))?
         };
-        let algorithm = match jwt.algorithm.to_ascii_uppercase().as_str() {
-            "HS256" => jsonwebtoken::Algorithm::HS256,
-            "HS384" => jsonwebtoken::Algorithm::HS384,
-            "HS512" => jsonwebtoken::Algorithm::HS512,
-            other => {
-                return Err(bad(
-                    "jwt.algorithm",
-                    format!("`{other}` is not supported (use HS256, HS384 or HS512)"),
-                ))
-            }
-        };
+        for (i, old) in jwt.verify_keys.iter().enumerate() {
+            let key = format!("jwt.verify_keys[{i}]");
+            let alg = parse_algorithm(&old.algorithm).map_err(|m| bad(&format!("{key}.algorithm"), m))?;
+            let added = match (&old.public_key_file, &old.secret_key) {
+                (Some(path), None) if !is_hmac(alg) => {
+                    let pem = read_file(&format!("{key}.public_key_file"), path)?;
+                    keys.add_public_pem(alg, &pem, old.kid.clone())
+                }
+                (None, Some(secret)) if is_hmac(alg) => {
+                    check_secret(secret, release)
+                        .map_err(|e| bad(&format!("{key}.secret_key"), e.message))?;
+                    keys.add_secret(alg, secret.as_bytes(), old.kid.clone())
+                }
+                _ => Err("give `public_key_file` for RS/PS/ES/EdDSA keys or `secret_key` for HS keys".into()),
+            };
+            added.map_err(|m| bad(&key, m))?;
+        }
         let positive = |key: &str, v: u64| -> Result<i64, ConfigError> {
             if v == 0 || v > 10 * 365 * 24 * 3600 {
                 Err(bad(key, "must be a number of seconds between 1 and ten years"))
@@ -443,8 +491,8 @@ impl Settings {
             auth_password_key: self.auth_password_key,
             release,
             jwt: JwtConfig {
-                secret,
                 algorithm,
+                keys: Arc::new(keys),
                 access_token_expires,
                 session_expires,
                 remember_expires,
@@ -481,6 +529,10 @@ impl Settings {
             generated_secret,
         })
     }
+}
+
+fn read_file(key: &str, path: &str) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|e| bad(key, format!("cannot read `{path}`: {e}")))
 }
 
 /// A path routes can be mounted at: `/`, then plain segments.
@@ -551,7 +603,7 @@ mod tests {
     fn debug_generates_a_secret() {
         let config = with_secret(None).validate(false).unwrap();
         assert!(config.generated_secret);
-        assert_eq!(config.jwt.secret.len(), 48);
+        assert_eq!(config.jwt.keys.verifying.len(), 1);
         assert!(!config.jwt.cookie_secure);
     }
 

@@ -5,6 +5,7 @@ pub mod body;
 pub mod cookies;
 pub mod csrf;
 pub mod guard;
+pub mod keys;
 pub mod password;
 pub mod redirect;
 pub mod refresh;

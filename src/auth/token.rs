@@ -2,9 +2,12 @@
 //! presented token can be refused.
 
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{decode, decode_header, encode, DecodingKey, EncodingKey, Header, Validation};
+use std::sync::Arc;
+
+use jsonwebtoken::{decode, decode_header, encode, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::keys::KeyRing;
 use crate::config::JwtConfig;
 use crate::db::now;
 use crate::error::Result;
@@ -131,13 +134,15 @@ pub struct Decoded {
     pub expired: bool,
 }
 
-/// Signs and checks tokens with the configured key and algorithm. The
-/// algorithm comes from configuration, never from a token's header.
+/// Signs and checks tokens with the configured keys. The algorithm comes
+/// from configuration (each key has one), never from a token's header; a
+/// token's `kid` only selects among the keys loaded.
 pub struct Tokens {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    keys: Arc<KeyRing>,
     header: Header,
-    validation: Validation,
+    /// One per verification key (same index), each allowing only its
+    /// key's algorithm.
+    validations: Vec<Validation>,
     issuer: String,
     audience: String,
     lifetime: i64,
@@ -149,7 +154,6 @@ pub struct Tokens {
 impl Tokens {
     pub fn new(config: &JwtConfig) -> Self {
         let mut validation = Validation::new(config.algorithm);
-        validation.algorithms = vec![config.algorithm];
         validation.set_required_spec_claims(&["exp", "iat", "nbf", "iss", "aud", "sub"]);
         validation.set_issuer(&[&config.decode_issuer]);
         validation.set_audience(&[&config.decode_audience]);
@@ -158,13 +162,23 @@ impl Tokens {
         // session that may renew it.
         validation.validate_exp = false;
         validation.leeway = config.decode_leeway;
-        let mut header = Header::new(config.algorithm);
+        let keys = config.keys.clone();
+        let validations = keys
+            .verifying
+            .iter()
+            .map(|key| {
+                let mut v = validation.clone();
+                v.algorithms = vec![key.alg];
+                v
+            })
+            .collect();
+        let mut header = Header::new(keys.signing.alg);
         header.typ = Some("JWT".into());
+        header.kid = Some(keys.signing.kid.clone());
         Self {
-            encoding: EncodingKey::from_secret(&config.secret),
-            decoding: DecodingKey::from_secret(&config.secret),
+            keys,
             header,
-            validation,
+            validations,
             issuer: config.encode_issuer.clone(),
             audience: config.encode_audience.clone(),
             lifetime: config.access_token_expires,
@@ -172,6 +186,16 @@ impl Tokens {
             leeway: config.decode_leeway as i64,
             max_size: config.max_token_size,
         }
+    }
+
+    /// The public keys, for `/.well-known/jwks.json`.
+    pub fn jwks(&self) -> jsonwebtoken::jwk::JwkSet {
+        self.keys.jwks()
+    }
+
+    /// The `kid` new tokens are signed with.
+    pub fn signing_kid(&self) -> &str {
+        &self.keys.signing.kid
     }
 
     /// Mints an access token for a session, with the app's additional
@@ -239,7 +263,7 @@ impl Tokens {
 
     /// Signs any claims with this key (the testing helpers use it too).
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String> {
-        Ok(encode(&self.header, claims, &self.encoding)?)
+        Ok(encode(&self.header, claims, &self.keys.signing.key)?)
     }
 
     /// Checks a presented token: size, header, signature, claims and type.
@@ -256,10 +280,16 @@ impl Tokens {
         if header.crit.is_some() {
             return Err(AuthFailure::Malformed);
         }
-        if header.alg != self.header.alg {
-            return Err(AuthFailure::BadSignature);
-        }
-        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| match e.kind() {
+        // Every token Gatehouse signs names its key; an unknown `kid`, or an
+        // algorithm other than that key's, can't be verified.
+        let index = header
+            .kid
+            .as_deref()
+            .and_then(|kid| self.keys.verifying.iter().position(|k| k.kid == kid))
+            .filter(|&i| self.keys.verifying[i].alg == header.alg)
+            .ok_or(AuthFailure::BadSignature)?;
+        let key = &self.keys.verifying[index].key;
+        let data = decode::<Claims>(token, key, &self.validations[index]).map_err(|e| match e.kind() {
             ErrorKind::InvalidSignature | ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
                 AuthFailure::BadSignature
             }

@@ -28,6 +28,28 @@ pub fn flask_jwt_routes() -> Vec<Route> {
     routes![flask_jwt_auth]
 }
 
+/// `/.well-known/jwks.json`, mounted at the root.
+pub fn well_known_routes() -> Vec<Route> {
+    routes![jwks]
+}
+
+/// A response cacheable by clients for a few minutes (JWKS).
+#[derive(rocket::Responder)]
+struct Cacheable<T> {
+    inner: T,
+    cache_control: rocket::http::Header<'static>,
+}
+
+/// The public keys tokens are signed with (the current one and those still
+/// accepted), for clients verifying tokens themselves. Empty for HMAC.
+#[get("/.well-known/jwks.json")]
+fn jwks(app: &State<Gatehouse>) -> Cacheable<Json<jsonwebtoken::jwk::JwkSet>> {
+    Cacheable {
+        inner: Json(app.tokens.jwks()),
+        cache_control: rocket::http::Header::new("Cache-Control", "public, max-age=300"),
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct TokenPair {
     pub access_token: String,
