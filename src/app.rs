@@ -156,7 +156,6 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .attach(Template::fairing())
         .attach(SecurityHeaders)
         .attach(crate::auth::cookies::PendingCookies)
-        .attach(crate::auth::body::JsonBodyTokens)
         .attach(crate::auth::csrf::CsrfCheck)
         .mount("/", routes::routes())
         .mount(api_prefix, routes::api::routes())

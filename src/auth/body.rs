@@ -1,63 +1,68 @@
-//! Tokens in a JSON request body (the `json` token location, and refresh
-//! tokens sent as `{"refresh_token": ...}`). Guards can't read the body, so
-//! a fairing peeks at it before routing; the body is left for the handler.
+//! The `json` token location: a token in the JSON request body (Flask-JWT-
+//! Extended's `JWT_JSON_KEY`). Request guards can't read the body, so this
+//! is a data guard: take `JsonAuth<T>` instead of `CurrentUser` plus
+//! `Json<T>`.
 
-use rocket::data::Data;
-use rocket::fairing::{Fairing, Info, Kind};
-use rocket::Request;
+use rocket::data::{self, Data, FromData};
+use rocket::http::Status;
+use rocket::outcome::Outcome;
+use rocket::request::Request;
+use rocket::serde::json::Json;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
+use super::guard::{authenticate, from_token, set_failure_reason};
+use super::token::AuthFailure;
+use super::CurrentUser;
 use crate::app::Gatehouse;
 use crate::config::Location;
 
-/// What a JSON body carried.
-#[derive(Debug, Default)]
-pub struct BodyTokens {
-    pub access: Option<String>,
-    pub refresh: Option<String>,
+/// A JSON body and the user it is sent by.
+///
+/// The token comes from the locations `CurrentUser` reads (cookies, header,
+/// query string, in the configured order); when none holds one and `json`
+/// is a configured location, from the body's `json_key` (`access_token`),
+/// which is removed before the rest becomes `T`. Fails like `CurrentUser`
+/// (401 and its reason), or 422 for a body that isn't `T`.
+pub struct JsonAuth<T> {
+    pub user: CurrentUser,
+    pub body: T,
 }
-
-/// The tokens of this request's JSON body (none if it had none).
-pub fn tokens<'r>(req: &'r Request<'_>) -> &'r BodyTokens {
-    req.local_cache(BodyTokens::default)
-}
-
-/// Reads `json_key` and `refresh_json_key` from JSON bodies.
-pub struct JsonBodyTokens;
 
 #[rocket::async_trait]
-impl Fairing for JsonBodyTokens {
-    fn info(&self) -> Info {
-        Info {
-            name: "Gatehouse JSON body tokens",
-            kind: Kind::Request,
-        }
-    }
+impl<'r, T: DeserializeOwned + Send> FromData<'r> for JsonAuth<T> {
+    type Error = AuthFailure;
 
-    async fn on_request(&self, req: &mut Request<'_>, data: &mut Data<'_>) {
-        if !req.content_type().is_some_and(|ct| ct.is_json()) {
-            return;
-        }
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
         let Some(app) = req.rocket().state::<Gatehouse>() else {
-            return;
+            return Outcome::Error((Status::InternalServerError, AuthFailure::Internal));
+        };
+        let mut value = match Json::<Value>::from_data(req, data).await {
+            Outcome::Success(json) => json.into_inner(),
+            _ => return Outcome::Error((Status::UnprocessableEntity, AuthFailure::Malformed)),
         };
         let config = &app.config.jwt;
-        // Refresh tokens in the body are read wherever the JSON location is
-        // configured or not (the refresh endpoint accepts them); access
-        // tokens only where it is.
-        let want_access = config.token_location.contains(&Location::Json);
-        let limit = config.max_token_size * 2 + 1024;
-        let peeked = data.peek(limit).await.to_vec();
-        if !data.peek_complete() {
-            return;
+        let from_body = value
+            .as_object_mut()
+            .filter(|_| config.token_location.contains(&Location::Json))
+            .and_then(|map| map.remove(&config.json_key));
+        let user = match (authenticate(req).await, from_body) {
+            (Ok(user), _) if !super::csrf::rejected(req) => Ok(user.clone()),
+            (Ok(_), _) => Err(AuthFailure::Csrf),
+            (Err(AuthFailure::Missing), Some(Value::String(token))) => from_token(app, &token).await,
+            (Err(AuthFailure::Missing), Some(_)) => Err(AuthFailure::Malformed),
+            (Err(failure), _) => Err(*failure),
+        };
+        let user = match user {
+            Ok(user) => user,
+            Err(failure) => {
+                set_failure_reason(req, failure);
+                return Outcome::Error((failure.status(), failure));
+            }
+        };
+        match serde_json::from_value(value) {
+            Ok(body) => Outcome::Success(JsonAuth { user, body }),
+            Err(_) => Outcome::Error((Status::UnprocessableEntity, AuthFailure::Malformed)),
         }
-        let Ok(serde_json::Value::Object(body)) = serde_json::from_slice::<serde_json::Value>(&peeked) else {
-            return;
-        };
-        let get = |key: &str| body.get(key).and_then(|v| v.as_str()).map(str::to_owned);
-        let tokens = BodyTokens {
-            access: want_access.then(|| get(&config.json_key)).flatten(),
-            refresh: get(&config.refresh_json_key),
-        };
-        req.local_cache(|| tokens);
     }
 }

@@ -10,7 +10,7 @@ use rocket::request::{self, FromRequest, Request};
 
 use super::refresh::{self, load_active};
 use super::token::{AuthFailure, Claims, TokenType};
-use super::{body, cookies, csrf};
+use super::{cookies, csrf};
 use crate::app::Gatehouse;
 use crate::config::{JwtConfig, Location};
 use crate::db::session::{Device, Session};
@@ -133,11 +133,9 @@ async fn resolve(req: &Request<'_>) -> Result<CurrentUser, AuthFailure> {
                     return from_token(app, token.map_err(|_| AuthFailure::Malformed)?).await;
                 }
             }
-            Location::Json => {
-                if let Some(token) = body::tokens(req).access.as_deref() {
-                    return from_token(app, token).await;
-                }
-            }
+            // Read by the `JsonAuth` data guard: a request guard can't see
+            // the body.
+            Location::Json => {}
         }
     }
     Err(AuthFailure::Missing)
@@ -145,7 +143,7 @@ async fn resolve(req: &Request<'_>) -> Result<CurrentUser, AuthFailure> {
 
 /// A token from a header, the query string or a JSON body: valid, unexpired,
 /// of a live session.
-async fn from_token(app: &Gatehouse, token: &str) -> Result<CurrentUser, AuthFailure> {
+pub(crate) async fn from_token(app: &Gatehouse, token: &str) -> Result<CurrentUser, AuthFailure> {
     let decoded = app.tokens.decode(token, TokenType::Access)?;
     if decoded.expired {
         return Err(AuthFailure::Expired);

@@ -13,6 +13,7 @@ pub mod signin;
 pub mod token;
 
 pub use crate::app::AdditionalClaims;
+pub use body::JsonAuth;
 pub use csrf::{CsrfForm, CsrfProtected, CsrfToken};
 pub use guard::{failure_reason, AdminUser, CurrentUser, FreshLogin, JwtOptional, LoginRequired};
 pub use token::{AuthFailure, Claims, TokenType};

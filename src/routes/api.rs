@@ -14,13 +14,21 @@ use crate::auth::guard::{header_token, set_failure_reason};
 use crate::auth::refresh;
 use crate::auth::signin::{self, SignInError, SignedIn};
 use crate::auth::token::TokenType;
-use crate::auth::{body, cookies, AuthFailure, CsrfToken, CurrentUser, LoginRequired};
+use crate::auth::{cookies, AuthFailure, CsrfToken, CurrentUser, LoginRequired};
 use crate::catchers::JsonError;
 use crate::db::session::{Device, Session};
 
 /// The routes under the API prefix (`/api/v1` by default).
 pub fn routes() -> Vec<Route> {
-    routes![login, refresh_tokens, logout, logout_everywhere, me, private]
+    routes![
+        login,
+        refresh_tokens,
+        refresh_tokens_from_body,
+        logout,
+        logout_everywhere,
+        me,
+        private
+    ]
 }
 
 /// Flask-JWT's sign-in route, mounted at `auth_url_rule` (`/auth`).
@@ -144,9 +152,10 @@ async fn flask_jwt_auth(
         .map(|s| Json(json!({ "access_token": s.token }))))
 }
 
-/// A refresh token, from the `Authorization` header, the JSON body's
-/// `refresh_token`, or the refresh cookie (which, being sent by browsers on
-/// their own, also needs the CSRF header).
+/// A refresh token from the `Authorization` header or the refresh cookie
+/// (which, being sent by browsers on their own, also needs the CSRF
+/// header). Forwards when there is neither: the handler then reads the JSON
+/// body's `refresh_token`.
 pub struct PresentedRefresh {
     token: String,
     from_cookie: bool,
@@ -174,14 +183,8 @@ impl<'r> FromRequest<'r> for PresentedRefresh {
                 Err(f) => fail(f),
             };
         }
-        if let Some(token) = body::tokens(req).refresh.clone() {
-            return Outcome::Success(PresentedRefresh {
-                token,
-                from_cookie: false,
-            });
-        }
         let Some(cookie) = req.cookies().get(&config.refresh_cookie_name) else {
-            return fail(AuthFailure::Missing);
+            return Outcome::Forward(Status::Unauthorized);
         };
         let token = cookie.value().to_owned();
         // The CSRF value is the one signed into the refresh token.
@@ -208,6 +211,35 @@ async fn refresh_tokens(
     app: &State<Gatehouse>,
     jar: &CookieJar<'_>,
     device: Device,
+) -> Result<Json<TokenPair>, JsonError> {
+    rotate_and_answer(app, jar, device, presented).await
+}
+
+/// The same, with `{"refresh_token": ...}` in the body.
+#[post("/refresh", data = "<body>", rank = 2)]
+async fn refresh_tokens_from_body(
+    body: Option<Json<Map<String, Value>>>,
+    app: &State<Gatehouse>,
+    jar: &CookieJar<'_>,
+    device: Device,
+) -> Result<Json<TokenPair>, JsonError> {
+    let token = body
+        .as_ref()
+        .and_then(|b| b.get(&app.config.jwt.refresh_json_key))
+        .and_then(Value::as_str)
+        .ok_or_else(|| JsonError::from_failure(AuthFailure::Missing))?;
+    let presented = PresentedRefresh {
+        token: token.to_owned(),
+        from_cookie: false,
+    };
+    rotate_and_answer(app, jar, device, presented).await
+}
+
+async fn rotate_and_answer(
+    app: &Gatehouse,
+    jar: &CookieJar<'_>,
+    device: Device,
+    presented: PresentedRefresh,
 ) -> Result<Json<TokenPair>, JsonError> {
     let rotated = refresh::rotate(app, &presented.token, device)
         .await

@@ -1,6 +1,6 @@
 //! The JSON API and the token locations, as an API client uses them.
 
-use gatehouse::auth::{AdditionalClaims, CurrentUser, FreshLogin, JwtOptional};
+use gatehouse::auth::{AdditionalClaims, CurrentUser, FreshLogin, JsonAuth, JwtOptional};
 use gatehouse::domain::Role;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
@@ -316,6 +316,16 @@ async fn fresh_optional_and_additional_claims(app: TestApp) {
     assert!(!res.contains("forged"));
 }
 
+#[derive(serde::Deserialize)]
+struct Note {
+    text: String,
+}
+
+#[rocket::post("/note", data = "<note>")]
+fn note(note: JsonAuth<Note>) -> String {
+    format!("{}: {}", note.user.user.email, note.body.text)
+}
+
 async fn token_locations_in_order(app: TestApp) {
     app.create_user("ada@example.com", "Ada", Role::User).await;
     let (access, _) = api_login(&app.bare, "ada@example.com").await;
@@ -342,9 +352,10 @@ async fn token_locations_in_order(app: TestApp) {
     let with = |locations: Vec<&'static str>| {
         let url = url.clone();
         async move {
-            Client::untracked(gatehouse::build(
-                crate::common::figment(&url).merge(("jwt.token_location", locations)),
-            ))
+            Client::untracked(
+                gatehouse::build(crate::common::figment(&url).merge(("jwt.token_location", locations)))
+                    .mount("/", rocket::routes![note]),
+            )
             .await
             .unwrap()
         }
@@ -356,9 +367,23 @@ async fn token_locations_in_order(app: TestApp) {
         .dispatch()
         .await;
     assert_eq!(res.status(), Status::Ok);
-    let res = post_json(&client, "/api/v1/logout", json!({"access_token": access}), None).await;
+    let res = post_json(
+        &client,
+        "/note",
+        json!({"access_token": access, "text": "hi"}),
+        None,
+    )
+    .await;
     assert_eq!(res.status(), Status::Ok, "JSON body token");
-    let (access, _) = api_login(&app.bare, "ada@example.com").await;
+    assert_eq!(res.into_string().await.unwrap(), "ada@example.com: hi");
+    let res = post_json(
+        &client,
+        "/note",
+        json!({"access_token": "junk", "text": "hi"}),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), Status::Unauthorized);
     // Headers are not a location there.
     let res = get_bearer(&client, "/api/v1/private", &access).await;
     assert_eq!(res.status(), Status::Unauthorized);
