@@ -157,10 +157,12 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .attach(SecurityHeaders)
         .attach(crate::auth::cookies::PendingCookies)
         .attach(crate::auth::csrf::CsrfCheck)
+        .attach(crate::auth::deny::DenyByDefault)
         .mount("/", routes::routes())
         .mount(api_prefix, routes::api::routes())
         .mount(auth_url_rule, routes::api::flask_jwt_routes())
         .mount("/", routes::api::well_known_routes())
+        .mount("/", crate::auth::deny::routes())
         .mount("/static", FileServer::from(static_dir).rank(20))
 }
 

@@ -137,10 +137,13 @@ const QUERY_VALUE: &AsciiSet = &CONTROLS
 /// `/login?next=<this request's path and query>` (GET requests only: a
 /// POST can't be replayed by a redirect).
 pub fn login_url(req: &Request<'_>) -> String {
-    if req.method() != Method::Get {
+    let (method, next) = match crate::auth::deny::original(req) {
+        Some(original) => (original.method, original.uri.clone()),
+        None => (req.method(), req.uri().to_string()),
+    };
+    if method != Method::Get {
         return "/login".into();
     }
-    let next = req.uri().to_string();
     format!("/login?next={}", utf8_percent_encode(&next, QUERY_VALUE))
 }
 

@@ -57,6 +57,14 @@ pub struct Settings {
     pub auth_url_rule: String,
     pub auth_username_key: String,
     pub auth_password_key: String,
+    /// Flask-JWT-Router: every route needs a valid token unless listed.
+    pub deny_by_default: bool,
+    /// `[method, path]` pairs public under `deny_by_default` (a path ending
+    /// in `/*` matches everything below it). Gatehouse's own public routes
+    /// (sign-in, refresh, JWKS, static files...) always are.
+    pub white_list_routes: Vec<(String, String)>,
+    /// Paths public for every method under `deny_by_default`.
+    pub ignored_routes: Vec<String>,
     pub jwt: JwtSettings,
     pub password: PasswordSettings,
 }
@@ -71,6 +79,9 @@ impl Default for Settings {
             auth_url_rule: "/auth".into(),
             auth_username_key: "username".into(),
             auth_password_key: "password".into(),
+            deny_by_default: false,
+            white_list_routes: Vec::new(),
+            ignored_routes: Vec::new(),
             jwt: JwtSettings::default(),
             password: PasswordSettings::default(),
         }
@@ -230,6 +241,9 @@ pub struct Config {
     pub auth_url_rule: String,
     pub auth_username_key: String,
     pub auth_password_key: String,
+    pub deny_by_default: bool,
+    pub white_list_routes: Vec<(rocket::http::Method, String)>,
+    pub ignored_routes: Vec<String>,
     pub release: bool,
     pub jwt: JwtConfig,
     pub password: PasswordSettings,
@@ -481,8 +495,30 @@ impl Settings {
                 return Err(bad(key, format!("`{value}` is not a path like `/api/v1`")));
             }
         }
+        let mut white_list_routes = Vec::new();
+        for (i, (method, path)) in self.white_list_routes.iter().enumerate() {
+            let method: rocket::http::Method = method.parse().map_err(|_| {
+                bad(
+                    &format!("white_list_routes[{i}]"),
+                    format!("`{method}` is not an HTTP method"),
+                )
+            })?;
+            if !path.starts_with('/') {
+                return Err(bad(
+                    &format!("white_list_routes[{i}]"),
+                    format!("`{path}` is not a path"),
+                ));
+            }
+            white_list_routes.push((method, path.clone()));
+        }
+        if let Some(path) = self.ignored_routes.iter().find(|p| !p.starts_with('/')) {
+            return Err(bad("ignored_routes", format!("`{path}` is not a path")));
+        }
         Ok(Config {
             database,
+            deny_by_default: self.deny_by_default,
+            white_list_routes,
+            ignored_routes: self.ignored_routes,
             database_pool_size: self.database_pool_size,
             site_name: self.site_name,
             api_prefix: self.api_prefix,

@@ -4,6 +4,7 @@
 pub mod body;
 pub mod cookies;
 pub mod csrf;
+pub mod deny;
 pub mod guard;
 pub mod keys;
 pub mod password;

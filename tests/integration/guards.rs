@@ -175,3 +175,88 @@ async fn an_app_registers_its_own_catchers() {
     );
     assert_redirect_to(&app.get("/protected").await, "/login?next=/protected");
 }
+
+#[rocket::get("/unguarded")]
+fn unguarded() -> &'static str {
+    "anyone?"
+}
+
+#[rocket::get("/public-feed")]
+fn public_feed() -> &'static str {
+    "public"
+}
+
+#[rocket::post("/webhook")]
+fn webhook() -> &'static str {
+    "hooked"
+}
+
+mod deny_by_default {
+    use super::*;
+
+    async fn check(backend: Backend) {
+        let Some(app) = TestApp::spawn_rocket(backend, |f| {
+            gatehouse::build(
+                f.merge(("deny_by_default", true))
+                    .merge(("white_list_routes", vec![("GET", "/public-feed")]))
+                    .merge(("ignored_routes", vec!["/webhook"])),
+            )
+            .mount("/", routes![unguarded, public_feed, webhook])
+        })
+        .await
+        else {
+            return;
+        };
+        app.create_user("ada@example.com", "Ada", Role::User).await;
+        // A route with no guard at all is protected.
+        assert_redirect_to(&app.get("/unguarded?x=1").await, "/login?next=/unguarded%3Fx%3D1");
+        let res = app.get_json("/unguarded").await;
+        assert_eq!(res.status(), Status::Unauthorized);
+        let body: serde_json::Value = res.into_json().await.unwrap();
+        assert_eq!(body["description"], "Request does not contain an access token");
+        let res = app
+            .bare
+            .get("/unguarded")
+            .header(Header::new("Authorization", "Bearer junk"))
+            .header(Header::new("Accept", "application/json"))
+            .dispatch()
+            .await;
+        let body: serde_json::Value = res.into_json().await.unwrap();
+        assert_eq!(body["description"], "The token is malformed");
+        // White-listed and ignored routes, and Gatehouse's own public ones.
+        assert_eq!(
+            app.get("/public-feed").await.into_string().await.unwrap(),
+            "public"
+        );
+        assert_eq!(
+            app.client
+                .post("/webhook")
+                .dispatch()
+                .await
+                .into_string()
+                .await
+                .unwrap(),
+            "hooked"
+        );
+        assert_eq!(app.get("/login").await.status(), Status::Ok);
+        assert_eq!(app.get("/static/style.css").await.status(), Status::Ok);
+        // The internal route is nothing when asked for directly.
+        assert_eq!(app.get("/__gatehouse/denied").await.status(), Status::NotFound);
+        // Signed in, everything works.
+        app.sign_in("ada@example.com").await;
+        assert_eq!(
+            app.get("/unguarded").await.into_string().await.unwrap(),
+            "anyone?"
+        );
+    }
+
+    #[rocket::async_test]
+    async fn sqlite() {
+        check(Backend::Sqlite).await;
+    }
+
+    #[rocket::async_test]
+    async fn postgres() {
+        check(Backend::Postgres).await;
+    }
+}
