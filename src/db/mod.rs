@@ -2,6 +2,7 @@
 //! time from the URL, a pool, embedded migrations, and the models.
 
 pub mod audit;
+pub mod item;
 pub mod schema;
 pub mod session;
 pub mod user;
@@ -281,7 +282,7 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        assert_eq!(db.migrate().unwrap(), 1);
+        assert_eq!(db.migrate().unwrap(), 2);
         assert_eq!(db.migrate().unwrap(), 0, "migrations apply once");
     }
 

@@ -51,6 +51,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    items (id) {
+        id -> Integer,
+        name -> Text,
+        description -> Text,
+        created_by -> Nullable<Integer>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, audit_events);
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, audit_events, items);

@@ -1,11 +1,13 @@
 //! Routes, one module per area; each exposes `routes()`.
 
 pub mod api;
+pub mod items;
 pub mod pages;
 pub mod session;
 
 pub fn routes() -> Vec<rocket::Route> {
     let mut routes = pages::routes();
     routes.extend(session::routes());
+    routes.extend(items::routes());
     routes
 }

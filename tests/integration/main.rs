@@ -6,6 +6,7 @@ mod api;
 mod catchers;
 mod cli;
 mod guards;
+mod items;
 mod keys;
 mod setup;
 mod signin;

@@ -1,0 +1,76 @@
+//! The example resource: items anyone can list, signed-in people can read,
+//! a fresh sign-in can create and an admin can delete.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::items;
+use super::{now, DbConn};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = items)]
+pub struct Item {
+    pub id: i32,
+    pub name: String,
+    pub description: String,
+    pub created_by: Option<i32>,
+    pub created_at: i64,
+}
+
+impl Item {
+    /// Checks a new item's fields; returns them trimmed.
+    pub fn parse(name: &str, description: &str) -> Result<(String, String), String> {
+        let (name, description) = (name.trim(), description.trim());
+        if name.is_empty() {
+            return Err("Give the item a name.".into());
+        }
+        if name.chars().count() > 100 {
+            return Err("Names are at most 100 characters.".into());
+        }
+        if description.chars().count() > 2000 {
+            return Err("Descriptions are at most 2000 characters.".into());
+        }
+        Ok((name.to_owned(), description.to_owned()))
+    }
+
+    pub fn list(conn: &mut DbConn) -> Result<Vec<Item>> {
+        Ok(items::table
+            .order(items::id.desc())
+            .limit(200)
+            .select(Item::as_select())
+            .load(conn)?)
+    }
+
+    pub fn find(conn: &mut DbConn, id: i32) -> Result<Option<Item>> {
+        Ok(items::table
+            .find(id)
+            .select(Item::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn create(conn: &mut DbConn, name: &str, description: &str, created_by: i32) -> Result<Item> {
+        conn.transaction(|conn| {
+            diesel::insert_into(items::table)
+                .values((
+                    items::name.eq(name),
+                    items::description.eq(description),
+                    items::created_by.eq(created_by),
+                    items::created_at.eq(now()),
+                ))
+                .execute(conn)?;
+            items::table
+                .filter(items::created_by.eq(created_by))
+                .order(items::id.desc())
+                .select(Item::as_select())
+                .first(conn)
+                .map_err(Error::from)
+        })
+    }
+
+    /// Deletes an item; returns whether it existed.
+    pub fn delete(conn: &mut DbConn, id: i32) -> Result<bool> {
+        Ok(diesel::delete(items::table.find(id)).execute(conn)? > 0)
+    }
+}

@@ -1,0 +1,192 @@
+//! The example resource, as pages and as JSON, one guard per kind of access:
+//! the list is open to everyone (names only when anonymous), reading one
+//! needs sign-in, creating one needs a fresh sign-in, deleting one needs the
+//! admin role.
+
+use rocket::form::FromForm;
+use rocket::http::Status;
+use rocket::response::{Flash, Redirect};
+use rocket::serde::json::Json;
+use rocket::{delete, get, post, routes, uri, Route, State};
+use rocket_dyn_templates::Template;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::app::Gatehouse;
+use crate::auth::{AdminUser, CsrfForm, CsrfProtected, CurrentUser, FreshLogin, JwtOptional};
+use crate::catchers::JsonError;
+use crate::db::item::Item;
+use crate::error::Error;
+use crate::view::PageContext;
+
+pub fn routes() -> Vec<Route> {
+    routes![list_page, item_page, create_page, delete_page]
+}
+
+pub fn api_routes() -> Vec<Route> {
+    routes![list_json, item_json, create_json, delete_json]
+}
+
+/// What an anonymous visitor sees of an item.
+#[derive(Serialize)]
+struct ItemName<'a> {
+    id: i32,
+    name: &'a str,
+}
+
+fn list_view(items: &[Item], signed_in: bool) -> Value {
+    if signed_in {
+        json!(items)
+    } else {
+        json!(items
+            .iter()
+            .map(|i| ItemName {
+                id: i.id,
+                name: &i.name
+            })
+            .collect::<Vec<_>>())
+    }
+}
+
+#[get("/items")]
+async fn list_page(
+    user: Option<CurrentUser>,
+    page: PageContext,
+    app: &State<Gatehouse>,
+) -> Result<Template, Error> {
+    let items = app.db.run(Item::list).await?;
+    Ok(page.render(
+        "items",
+        json!({ "items": list_view(&items, user.is_some()), "full": user.is_some(), "fresh": user.is_some_and(|u| u.claims.fresh) }),
+    ))
+}
+
+#[get("/items/<id>")]
+async fn item_page(
+    id: i32,
+    user: CurrentUser,
+    page: PageContext,
+    app: &State<Gatehouse>,
+) -> Result<Template, Error> {
+    let item = app
+        .db
+        .run(move |conn| Item::find(conn, id))
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(page.render(
+        "item",
+        json!({ "item": item, "can_delete": user.user.is_admin() }),
+    ))
+}
+
+#[derive(Debug, FromForm)]
+pub struct ItemForm {
+    name: String,
+    description: String,
+    csrf_token: Option<String>,
+}
+
+impl CsrfProtected for ItemForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+}
+
+#[post("/items", data = "<form>")]
+async fn create_page(
+    form: CsrfForm<ItemForm>,
+    user: FreshLogin,
+    app: &State<Gatehouse>,
+) -> Result<Flash<Redirect>, Error> {
+    let (name, description) = match Item::parse(&form.name, &form.description) {
+        Ok(fields) => fields,
+        Err(message) => return Ok(Flash::error(Redirect::to(uri!(list_page)), message)),
+    };
+    let by = user.user.id;
+    let item = app
+        .db
+        .run(move |conn| Item::create(conn, &name, &description, by))
+        .await?;
+    Ok(Flash::success(
+        Redirect::to(uri!(item_page(item.id))),
+        "Item created.",
+    ))
+}
+
+#[derive(Debug, FromForm)]
+pub struct DeleteForm {
+    csrf_token: Option<String>,
+}
+
+impl CsrfProtected for DeleteForm {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+}
+
+#[post("/items/<id>/delete", data = "<_form>")]
+async fn delete_page(
+    id: i32,
+    _form: CsrfForm<DeleteForm>,
+    _admin: AdminUser,
+    app: &State<Gatehouse>,
+) -> Result<Flash<Redirect>, Error> {
+    if !app.db.run(move |conn| Item::delete(conn, id)).await? {
+        return Err(Error::NotFound);
+    }
+    Ok(Flash::success(Redirect::to(uri!(list_page)), "Item deleted."))
+}
+
+/// Names for everyone; whole items for a signed-in caller.
+#[get("/items")]
+async fn list_json(user: JwtOptional, app: &State<Gatehouse>) -> Result<Json<Value>, Error> {
+    let items = app.db.run(Item::list).await?;
+    Ok(Json(json!({ "items": list_view(&items, user.0.is_some()) })))
+}
+
+#[get("/items/<id>")]
+async fn item_json(id: i32, _user: CurrentUser, app: &State<Gatehouse>) -> Result<Json<Item>, Error> {
+    let item = app.db.run(move |conn| Item::find(conn, id)).await?;
+    item.map(Json).ok_or(Error::NotFound)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewItem {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[post("/items", data = "<body>")]
+async fn create_json(
+    body: Json<NewItem>,
+    user: FreshLogin,
+    app: &State<Gatehouse>,
+) -> Result<Result<(Status, Json<Item>), JsonError>, Error> {
+    let (name, description) = match Item::parse(&body.name, &body.description) {
+        Ok(fields) => fields,
+        Err(message) => {
+            return Ok(Err(JsonError {
+                status: Status::UnprocessableEntity,
+                error: "Unprocessable Entity",
+                description: message,
+                code: None,
+            }))
+        }
+    };
+    let by = user.user.id;
+    let item = app
+        .db
+        .run(move |conn| Item::create(conn, &name, &description, by))
+        .await?;
+    Ok(Ok((Status::Created, Json(item))))
+}
+
+#[delete("/items/<id>")]
+async fn delete_json(id: i32, _admin: AdminUser, app: &State<Gatehouse>) -> Result<Status, Error> {
+    if app.db.run(move |conn| Item::delete(conn, id)).await? {
+        Ok(Status::NoContent)
+    } else {
+        Err(Error::NotFound)
+    }
+}
