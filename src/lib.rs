@@ -26,6 +26,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod routes;
+pub mod testing;
 pub mod view;
 
 pub use app::{build, stage, Gatehouse};

@@ -425,3 +425,48 @@ async fn cookie_refresh_needs_csrf(app: TestApp) {
         "the cookies were renewed too"
     );
 }
+
+/// The public testing module, as an app's own tests would use it.
+#[rocket::async_test]
+async fn the_testing_module_mints_headers_and_cookies() {
+    use gatehouse::testing;
+    let app = TestApp::spawn_rocket(crate::common::Backend::Sqlite, |f| {
+        gatehouse::build(f).mount("/", rocket::routes![fresh_only])
+    })
+    .await
+    .unwrap();
+    let state = testing::state(&app.bare);
+    let user = testing::create_user(state, "ada@example.com", "a long passphrase", Role::User)
+        .await
+        .unwrap();
+    let tokens = testing::sign_in(state, &user).await.unwrap();
+    let res = app
+        .bare
+        .get("/api/v1/me")
+        .header(tokens.authorization())
+        .dispatch()
+        .await;
+    assert_eq!(json_of(res).await["identity"]["email"], "ada@example.com");
+    let mut req = app.bare.get("/fresh");
+    for cookie in tokens.cookies() {
+        req = req.cookie(cookie);
+    }
+    assert_eq!(
+        req.dispatch().await.into_string().await.unwrap(),
+        "fresh ada@example.com"
+    );
+    let mut req = app.bare.post("/api/v1/logout").header(tokens.csrf_header());
+    for cookie in tokens.cookies() {
+        req = req.cookie(cookie);
+    }
+    assert_eq!(req.dispatch().await.status(), Status::Ok);
+    let stale = testing::sign_in_stale(state, &user).await.unwrap();
+    let res = app
+        .bare
+        .get("/fresh")
+        .header(stale.authorization())
+        .header(Header::new("Accept", "application/json"))
+        .dispatch()
+        .await;
+    assert_eq!(json_of(res).await["description"], "Fresh token required");
+}
