@@ -149,6 +149,12 @@ pub struct JwtSettings {
     pub refresh_json_key: String,
     /// Seconds after `iat` before a token is valid (Flask-JWT).
     pub not_before_delta: u64,
+    /// Methods that need the CSRF value when authenticated by cookie.
+    pub csrf_methods: Vec<String>,
+    /// Claims (beyond Gatehouse's own, always required) a token must carry,
+    /// e.g. ones an `AdditionalClaims` hook adds (Flask-JWT's
+    /// `required_claims`).
+    pub required_claims: Vec<String>,
     /// Also set the CSRF value in a cookie JavaScript can read.
     pub csrf_in_cookies: bool,
     /// Check the CSRF value on cookie-authenticated writes.
@@ -194,6 +200,8 @@ impl Default for JwtSettings {
             json_key: "access_token".into(),
             refresh_json_key: "refresh_token".into(),
             not_before_delta: 0,
+            csrf_methods: ["POST", "PUT", "PATCH", "DELETE"].map(String::from).to_vec(),
+            required_claims: Vec::new(),
             csrf_in_cookies: true,
             cookie_csrf_protect: true,
             cookie_secure: None,
@@ -281,6 +289,8 @@ pub struct JwtConfig {
     pub json_key: String,
     pub refresh_json_key: String,
     pub not_before_delta: i64,
+    pub csrf_methods: Vec<rocket::http::Method>,
+    pub required_claims: Vec<String>,
     pub csrf_in_cookies: bool,
     pub cookie_csrf_protect: bool,
     pub cookie_secure: bool,
@@ -467,6 +477,14 @@ impl Settings {
         if token_location.is_empty() {
             return Err(bad("jwt.token_location", "name at least one location"));
         }
+        let mut csrf_methods = Vec::new();
+        for method in &jwt.csrf_methods {
+            csrf_methods.push(
+                method
+                    .parse::<rocket::http::Method>()
+                    .map_err(|_| bad("jwt.csrf_methods", format!("`{method}` is not an HTTP method")))?,
+            );
+        }
         if jwt.not_before_delta > 3600 {
             return Err(bad("jwt.not_before_delta", "must be at most 3600 seconds"));
         }
@@ -556,6 +574,8 @@ impl Settings {
                 json_key: jwt.json_key,
                 refresh_json_key: jwt.refresh_json_key,
                 not_before_delta: jwt.not_before_delta as i64,
+                csrf_methods,
+                required_claims: jwt.required_claims,
                 csrf_in_cookies: jwt.csrf_in_cookies,
                 cookie_csrf_protect: jwt.cookie_csrf_protect,
                 cookie_secure,

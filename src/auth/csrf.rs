@@ -5,7 +5,7 @@
 use rocket::data::{self, Data, FromData};
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::form::{Form, FromForm};
-use rocket::http::{Cookie, Method, SameSite, Status};
+use rocket::http::{Cookie, SameSite, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 use subtle::ConstantTimeEq;
@@ -111,17 +111,11 @@ impl Fairing for CsrfCheck {
     }
 
     async fn on_request(&self, req: &mut Request<'_>, data: &mut Data<'_>) {
-        if !matches!(
-            req.method(),
-            Method::Post | Method::Put | Method::Patch | Method::Delete
-        ) {
-            return;
-        }
         let req: &Request<'_> = req;
         let Some(app) = req.rocket().state::<Gatehouse>() else {
             return;
         };
-        if !app.config.jwt.cookie_csrf_protect {
+        if !app.config.jwt.cookie_csrf_protect || !app.config.jwt.csrf_methods.contains(&req.method()) {
             return;
         }
         let expected = match authenticate(req).await {

@@ -197,3 +197,64 @@ pub async fn sign_out(
     cookies::apply(jar, cookies::removals(jar, &app.config.jwt));
     Ok(())
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangePasswordError {
+    #[error("The current password is incorrect.")]
+    WrongPassword,
+    #[error("{0}")]
+    Policy(String),
+    #[error(transparent)]
+    Other(#[from] Error),
+}
+
+/// Changes the signed-in user's password (the current one must be given)
+/// and, if asked, signs out every other session at once.
+pub async fn change_password(
+    app: &Gatehouse,
+    current: &CurrentUser,
+    current_password: String,
+    new_password: String,
+    sign_out_others: bool,
+    device: Device,
+) -> Result<usize, ChangePasswordError> {
+    let ok = app
+        .passwords
+        .verify(current_password, current.user.password_hash.clone())
+        .await?;
+    if !ok {
+        return Err(ChangePasswordError::WrongPassword);
+    }
+    crate::auth::password::check_policy(&new_password, app.config.password.min_length)
+        .map_err(ChangePasswordError::Policy)?;
+    let hash = app.passwords.hash(new_password).await?;
+    let (user_id, sid) = (current.user.id, current.session.id.clone());
+    let revoked = app
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                User::set_password_hash(conn, user_id, &hash)?;
+                let revoked = if sign_out_others {
+                    Session::revoke_others(conn, user_id, &sid)?
+                } else {
+                    0
+                };
+                audit::record(
+                    conn,
+                    NewEvent {
+                        user_id: Some(user_id),
+                        device: Some(&device),
+                        detail: if sign_out_others {
+                            "other sessions signed out"
+                        } else {
+                            ""
+                        },
+                        ..NewEvent::new(EventKind::PasswordChanged)
+                    },
+                )?;
+                Ok(revoked)
+            })
+        })
+        .await?;
+    Ok(revoked)
+}

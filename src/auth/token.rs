@@ -149,6 +149,7 @@ pub struct Tokens {
     not_before_delta: i64,
     leeway: i64,
     max_size: usize,
+    required_claims: Vec<String>,
 }
 
 impl Tokens {
@@ -185,6 +186,7 @@ impl Tokens {
             not_before_delta: config.not_before_delta,
             leeway: config.decode_leeway as i64,
             max_size: config.max_token_size,
+            required_claims: config.required_claims.clone(),
         }
     }
 
@@ -308,6 +310,13 @@ impl Tokens {
         }
         if claims.token_type != expected {
             return Err(AuthFailure::WrongType);
+        }
+        if self
+            .required_claims
+            .iter()
+            .any(|name| !RESERVED_CLAIMS.contains(&name.as_str()) && !claims.extra.contains_key(name))
+        {
+            return Err(AuthFailure::InvalidClaims);
         }
         if claims.user_id().is_none() || claims.sid.is_empty() {
             return Err(AuthFailure::InvalidClaims);

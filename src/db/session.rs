@@ -121,6 +121,18 @@ impl Session {
         .execute(conn)?)
     }
 
+    /// Revokes every active session of a user but one (the one in use).
+    pub fn revoke_others(conn: &mut DbConn, user_id: i32, keep: &str) -> Result<usize> {
+        Ok(diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::id.ne(keep))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set(sessions::revoked_at.eq(now()))
+        .execute(conn)?)
+    }
+
     /// Replaces the session's refresh token `presented` by `next`.
     /// Any other token of this session (one already replaced) is reuse, and
     /// revokes the session, unless it is the one replaced within `grace`

@@ -143,6 +143,17 @@ impl User {
         })
     }
 
+    pub fn set_password_hash(conn: &mut DbConn, id: i32, hash: &str) -> Result<()> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::password_hash.eq(hash),
+                users::must_change_password.eq(false),
+                users::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
     pub fn record_sign_in(conn: &mut DbConn, id: i32) -> Result<()> {
         diesel::update(users::table.find(id))
             .set((users::last_sign_in_at.eq(now()), users::failed_logins.eq(0)))

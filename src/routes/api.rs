@@ -24,6 +24,7 @@ pub fn routes() -> Vec<Route> {
         login,
         refresh_tokens,
         refresh_tokens_from_body,
+        change_password,
         logout,
         logout_everywhere,
         me,
@@ -262,6 +263,54 @@ async fn rotate_and_answer(
         rotated.access_token,
         rotated.refresh_token,
     )))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+    #[serde(default = "yes")]
+    sign_out_others: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Changes the password (fresh sign-in needed); by default every other
+/// session is signed out at once.
+#[post("/password", data = "<body>")]
+async fn change_password(
+    body: Json<PasswordChange>,
+    user: crate::auth::FreshLogin,
+    app: &State<Gatehouse>,
+    device: Device,
+) -> Result<Result<Json<Value>, JsonError>, crate::Error> {
+    let body = body.into_inner();
+    let result = signin::change_password(
+        app,
+        &user,
+        body.current_password,
+        body.new_password,
+        body.sign_out_others,
+        device,
+    )
+    .await;
+    let invalid = |description: String| {
+        Ok(Err(JsonError {
+            status: Status::UnprocessableEntity,
+            error: "Unprocessable Entity",
+            description,
+            code: None,
+        }))
+    };
+    match result {
+        Ok(revoked) => Ok(Ok(Json(
+            json!({ "msg": "Password changed", "sessions_revoked": revoked }),
+        ))),
+        Err(signin::ChangePasswordError::Other(e)) => Err(e),
+        Err(e) => invalid(e.to_string()),
+    }
 }
 
 /// Revokes the session the token belongs to: its access and refresh tokens

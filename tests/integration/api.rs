@@ -6,7 +6,7 @@ use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
 use serde_json::{json, Value};
 
-use crate::common::{TestApp, PASSWORD};
+use crate::common::{assert_redirect_to, TestApp, PASSWORD};
 use crate::db_tests;
 
 db_tests!(
@@ -469,4 +469,145 @@ async fn the_testing_module_mints_headers_and_cookies() {
         .dispatch()
         .await;
     assert_eq!(json_of(res).await["description"], "Fresh token required");
+}
+
+db_tests!(
+    password_change_signs_out_other_sessions,
+    absolute_lifetime_ends_sessions
+);
+
+async fn password_change_signs_out_other_sessions(app: TestApp) {
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    let (access, _) = api_login(&app.bare, "ada@example.com").await;
+    let (other, other_refresh) = api_login(&app.bare, "ada@example.com").await;
+    app.sign_in("ada@example.com").await;
+    let change = |current: &'static str, new: &'static str| {
+        post_json(
+            &app.bare,
+            "/api/v1/password",
+            json!({"current_password": current, "new_password": new}),
+            Some(&access),
+        )
+    };
+    let res = change("wrong", "a brand new passphrase").await;
+    assert_eq!(res.status(), Status::UnprocessableEntity);
+    assert_eq!(
+        json_of(res).await["description"],
+        "The current password is incorrect."
+    );
+    let res = change(PASSWORD, "password").await;
+    assert_eq!(res.status(), Status::UnprocessableEntity);
+    let res = change(PASSWORD, "a brand new passphrase").await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(json_of(res).await["sessions_revoked"], 2);
+    // This session lives on; the others are refused on their next request.
+    assert_eq!(
+        get_bearer(&app.bare, "/api/v1/me", &access).await.status(),
+        Status::Ok
+    );
+    assert_eq!(
+        get_bearer(&app.bare, "/api/v1/me", &other).await.status(),
+        Status::Unauthorized
+    );
+    let res = post_json(
+        &app.bare,
+        "/api/v1/refresh",
+        json!({"refresh_token": other_refresh}),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), Status::Unauthorized);
+    assert_redirect_to(&app.get("/protected").await, "/login?next=/protected");
+    // The old password no longer signs in; the new one does.
+    let res = post_json(
+        &app.bare,
+        "/api/v1/login",
+        json!({"email": "ada@example.com", "password": PASSWORD}),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), Status::Unauthorized);
+    let res = post_json(
+        &app.bare,
+        "/api/v1/login",
+        json!({"email": "ada@example.com", "password": "a brand new passphrase"}),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), Status::Ok);
+}
+
+async fn absolute_lifetime_ends_sessions(app: TestApp) {
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    let (access, refresh) = api_login(&app.bare, "ada@example.com").await;
+    // The session reaches its absolute end (however active it was).
+    app.state()
+        .db
+        .run(|conn| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::sessions;
+            diesel::update(sessions::table)
+                .set(sessions::expires_at.eq(gatehouse::db::now() - 1))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        get_bearer(&app.bare, "/api/v1/me", &access).await.status(),
+        Status::Unauthorized
+    );
+    let res = post_json(
+        &app.bare,
+        "/api/v1/refresh",
+        json!({"refresh_token": refresh}),
+        None,
+    )
+    .await;
+    assert_eq!(res.status(), Status::Unauthorized);
+}
+
+#[rocket::async_test]
+async fn required_claims_and_csrf_methods_are_configurable() {
+    use crate::common::Backend;
+    // A claim the app requires but no hook adds: tokens are refused.
+    let app = TestApp::spawn_rocket(Backend::Sqlite, |f| {
+        gatehouse::build(f.merge(("jwt.required_claims", vec!["tenant"])))
+    })
+    .await
+    .unwrap();
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    let (access, _) = api_login(&app.bare, "ada@example.com").await;
+    let res = get_bearer(&app.bare, "/api/v1/me", &access).await;
+    assert_eq!(
+        json_of(res).await["description"],
+        "Token has an invalid issuer, audience or claim"
+    );
+    // With the hook adding it, they pass.
+    let app = TestApp::spawn_rocket(Backend::Sqlite, |f| {
+        gatehouse::build(f.merge(("jwt.required_claims", vec!["tenant"]))).manage(AdditionalClaims::new(
+            |_| {
+                let mut m = serde_json::Map::new();
+                m.insert("tenant".into(), "acme".into());
+                m
+            },
+        ))
+    })
+    .await
+    .unwrap();
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    let (access, _) = api_login(&app.bare, "ada@example.com").await;
+    let me = json_of(get_bearer(&app.bare, "/api/v1/me", &access).await).await;
+    assert_eq!(me["claims"]["tenant"], "acme");
+
+    // CSRF only on the configured methods.
+    let app = TestApp::spawn_rocket(Backend::Sqlite, |f| {
+        gatehouse::build(f.merge(("jwt.csrf_methods", vec!["DELETE"])))
+    })
+    .await
+    .unwrap();
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    app.sign_in("ada@example.com").await;
+    let res = app.client.post("/api/v1/logout").dispatch().await;
+    assert_eq!(res.status(), Status::Ok, "POST is not a CSRF method here");
 }
