@@ -133,6 +133,8 @@ pub struct JwtSettings {
     /// Seconds during which a just-replaced refresh token is still honoured
     /// (two tabs renewing at once), instead of counting as reuse.
     pub refresh_reuse_grace: u64,
+    /// Browsers renew the access cookie this many seconds before it expires.
+    pub renew_before_expiry: u64,
     pub access_csrf_cookie_name: String,
     pub access_csrf_header_name: String,
     /// Where tokens are looked for, in order: `cookies`, `headers`,
@@ -190,6 +192,7 @@ impl Default for JwtSettings {
             refresh_cookie_name: "refresh_token_cookie".into(),
             refresh_cookie_path: "/".into(),
             refresh_reuse_grace: 10,
+            renew_before_expiry: 60,
             access_csrf_cookie_name: "csrf_access_token".into(),
             access_csrf_header_name: "X-CSRF-TOKEN".into(),
             token_location: vec!["cookies".into(), "headers".into()],
@@ -279,6 +282,7 @@ pub struct JwtConfig {
     pub refresh_cookie_name: String,
     pub refresh_cookie_path: String,
     pub refresh_reuse_grace: i64,
+    pub renew_before_expiry: i64,
     pub access_csrf_cookie_name: String,
     pub access_csrf_header_name: String,
     pub token_location: Vec<Location>,
@@ -477,6 +481,12 @@ impl Settings {
         if token_location.is_empty() {
             return Err(bad("jwt.token_location", "name at least one location"));
         }
+        if jwt.renew_before_expiry as i64 >= access_token_expires {
+            return Err(bad(
+                "jwt.renew_before_expiry",
+                "must be shorter than `access_token_expires` (or every request would renew)",
+            ));
+        }
         let mut csrf_methods = Vec::new();
         for method in &jwt.csrf_methods {
             csrf_methods.push(
@@ -562,6 +572,7 @@ impl Settings {
                 refresh_cookie_name: prefix(jwt.refresh_cookie_name),
                 refresh_cookie_path: jwt.refresh_cookie_path,
                 refresh_reuse_grace: jwt.refresh_reuse_grace as i64,
+                renew_before_expiry: jwt.renew_before_expiry as i64,
                 access_csrf_cookie_name: prefix(jwt.access_csrf_cookie_name),
                 access_csrf_header_name: jwt.access_csrf_header_name,
                 token_location,

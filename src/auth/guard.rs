@@ -9,10 +9,11 @@ use rocket::outcome::{try_outcome, Outcome};
 use rocket::request::{self, FromRequest, Request};
 
 use super::refresh::{self, load_active};
-use super::token::{AuthFailure, Claims, TokenType};
+use super::token::{AuthFailure, Claims, Decoded, TokenType};
 use super::{cookies, csrf};
 use crate::app::Gatehouse;
 use crate::config::{JwtConfig, Location};
+use crate::db::now;
 use crate::db::session::{Device, Session};
 use crate::db::user::User;
 use crate::domain::Role;
@@ -169,7 +170,12 @@ async fn from_cookies(
     let access = access
         .map(|t| app.tokens.decode(t, TokenType::Access))
         .transpose()?;
-    if let Some(decoded) = access.as_ref().filter(|d| !d.expired) {
+    // A valid access cookie serves as it is, unless it is about to expire
+    // and a refresh cookie can renew it now (so a page's later requests
+    // don't all race to renew).
+    let margin = app.config.jwt.renew_before_expiry;
+    let fresh_enough = |d: &&Decoded| !d.expired && (refresh.is_none() || d.claims.exp - now() > margin);
+    if let Some(decoded) = access.as_ref().filter(fresh_enough) {
         let (session, user) = load_active(app, &decoded.claims).await?;
         return Ok(CurrentUser {
             user,

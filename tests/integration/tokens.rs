@@ -524,3 +524,35 @@ async fn cookie_writes_need_csrf_on_every_route(app: TestApp) {
         .await;
     assert_eq!(res.status(), Status::Ok);
 }
+
+db_tests!(access_cookie_near_expiry_is_renewed_early);
+
+async fn access_cookie_near_expiry_is_renewed_early(app: TestApp) {
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    app.sign_in("ada@example.com").await;
+    let token = app.access_cookie().unwrap();
+    let tokens = &app.state().tokens;
+    let claims = tokens.decode(&token, TokenType::Access).unwrap().claims;
+    let soon = Cookie::new(
+        "access_token_cookie",
+        tokens
+            .sign(&Claims {
+                exp: gatehouse::db::now() + 30,
+                ..claims
+            })
+            .unwrap(),
+    );
+    let res = app.client.get("/protected").cookie(soon.clone()).dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    let renewed = res
+        .cookies()
+        .get("access_token_cookie")
+        .expect("renewed early")
+        .value()
+        .to_owned();
+    assert_ne!(renewed, soon.value());
+    // Without a refresh cookie it is simply used until it expires.
+    let res = app.bare.get("/protected").cookie(soon).dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    assert!(res.cookies().get("access_token_cookie").is_none());
+}
