@@ -301,6 +301,8 @@ impl Tokens {
             | ErrorKind::InvalidAudience
             | ErrorKind::InvalidSubject
             | ErrorKind::MissingRequiredClaim(_) => AuthFailure::InvalidClaims,
+            // A claim our typed claims need is absent.
+            ErrorKind::Json(e) if e.to_string().starts_with("missing field") => AuthFailure::InvalidClaims,
             _ => AuthFailure::Malformed,
         })?;
         let claims = data.claims;
@@ -459,5 +461,14 @@ mod tests {
         value = serde_json::to_value(&base).unwrap();
         value.as_object_mut().unwrap().remove("exp");
         assert!(t.decode(&t.sign(&value).unwrap(), TokenType::Access).is_err());
+        for claim in ["iss", "aud"] {
+            value = serde_json::to_value(&base).unwrap();
+            value.as_object_mut().unwrap().remove(claim);
+            assert_eq!(
+                t.decode(&t.sign(&value).unwrap(), TokenType::Access).unwrap_err(),
+                AuthFailure::InvalidClaims,
+                "missing {claim}"
+            );
+        }
     }
 }

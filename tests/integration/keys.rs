@@ -138,15 +138,16 @@ async fn hmac_tokens_have_a_kid_and_publish_no_key() {
     assert_eq!(jwks(&app.bare).await, json!({"keys": []}));
 }
 
-#[rocket::async_test]
-async fn forged_headers_are_refused() {
+db_tests!(forged_headers_are_refused);
+
+async fn forged_headers_are_refused(app: TestApp) {
+    let backend = app.backend;
+    drop(app);
     let dir = tempfile::tempdir().unwrap();
     let (private, public) = keypair(dir.path(), "rsa", "RSA");
-    let app = TestApp::spawn_rocket(Backend::Sqlite, |f| {
-        gatehouse::build(with_key(f, "RS256", &private))
-    })
-    .await
-    .unwrap();
+    let app = TestApp::spawn_rocket(backend, |f| gatehouse::build(with_key(f, "RS256", &private)))
+        .await
+        .unwrap();
     app.create_user("ada@example.com", "Ada", Role::User).await;
     let token = login(&app.bare).await;
     let parts: Vec<&str> = token.split('.').collect();
