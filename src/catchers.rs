@@ -38,7 +38,9 @@ pub struct ApiError {
 /// Whether the client wants JSON rather than a page: API paths, Flask-JWT's
 /// `/auth`, or an `Accept` or `Content-Type` asking for JSON.
 pub fn wants_json(req: &Request<'_>) -> bool {
-    let path = req.uri().path().as_str();
+    // A request refused before routing keeps its original path.
+    let original = crate::auth::deny::original(req).map(|o| o.uri.split('?').next().unwrap_or("").to_owned());
+    let path = original.as_deref().unwrap_or(req.uri().path().as_str());
     let (api, auth) = req
         .rocket()
         .state::<crate::app::Gatehouse>()
@@ -138,7 +140,7 @@ const QUERY_VALUE: &AsciiSet = &CONTROLS
 /// POST can't be replayed by a redirect).
 pub fn login_url(req: &Request<'_>) -> String {
     let (method, next) = match crate::auth::deny::original(req) {
-        Some(original) => (original.method, original.uri.clone()),
+        Some(original) => (original.method, original.uri),
         None => (req.method(), req.uri().to_string()),
     };
     if method != Method::Get {

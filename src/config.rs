@@ -89,9 +89,10 @@ impl Default for Settings {
 }
 
 /// Token and cookie settings, named after Flask-JWT-Extended's options (lower
-/// case, no `JWT_` prefix). Durations are in seconds.
+/// case, no `JWT_` prefix). Durations are in seconds. An unknown key is an
+/// error (a misspelt or unsupported option must not pass silently).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct JwtSettings {
     /// The HMAC signing secret, at least 32 bytes (HS algorithms).
     pub secret_key: Option<String>,
@@ -101,7 +102,8 @@ pub struct JwtSettings {
     pub kid: Option<String>,
     /// Older keys that still verify (key rotation), until their tokens expire.
     pub verify_keys: Vec<VerifyKeySettings>,
-    /// `HS256` (default), `HS384` or `HS512`.
+    /// HS256 (default), HS384, HS512, RS256/384/512, PS256/384/512,
+    /// ES256/384 or EdDSA.
     pub algorithm: String,
     /// Lifetime of an access token. A browser's token is renewed while its
     /// session lasts, so this bounds how stale a token can get, not how long
@@ -217,6 +219,7 @@ impl Default for JwtSettings {
 /// An older verification key: a public key file for asymmetric algorithms,
 /// or a secret for HMAC.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct VerifyKeySettings {
     pub algorithm: String,
     pub public_key_file: Option<String>,
@@ -225,7 +228,7 @@ pub struct VerifyKeySettings {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PasswordSettings {
     /// bcrypt cost factor, at least 10.
     pub bcrypt_cost: u32,
@@ -688,6 +691,14 @@ mod tests {
         let mut s = with_secret(Some(GOOD));
         s.jwt.cookie_samesite = "None".into();
         assert_eq!(s.validate(false).unwrap_err().key, "jwt.cookie_samesite");
+    }
+
+    #[test]
+    fn unknown_jwt_settings_are_refused() {
+        let figment = figment_with("debug", Settings::default())
+            .merge(Serialized::default("jwt.verify_expiration", false));
+        let err = Config::from_figment(&figment).unwrap_err();
+        assert!(err.to_string().contains("verify_expiration"), "{err}");
     }
 
     #[test]

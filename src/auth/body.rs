@@ -47,8 +47,7 @@ impl<'r, T: DeserializeOwned + Send> FromData<'r> for JsonAuth<T> {
             .filter(|_| config.token_location.contains(&Location::Json))
             .and_then(|map| map.remove(&config.json_key));
         let user = match (authenticate(req).await, from_body) {
-            (Ok(user), _) if !super::csrf::rejected(req) => Ok(user.clone()),
-            (Ok(_), _) => Err(AuthFailure::Csrf),
+            (Ok(user), _) => Ok(user.clone()),
             (Err(AuthFailure::Missing), Some(Value::String(token))) => from_token(app, &token).await,
             (Err(AuthFailure::Missing), Some(_)) => Err(AuthFailure::Malformed),
             (Err(failure), _) => Err(*failure),

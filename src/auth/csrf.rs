@@ -78,21 +78,10 @@ impl<'r> FromRequest<'r> for CsrfToken {
     }
 }
 
-/// The central check's verdict on this request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verdict {
-    NotChecked,
-    Rejected,
-}
-
-/// Whether the central check refused this request's CSRF value (then every
-/// guard that reads the signed-in user fails with 403).
-pub fn rejected(req: &Request<'_>) -> bool {
-    *req.local_cache(|| Verdict::NotChecked) == Verdict::Rejected
-}
-
-/// How much of a form body is searched for the CSRF field.
-const PEEK: usize = 16 * 1024;
+/// How much of a form body is searched for the CSRF field: what Rocket lets
+/// a fairing peek at. Gatehouse's forms put `csrf_token` first; multipart
+/// forms need the header.
+const PEEK: usize = 512;
 
 /// Cookie-authenticated POST/PUT/PATCH/DELETE must carry the CSRF value of
 /// their token, in the `X-CSRF-TOKEN` header or a `csrf_token` field of a
@@ -111,29 +100,39 @@ impl Fairing for CsrfCheck {
     }
 
     async fn on_request(&self, req: &mut Request<'_>, data: &mut Data<'_>) {
-        let req: &Request<'_> = req;
-        let Some(app) = req.rocket().state::<Gatehouse>() else {
-            return;
-        };
-        if !app.config.jwt.cookie_csrf_protect || !app.config.jwt.csrf_methods.contains(&req.method()) {
-            return;
+        if refuses(req, data).await {
+            // Refused before routing, whatever the route's guards: the
+            // request is sent to the internal route that answers 403.
+            set_failure_reason(req, AuthFailure::Csrf);
+            super::deny::reject(req);
         }
-        let expected = match authenticate(req).await {
-            Ok(user) if user.from_cookie => CsrfToken(user.claims.csrf.clone()),
-            _ => return,
-        };
-        if expected.matches(req.headers().get_one(&app.config.jwt.access_csrf_header_name)) {
-            return;
-        }
-        if req.content_type().is_some_and(|ct| ct.is_form()) {
-            let body = data.peek(PEEK).await;
-            let field = std::str::from_utf8(body).ok().and_then(form_field_csrf);
-            if expected.matches(field.as_deref()) {
-                return;
-            }
-        }
-        req.local_cache(|| Verdict::Rejected);
     }
+}
+
+/// Whether a cookie-authenticated write lacks its CSRF value.
+async fn refuses(req: &Request<'_>, data: &mut Data<'_>) -> bool {
+    let Some(app) = req.rocket().state::<Gatehouse>() else {
+        return false;
+    };
+    let config = &app.config.jwt;
+    if !config.cookie_csrf_protect || !config.csrf_methods.contains(&req.method()) {
+        return false;
+    }
+    let expected = match authenticate(req).await {
+        Ok(user) if user.from_cookie => CsrfToken(user.claims.csrf.clone()),
+        _ => return false,
+    };
+    if expected.matches(req.headers().get_one(&config.access_csrf_header_name)) {
+        return false;
+    }
+    if req.content_type().is_some_and(|ct| ct.is_form()) {
+        let body = data.peek(PEEK).await;
+        let field = std::str::from_utf8(body).ok().and_then(form_field_csrf);
+        if expected.matches(field.as_deref()) {
+            return false;
+        }
+    }
+    true
 }
 
 /// The `csrf_token` field of a URL-encoded body.

@@ -1,7 +1,9 @@
-//! Deny by default (Flask-JWT-Router): with `deny_by_default` on, every
+//! Refusing a request before routing, and deny by default (Flask-JWT-Router): with `deny_by_default` on, every
 //! request needs a valid token unless its route is in `white_list_routes`
 //! (method and path) or `ignored_routes` (path, any method). Checked before
 //! routing, so a route added later without a guard is still protected.
+
+use std::sync::Mutex;
 
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::uri::Origin;
@@ -22,9 +24,16 @@ pub struct Original {
     pub uri: String,
 }
 
-/// The method and URI the client sent (catchers use it for `next`).
-pub fn original<'r>(req: &'r Request<'_>) -> Option<&'r Original> {
-    req.local_cache(|| None::<Original>).as_ref()
+struct OriginalSlot(Mutex<Option<Original>>);
+
+fn slot<'r>(req: &'r Request<'_>) -> &'r OriginalSlot {
+    req.local_cache(|| OriginalSlot(Mutex::new(None)))
+}
+
+/// The method and URI the client sent, if the request was refused before
+/// routing (catchers use it for `next` and to choose JSON).
+pub fn original(req: &Request<'_>) -> Option<Original> {
+    slot(req).0.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// Whether `path` matches a configured pattern: exact, or a prefix when the
@@ -90,14 +99,26 @@ impl Fairing for DenyByDefault {
             Err(failure) => *failure,
         };
         set_failure_reason(req, failure);
-        let original = Original {
-            method,
-            uri: req.uri().to_string(),
-        };
-        req.local_cache(|| Some(original));
-        req.set_method(Method::Get);
-        req.set_uri(Origin::parse(DENIED).expect("a valid path"));
+        reject(req);
     }
+}
+
+/// Sends a refused request to the internal route that fails with the
+/// recorded reason (so no handler of the app runs), keeping what it was
+/// for the catchers.
+pub fn reject(req: &mut Request<'_>) {
+    {
+        let mut original = slot(req).0.lock().unwrap_or_else(|e| e.into_inner());
+        if original.is_some() {
+            return;
+        }
+        *original = Some(Original {
+            method: req.method(),
+            uri: req.uri().to_string(),
+        });
+    }
+    req.set_method(Method::Get);
+    req.set_uri(Origin::parse(DENIED).expect("a valid path"));
 }
 
 /// The internal route denied requests land on: it fails with the reason's

@@ -67,7 +67,10 @@ pub enum AuthFailure {
     Expired,
     NotYetValid,
     InvalidClaims,
+    /// A refresh (or other) token where an access token is expected.
     WrongType,
+    /// An access (or other) token where a refresh token is expected.
+    NotRefresh,
     Revoked,
     Disabled,
     FreshRequired,
@@ -87,6 +90,7 @@ impl AuthFailure {
             AuthFailure::NotYetValid => "Token is not yet valid",
             AuthFailure::InvalidClaims => "Token has an invalid issuer, audience or claim",
             AuthFailure::WrongType => "Only access tokens are allowed",
+            AuthFailure::NotRefresh => "Only refresh tokens are allowed",
             AuthFailure::Revoked => "Token has been revoked",
             AuthFailure::Disabled => "The account is disabled",
             AuthFailure::FreshRequired => "Fresh token required",
@@ -105,7 +109,7 @@ impl AuthFailure {
             AuthFailure::Expired => "token_expired",
             AuthFailure::NotYetValid => "token_not_yet_valid",
             AuthFailure::InvalidClaims => "invalid_claims",
-            AuthFailure::WrongType => "wrong_token_type",
+            AuthFailure::WrongType | AuthFailure::NotRefresh => "wrong_token_type",
             AuthFailure::Revoked => "token_revoked",
             AuthFailure::Disabled => "account_disabled",
             AuthFailure::FreshRequired => "fresh_token_required",
@@ -311,7 +315,10 @@ impl Tokens {
             return Err(AuthFailure::NotYetValid);
         }
         if claims.token_type != expected {
-            return Err(AuthFailure::WrongType);
+            return Err(match expected {
+                TokenType::Access => AuthFailure::WrongType,
+                TokenType::Refresh => AuthFailure::NotRefresh,
+            });
         }
         if self
             .required_claims
@@ -355,7 +362,7 @@ mod tests {
         assert!(!decoded.expired);
         assert_eq!(
             t.decode(&token, TokenType::Refresh).unwrap_err(),
-            AuthFailure::WrongType
+            AuthFailure::NotRefresh
         );
     }
 

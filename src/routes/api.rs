@@ -228,7 +228,10 @@ async fn refresh_tokens_from_body(
         .as_ref()
         .and_then(|b| b.get(&app.config.jwt.refresh_json_key))
         .and_then(Value::as_str)
-        .ok_or_else(|| JsonError::from_failure(AuthFailure::Missing))?;
+        .ok_or_else(|| JsonError {
+            description: "Request does not contain a refresh token".into(),
+            ..JsonError::from_failure(AuthFailure::Missing)
+        })?;
     let presented = PresentedRefresh {
         token: token.to_owned(),
         from_cookie: false,

@@ -108,6 +108,15 @@ async fn login_me_private_and_logout(app: TestApp) {
     );
     let res = post_json(api, "/api/v1/refresh", json!({}), Some(&access)).await;
     assert_eq!(res.status(), Status::Unauthorized);
+    assert_eq!(
+        json_of(res).await["description"],
+        "Only refresh tokens are allowed"
+    );
+    let res = post_json(api, "/api/v1/refresh", json!({}), None).await;
+    assert_eq!(
+        json_of(res).await["description"],
+        "Request does not contain a refresh token"
+    );
 
     // Sign-out revokes both tokens at once.
     let res = post_json(api, "/api/v1/logout", json!({}), Some(&access)).await;

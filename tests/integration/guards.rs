@@ -223,6 +223,10 @@ mod deny_by_default {
             .await;
         let body: serde_json::Value = res.into_json().await.unwrap();
         assert_eq!(body["description"], "The token is malformed");
+        // An API client without an Accept header still gets JSON on API paths.
+        let res = app.bare.get("/api/v1/private").dispatch().await;
+        assert_eq!(res.status(), Status::Unauthorized);
+        assert_eq!(res.content_type(), Some(rocket::http::ContentType::JSON));
         // White-listed and ignored routes, and Gatehouse's own public ones.
         assert_eq!(
             app.get("/public-feed").await.into_string().await.unwrap(),
@@ -259,4 +263,47 @@ mod deny_by_default {
     async fn postgres() {
         check(Backend::Postgres).await;
     }
+}
+
+#[rocket::post("/unguarded-write")]
+fn unguarded_write() -> &'static str {
+    "written"
+}
+
+/// A cookie-authenticated write to a route with no Gatehouse guard at all
+/// still needs the CSRF value: it is refused before routing.
+#[rocket::async_test]
+async fn csrf_protects_routes_without_guards() {
+    let app = TestApp::spawn_rocket(Backend::Sqlite, |f| {
+        gatehouse::build(f).mount("/", routes![unguarded_write])
+    })
+    .await
+    .unwrap();
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    // Anonymous: nothing to forge.
+    assert_eq!(
+        app.bare.post("/unguarded-write").dispatch().await.status(),
+        Status::Ok
+    );
+    app.sign_in("ada@example.com").await;
+    let res = app.client.post("/unguarded-write").dispatch().await;
+    assert_eq!(res.status(), Status::Forbidden);
+    assert!(res.into_string().await.unwrap().contains("This form has expired"));
+    let res = app
+        .client
+        .post("/unguarded-write")
+        .header(Header::new("Authorization", "Bearer junk"))
+        .header(Header::new("Accept", "application/json"))
+        .dispatch()
+        .await;
+    let body: serde_json::Value = res.into_json().await.unwrap();
+    assert_eq!(body["description"], "CSRF double submit tokens do not match");
+    let csrf = app.csrf("/").await;
+    let res = app
+        .client
+        .post("/unguarded-write")
+        .header(Header::new("X-CSRF-TOKEN", csrf))
+        .dispatch()
+        .await;
+    assert_eq!(res.into_string().await.unwrap(), "written");
 }
