@@ -113,7 +113,9 @@ pub struct JwtSettings {
     /// How long a sign-in without "remember me" lasts (the cookie itself ends
     /// with the browser session).
     pub session_expires: u64,
-    /// How long a "remember me" sign-in lasts (a persistent cookie).
+    /// How long a "remember me" sign-in (and an API sign-in) lasts: the
+    /// refresh token's lifetime.
+    #[serde(alias = "refresh_token_expires")]
     pub remember_expires: u64,
     /// A session unused for this long ends (its refresh token stops working).
     pub session_idle_timeout: u64,

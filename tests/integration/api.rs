@@ -408,6 +408,40 @@ async fn token_locations_in_order(app: TestApp) {
     assert_eq!(json_of(res).await["description"], "The token is malformed");
     let res = get_bearer(&client, "/api/v1/private", &access).await;
     assert_eq!(res.status(), Status::Ok);
+
+    // Cookies and headers: by default cookies come first, so a junk header
+    // beside a good cookie is not even read; the other way round it is.
+    app.sign_in("ada@example.com").await;
+    let junk_header = || Header::new("Authorization", "Bearer junk");
+    let res = app
+        .client
+        .get("/api/v1/private")
+        .header(junk_header())
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Ok, "cookies first");
+    let headers_first = TestApp::spawn_rocket(app.backend, |f| {
+        gatehouse::build(f.merge(("jwt.token_location", vec!["headers", "cookies"])))
+    })
+    .await
+    .unwrap();
+    headers_first
+        .create_user("ada@example.com", "Ada", Role::User)
+        .await;
+    headers_first.sign_in("ada@example.com").await;
+    let res = headers_first
+        .client
+        .get("/api/v1/private")
+        .header(junk_header())
+        .dispatch()
+        .await;
+    assert_eq!(
+        json_of(res).await["description"],
+        "The token is malformed",
+        "headers first"
+    );
+    let res = headers_first.client.get("/api/v1/private").dispatch().await;
+    assert_eq!(res.status(), Status::Ok, "then cookies");
 }
 
 async fn cookie_refresh_needs_csrf(app: TestApp) {

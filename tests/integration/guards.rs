@@ -101,6 +101,10 @@ async fn check(app: TestApp) {
     assert_eq!(res.status(), Status::Forbidden);
     let body: serde_json::Value = res.into_json().await.unwrap();
     assert_eq!(body["error"], "Forbidden");
+    assert_eq!(
+        body["description"],
+        "You do not have permission to access this resource"
+    );
     assert_eq!(body["status_code"], 403);
 
     // An admin; demoted, they lose access on the next request.

@@ -142,6 +142,25 @@ async fn forged_cookies_are_refused(app: TestApp) {
         "Only access tokens are allowed"
     );
 
+    // Missing iss or aud, correctly signed.
+    for claim in ["iss", "aud"] {
+        let mut value = serde_json::to_value(&claims).unwrap();
+        value.as_object_mut().unwrap().remove(claim);
+        let token = tokens.sign(&value).unwrap();
+        assert_eq!(
+            description(&app, &token).await,
+            "Token has an invalid issuer, audience or claim",
+            "missing {claim}"
+        );
+    }
+    // A duplicated claim, correctly signed: refused, not resolved either way.
+    let json = serde_json::to_string(&claims).unwrap();
+    let dup = serde_json::value::RawValue::from_string(json.replacen('{', "{\"sub\":\"999\",", 1)).unwrap();
+    assert_eq!(
+        description(&app, &tokens.sign(&dup).unwrap()).await,
+        "The token is malformed"
+    );
+
     // Garbage and an oversized token.
     assert_eq!(description(&app, "not-a-jwt").await, "The token is malformed");
     assert_eq!(
