@@ -11,6 +11,7 @@ use rocket::http::{ContentType, Header};
 use rocket::{Build, Request, Response, Rocket};
 use rocket_dyn_templates::Template;
 
+use crate::auth::limit::SignInLimiter;
 use crate::auth::password::Passwords;
 use crate::auth::token::Tokens;
 use crate::config::Config;
@@ -26,6 +27,7 @@ pub struct Gatehouse {
     pub db: Db,
     pub tokens: Tokens,
     pub passwords: Passwords,
+    pub limiter: SignInLimiter,
     /// The app's additional-claims hook, if it managed one.
     pub additional_claims: Option<AdditionalClaims>,
 }
@@ -56,11 +58,14 @@ impl Gatehouse {
         db.migrate()?;
         let passwords = Passwords::new(config.password.bcrypt_cost)?;
         let tokens = Tokens::new(&config.jwt);
+        let per_minute = std::num::NonZeroU32::new(config.login.rate_limit_per_minute)
+            .unwrap_or(std::num::NonZeroU32::MIN);
         Ok(Self {
             config,
             db,
             tokens,
             passwords,
+            limiter: SignInLimiter::new(per_minute),
             additional_claims: None,
         })
     }

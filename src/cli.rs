@@ -58,6 +58,8 @@ pub enum UserCommand {
     Disable { email: String },
     /// Enable a disabled user.
     Enable { email: String },
+    /// Lift a sign-in lockout (after too many failed attempts).
+    Unlock { email: String },
 }
 
 /// Runs a command other than `serve`; returns what to print.
@@ -168,6 +170,22 @@ fn user(cmd: UserCommand, config: Config) -> Result<String, Error> {
         }
         UserCommand::Disable { email } => set_disabled(config, &email, true),
         UserCommand::Enable { email } => set_disabled(config, &email, false),
+        UserCommand::Unlock { email } => {
+            let app = Gatehouse::open(config)?;
+            let user = find(&app, &email)?;
+            app.db.run_blocking(|conn| {
+                User::unlock(conn, user.id)?;
+                audit::record(
+                    conn,
+                    NewEvent {
+                        user_id: Some(user.id),
+                        detail: "from the command line",
+                        ..NewEvent::new(EventKind::AccountUnlocked)
+                    },
+                )
+            })?;
+            Ok(format!("{} can sign in again", user.email))
+        }
     }
 }
 

@@ -67,6 +67,7 @@ pub struct Settings {
     pub ignored_routes: Vec<String>,
     pub jwt: JwtSettings,
     pub password: PasswordSettings,
+    pub login: LoginSettings,
 }
 
 impl Default for Settings {
@@ -84,6 +85,7 @@ impl Default for Settings {
             ignored_routes: Vec::new(),
             jwt: JwtSettings::default(),
             password: PasswordSettings::default(),
+            login: LoginSettings::default(),
         }
     }
 }
@@ -247,6 +249,32 @@ impl Default for PasswordSettings {
     }
 }
 
+/// Protection against guessing.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoginSettings {
+    /// Failed sign-ins within `failure_window` that lock an account.
+    pub max_failures: u32,
+    /// Seconds over which failures are counted.
+    pub failure_window: u64,
+    /// Seconds an account stays locked.
+    pub lockout: u64,
+    /// Sign-in attempts allowed per IP address and minute (all sign-in
+    /// endpoints together).
+    pub rate_limit_per_minute: u32,
+}
+
+impl Default for LoginSettings {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            failure_window: 15 * 60,
+            lockout: 15 * 60,
+            rate_limit_per_minute: 20,
+        }
+    }
+}
+
 /// The checked configuration the app runs on.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -263,6 +291,7 @@ pub struct Config {
     pub release: bool,
     pub jwt: JwtConfig,
     pub password: PasswordSettings,
+    pub login: LoginSettings,
     /// Set when no secret was configured and a random one is in use.
     pub generated_secret: bool,
 }
@@ -511,6 +540,15 @@ impl Settings {
             }
         };
         let password = self.password;
+        let login = self.login;
+        if login.max_failures == 0 || login.max_failures > 1000 {
+            return Err(bad("login.max_failures", "must be between 1 and 1000"));
+        }
+        positive("login.failure_window", login.failure_window)?;
+        positive("login.lockout", login.lockout)?;
+        if login.rate_limit_per_minute == 0 {
+            return Err(bad("login.rate_limit_per_minute", "must be at least 1"));
+        }
         if !(10..=31).contains(&password.bcrypt_cost) {
             return Err(bad(
                 "password.bcrypt_cost",
@@ -598,6 +636,7 @@ impl Settings {
                 cookie_samesite,
             },
             password,
+            login,
             generated_secret,
         })
     }

@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod deny;
 pub mod guard;
 pub mod keys;
+pub mod limit;
 pub mod password;
 pub mod redirect;
 pub mod refresh;

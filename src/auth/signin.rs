@@ -4,10 +4,12 @@
 use diesel::Connection;
 use rocket::http::CookieJar;
 
+use super::limit::Attempt;
 use super::token::Claims;
 use super::{cookies, csrf, CurrentUser};
 use crate::app::Gatehouse;
 use crate::db::audit::{self, EventKind, NewEvent};
+use crate::db::now;
 use crate::db::session::{Device, NewSession, Session};
 use crate::db::user::User;
 use crate::domain::Email;
@@ -25,9 +27,13 @@ pub struct SignedIn {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
-    /// Unknown email or wrong password: the same answer for both.
-    #[error("Incorrect email or password.")]
+    /// Unknown email, wrong password, or a locked account: the same answer
+    /// for all, so it tells nobody whether an account exists.
+    #[error("Incorrect email or password. After repeated failures, sign-in pauses for a few minutes.")]
     InvalidCredentials,
+    /// Too many attempts from this address.
+    #[error("Too many sign-in attempts from your network. Wait a minute and try again.")]
+    RateLimited,
     /// The right password for a disabled account.
     #[error("This account is disabled. Contact an administrator.")]
     Disabled,
@@ -44,21 +50,76 @@ pub async fn sign_in_with_password(
     device: Device,
     remember: bool,
 ) -> Result<SignedIn, SignInError> {
+    if let Attempt::Limited { record } = app.limiter.check(device.ip.parse().ok()) {
+        if record {
+            let email = email.trim().to_lowercase();
+            record_failure(
+                app,
+                None,
+                Some(email),
+                device,
+                EventKind::RateLimited,
+                "per-IP sign-in limit",
+            )
+            .await?;
+        }
+        return Err(SignInError::RateLimited);
+    }
     let typed = email.trim().to_lowercase();
     let user = match Email::parse(email) {
         Ok(email) => app.db.run(move |conn| User::find_by_email(conn, &email)).await?,
         Err(_) => None,
     };
+    // The password is always checked (against a dummy hash if need be), so
+    // every refusal takes the same time.
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let ok = app.passwords.verify(password, hash).await?;
     let user = match user {
-        Some(user) if ok => user,
-        other => {
+        Some(user) if user.is_locked(now()) => {
             record_failure(
                 app,
-                other.map(|u| u.id),
+                Some(user.id),
+                None,
+                device,
+                EventKind::SignInFailed,
+                "account locked",
+            )
+            .await?;
+            return Err(SignInError::InvalidCredentials);
+        }
+        Some(user) if ok => user,
+        other => {
+            let user_id = other.map(|u| u.id);
+            if let Some(id) = user_id {
+                let login = &app.config.login;
+                let (max, window, lockout) = (
+                    login.max_failures as i32,
+                    login.failure_window as i64,
+                    login.lockout as i64,
+                );
+                let locked = app
+                    .db
+                    .run(move |conn| User::record_failure(conn, id, max, window, lockout))
+                    .await?;
+                if locked {
+                    let detail = "too many failed sign-ins";
+                    record_failure(
+                        app,
+                        user_id,
+                        None,
+                        device.clone(),
+                        EventKind::AccountLocked,
+                        detail,
+                    )
+                    .await?;
+                }
+            }
+            record_failure(
+                app,
+                user_id,
                 Some(typed),
                 device,
+                EventKind::SignInFailed,
                 "wrong email or password",
             )
             .await?;
@@ -66,18 +127,27 @@ pub async fn sign_in_with_password(
         }
     };
     if user.disabled {
-        record_failure(app, Some(user.id), None, device, "account disabled").await?;
+        record_failure(
+            app,
+            Some(user.id),
+            None,
+            device,
+            EventKind::SignInFailed,
+            "account disabled",
+        )
+        .await?;
         return Err(SignInError::Disabled);
     }
     Ok(start_session(app, user, device, remember, "password").await?)
 }
 
-/// Writes a failed sign-in to the audit log.
+/// Writes a refused sign-in to the audit log.
 async fn record_failure(
     app: &Gatehouse,
     user_id: Option<i32>,
     email: Option<String>,
     device: Device,
+    kind: EventKind,
     detail: &'static str,
 ) -> Result<(), Error> {
     app.db
@@ -89,7 +159,7 @@ async fn record_failure(
                     email: email.as_deref(),
                     device: Some(&device),
                     detail,
-                    ..NewEvent::new(EventKind::SignInFailed)
+                    ..NewEvent::new(kind)
                 },
             )
         })

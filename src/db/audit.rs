@@ -13,6 +13,9 @@ use crate::error::Result;
 pub enum EventKind {
     SignIn,
     SignInFailed,
+    AccountLocked,
+    AccountUnlocked,
+    RateLimited,
     SignOut,
     Refresh,
     RefreshReused,
@@ -28,6 +31,9 @@ impl EventKind {
         match self {
             EventKind::SignIn => "sign_in",
             EventKind::SignInFailed => "sign_in_failed",
+            EventKind::AccountLocked => "account_locked",
+            EventKind::AccountUnlocked => "account_unlocked",
+            EventKind::RateLimited => "rate_limited",
             EventKind::SignOut => "sign_out",
             EventKind::Refresh => "refresh",
             EventKind::RefreshReused => "refresh_reused",

@@ -16,6 +16,7 @@ diesel::table! {
         created_at -> BigInt,
         updated_at -> BigInt,
         last_sign_in_at -> Nullable<BigInt>,
+        failed_window_start -> Nullable<BigInt>,
     }
 }
 

@@ -29,6 +29,8 @@ pub struct User {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_sign_in_at: Option<i64>,
+    #[serde(skip)]
+    pub failed_window_start: Option<i64>,
 }
 
 /// What it takes to create a user.
@@ -156,7 +158,58 @@ impl User {
 
     pub fn record_sign_in(conn: &mut DbConn, id: i32) -> Result<()> {
         diesel::update(users::table.find(id))
-            .set((users::last_sign_in_at.eq(now()), users::failed_logins.eq(0)))
+            .set((
+                users::last_sign_in_at.eq(now()),
+                users::failed_logins.eq(0),
+                users::failed_window_start.eq(None::<i64>),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Whether sign-in is paused for this account.
+    pub fn is_locked(&self, now: i64) -> bool {
+        self.locked_until.is_some_and(|until| until > now)
+    }
+
+    /// Counts a failed sign-in in the current window; at `max` failures the
+    /// account is locked for `lockout` seconds. Returns whether this failure
+    /// locked it. Done in one transaction so that instances sharing the
+    /// database count together.
+    pub fn record_failure(conn: &mut DbConn, id: i32, max: i32, window: i64, lockout: i64) -> Result<bool> {
+        conn.transaction(|conn| {
+            let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+            let now = now();
+            let in_window = user.failed_window_start.is_some_and(|start| now - start < window);
+            let (start, count) = if in_window {
+                (user.failed_window_start.unwrap_or(now), user.failed_logins + 1)
+            } else {
+                (now, 1)
+            };
+            let lock = count >= max && !user.is_locked(now);
+            diesel::update(users::table.find(id))
+                .set((
+                    users::failed_logins.eq(if lock { 0 } else { count }),
+                    users::failed_window_start.eq(if lock { None } else { Some(start) }),
+                    users::locked_until.eq(if lock {
+                        Some(now + lockout)
+                    } else {
+                        user.locked_until
+                    }),
+                ))
+                .execute(conn)?;
+            Ok(lock)
+        })
+    }
+
+    /// Lifts a lockout (an admin's action).
+    pub fn unlock(conn: &mut DbConn, id: i32) -> Result<()> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::locked_until.eq(None::<i64>),
+                users::failed_logins.eq(0),
+                users::failed_window_start.eq(None::<i64>),
+            ))
             .execute(conn)?;
         Ok(())
     }

@@ -87,6 +87,12 @@ fn refused(error: SignInError) -> Result<JsonError, crate::Error> {
             description: "Invalid credentials".into(),
             code: Some("invalid_credentials"),
         }),
+        SignInError::RateLimited => Ok(JsonError {
+            status: Status::TooManyRequests,
+            error: "Too Many Requests",
+            description: SignInError::RateLimited.to_string(),
+            code: Some("rate_limited"),
+        }),
         SignInError::Disabled => Ok(JsonError {
             status: Status::Unauthorized,
             error: "Bad Request",

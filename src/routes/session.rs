@@ -68,7 +68,10 @@ async fn login(
         }
         Err(SignInError::Other(e)) => Err(e),
         Err(refused) => Ok(LoginOutcome::Refused((
-            Status::Unauthorized,
+            match refused {
+                SignInError::RateLimited => Status::TooManyRequests,
+                _ => Status::Unauthorized,
+            },
             page.render(
                 "login",
                 json!({

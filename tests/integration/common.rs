@@ -133,6 +133,11 @@ impl TestApp {
         Self::spawn_rocket(backend, gatehouse::build).await
     }
 
+    /// The app with its figment adjusted (a setting changed).
+    pub async fn spawn_with(backend: Backend, adjust: impl Fn(Figment) -> Figment) -> Option<TestApp> {
+        Self::spawn_rocket(backend, |f| gatehouse::build(adjust(f))).await
+    }
+
     /// Builds a custom Rocket (e.g. with extra routes) on this test's kind of
     /// database.
     pub async fn spawn_rocket(
