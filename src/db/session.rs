@@ -121,6 +121,31 @@ impl Session {
         .execute(conn)?)
     }
 
+    /// A user's live sessions, newest first.
+    pub fn list_active(conn: &mut DbConn, user_id: i32) -> Result<Vec<Session>> {
+        Ok(sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(now()))
+            .order(sessions::created_at.desc())
+            .select(Session::as_select())
+            .load(conn)?)
+    }
+
+    /// Revokes one of a user's own sessions; false if it isn't theirs or is
+    /// already over.
+    pub fn revoke_own(conn: &mut DbConn, id: &str, user_id: i32) -> Result<bool> {
+        let n = diesel::update(
+            sessions::table
+                .find(id)
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set(sessions::revoked_at.eq(now()))
+        .execute(conn)?;
+        Ok(n > 0)
+    }
+
     /// Revokes every active session of a user but one (the one in use).
     pub fn revoke_others(conn: &mut DbConn, user_id: i32, keep: &str) -> Result<usize> {
         Ok(diesel::update(

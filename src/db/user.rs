@@ -145,6 +145,13 @@ impl User {
         })
     }
 
+    pub fn set_name(conn: &mut DbConn, id: i32, name: &str) -> Result<()> {
+        diesel::update(users::table.find(id))
+            .set((users::name.eq(name.trim()), users::updated_at.eq(now())))
+            .execute(conn)?;
+        Ok(())
+    }
+
     pub fn set_password_hash(conn: &mut DbConn, id: i32, hash: &str) -> Result<()> {
         diesel::update(users::table.find(id))
             .set((

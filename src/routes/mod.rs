@@ -1,5 +1,6 @@
 //! Routes, one module per area; each exposes `routes()`.
 
+pub mod account;
 pub mod api;
 pub mod items;
 pub mod pages;
@@ -9,5 +10,6 @@ pub fn routes() -> Vec<rocket::Route> {
     let mut routes = pages::routes();
     routes.extend(session::routes());
     routes.extend(items::routes());
+    routes.extend(account::routes());
     routes
 }

@@ -2,6 +2,7 @@
 
 mod common;
 
+mod account;
 mod api;
 mod catchers;
 mod cli;

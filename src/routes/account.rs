@@ -1,0 +1,184 @@
+//! Account self-service: profile, password, own sessions.
+
+use rocket::form::FromForm;
+use rocket::http::CookieJar;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, uri, Route, State};
+use rocket_dyn_templates::Template;
+use serde_json::json;
+
+use crate::app::Gatehouse;
+use crate::auth::signin::{self, ChangePasswordError};
+use crate::auth::{cookies, CsrfForm, CsrfProtected, CurrentUser, FreshLogin};
+use crate::db::session::{Device, Session};
+use crate::db::user::User;
+use crate::error::Error;
+use crate::view::PageContext;
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        account_page,
+        update_profile,
+        change_password,
+        revoke_session,
+        sign_out_everywhere
+    ]
+}
+
+macro_rules! csrf_form {
+    ($name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        #[derive(Debug, FromForm)]
+        pub struct $name {
+            $($field: $ty,)*
+            csrf_token: Option<String>,
+        }
+
+        impl CsrfProtected for $name {
+            fn csrf_token(&self) -> Option<&str> {
+                self.csrf_token.as_deref()
+            }
+        }
+    };
+}
+
+csrf_form!(ProfileForm { name: String });
+csrf_form!(PasswordForm {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+    sign_out_others: bool
+});
+csrf_form!(EmptyForm {});
+
+#[get("/account")]
+async fn account_page(
+    user: CurrentUser,
+    page: PageContext,
+    app: &State<Gatehouse>,
+) -> Result<Template, Error> {
+    let id = user.user.id;
+    let sessions = app.db.run(move |conn| Session::list_active(conn, id)).await?;
+    let sessions: Vec<_> = sessions
+        .into_iter()
+        .map(|s| {
+            json!({
+                "id": s.id,
+                "user_agent": s.user_agent,
+                "ip": s.ip,
+                "method": s.method,
+                "created_at": s.created_at,
+                "last_used_at": s.last_used_at,
+                "this_device": s.id == user.session.id,
+            })
+        })
+        .collect();
+    Ok(page.render(
+        "account",
+        json!({
+            "account": {
+                "name": user.user.name,
+                "email": user.user.email,
+                "role": user.user.role,
+                "created_at": user.user.created_at,
+                "google_linked": user.user.google_sub.is_some(),
+                "has_password": user.user.password_hash.is_some(),
+            },
+            "sessions": sessions,
+            "fresh": user.claims.fresh,
+        }),
+    ))
+}
+
+#[post("/account/profile", data = "<form>")]
+async fn update_profile(
+    form: CsrfForm<ProfileForm>,
+    user: CurrentUser,
+    app: &State<Gatehouse>,
+) -> Result<Flash<Redirect>, Error> {
+    let name = form.name.trim().to_owned();
+    if name.chars().count() > 100 {
+        return Ok(Flash::error(
+            Redirect::to(uri!(account_page)),
+            "Names are at most 100 characters.",
+        ));
+    }
+    let id = user.user.id;
+    app.db.run(move |conn| User::set_name(conn, id, &name)).await?;
+    Ok(Flash::success(
+        Redirect::to(uri!(account_page)),
+        "Your name is saved.",
+    ))
+}
+
+/// Needs a fresh sign-in and the current password; by default signs out
+/// every other session.
+#[post("/account/password", data = "<form>")]
+async fn change_password(
+    form: CsrfForm<PasswordForm>,
+    user: FreshLogin,
+    app: &State<Gatehouse>,
+    device: Device,
+) -> Result<Flash<Redirect>, Error> {
+    let form = form.into_inner();
+    let back = Redirect::to(uri!(account_page));
+    if form.new_password != form.confirm_password {
+        return Ok(Flash::error(back, "The new passwords do not match."));
+    }
+    match signin::change_password(
+        app,
+        &user,
+        form.current_password,
+        form.new_password,
+        form.sign_out_others,
+        device,
+    )
+    .await
+    {
+        Ok(0) => Ok(Flash::success(back, "Your password is changed.")),
+        Ok(n) => Ok(Flash::success(
+            back,
+            format!("Your password is changed; {n} other session(s) signed out."),
+        )),
+        Err(ChangePasswordError::Other(e)) => Err(e),
+        Err(e) => Ok(Flash::error(back, e.to_string())),
+    }
+}
+
+#[post("/account/sessions/<id>/revoke", data = "<_form>")]
+async fn revoke_session(
+    id: &str,
+    _form: CsrfForm<EmptyForm>,
+    user: CurrentUser,
+    app: &State<Gatehouse>,
+) -> Result<Flash<Redirect>, Error> {
+    let (sid, uid) = (id.to_owned(), user.user.id);
+    if !app
+        .db
+        .run(move |conn| Session::revoke_own(conn, &sid, uid))
+        .await?
+    {
+        return Err(Error::NotFound);
+    }
+    Ok(Flash::success(
+        Redirect::to(uri!(account_page)),
+        "That session is signed out.",
+    ))
+}
+
+#[post("/account/sessions/revoke-all", data = "<_form>")]
+async fn sign_out_everywhere(
+    _form: CsrfForm<EmptyForm>,
+    user: CurrentUser,
+    app: &State<Gatehouse>,
+    jar: &CookieJar<'_>,
+) -> Result<Flash<Redirect>, Error> {
+    let id = user.user.id;
+    app.db
+        .run(move |conn| Session::revoke_all_for_user(conn, id))
+        .await?;
+    cookies::apply(jar, cookies::removals(jar, &app.config.jwt));
+    Ok(Flash::success(
+        Redirect::to("/login"),
+        "You are signed out everywhere.",
+    ))
+}
