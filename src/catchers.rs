@@ -72,6 +72,9 @@ impl<'r> Responder<'r, 'static> for JsonError {
         };
         let mut res = Response::build_from(Json(body).respond_to(req)?);
         res.status(self.status);
+        if self.status == Status::TooManyRequests {
+            res.header(Header::new("Retry-After", "60"));
+        }
         if self.status == Status::Unauthorized {
             // RFC 6750: no error code when no token was sent at all.
             let value = match self.code {

@@ -16,6 +16,19 @@ pub struct SignInLimiter {
     audit: DefaultKeyedRateLimiter<IpAddr>,
 }
 
+/// IPv6 clients get a /64 each, so one can't escape the limit by walking its
+/// own prefix.
+fn bucket(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            IpAddr::from(segments)
+        }
+        v4 => v4,
+    }
+}
+
 /// What the limiter says about one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {
@@ -38,7 +51,7 @@ impl SignInLimiter {
     pub fn check(&self, ip: Option<IpAddr>) -> Attempt {
         // A request with no known address (a local test client) shares one
         // bucket: it is limited too rather than waved through.
-        let ip = ip.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let ip = ip.map(bucket).unwrap_or(IpAddr::from([0, 0, 0, 0]));
         // Now and then, forget addresses not seen for a while.
         if self.checks.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
             self.retain_recent();
@@ -74,5 +87,17 @@ mod tests {
         assert_eq!(limiter.check(a), Attempt::Limited { record: true });
         assert_eq!(limiter.check(a), Attempt::Limited { record: false });
         assert_eq!(limiter.check(b), Attempt::Allowed);
+    }
+
+    #[test]
+    fn ipv6_clients_share_their_64() {
+        let limiter = SignInLimiter::new(NonZeroU32::new(1).unwrap());
+        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let other_in_prefix: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        assert_eq!(limiter.check(Some(one)), Attempt::Allowed);
+        assert!(matches!(
+            limiter.check(Some(other_in_prefix)),
+            Attempt::Limited { .. }
+        ));
     }
 }

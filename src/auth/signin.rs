@@ -138,6 +138,25 @@ pub async fn sign_in_with_password(
         .await?;
         return Err(SignInError::Disabled);
     }
+    // Guesses in flight when the account locked were checked against the
+    // row read before bcrypt: look again before starting a session.
+    let id = user.id;
+    let now_locked = app
+        .db
+        .run(move |conn| Ok(User::find(conn, id)?.is_some_and(|u| u.is_locked(now()))))
+        .await?;
+    if now_locked {
+        record_failure(
+            app,
+            Some(user.id),
+            None,
+            device,
+            EventKind::SignInFailed,
+            "account locked",
+        )
+        .await?;
+        return Err(SignInError::InvalidCredentials);
+    }
     Ok(start_session(app, user, device, remember, "password").await?)
 }
 
@@ -272,6 +291,10 @@ pub async fn sign_out(
 pub enum ChangePasswordError {
     #[error("The current password is incorrect.")]
     WrongPassword,
+    /// Too many attempts (the per-IP limit, or the account's lockout, which
+    /// wrong current passwords count towards too).
+    #[error("Too many attempts. Wait a few minutes and try again.")]
+    TooManyAttempts,
     #[error("{0}")]
     Policy(String),
     #[error(transparent)]
@@ -288,11 +311,34 @@ pub async fn change_password(
     sign_out_others: bool,
     device: Device,
 ) -> Result<usize, ChangePasswordError> {
+    // The current password is a guess like any sign-in: limited per IP,
+    // and wrong ones count towards the account's lockout.
+    if let Attempt::Limited { .. } = app.limiter.check(device.ip.parse().ok()) {
+        return Err(ChangePasswordError::TooManyAttempts);
+    }
+    if current.user.is_locked(now()) {
+        return Err(ChangePasswordError::TooManyAttempts);
+    }
     let ok = app
         .passwords
         .verify(current_password, current.user.password_hash.clone())
         .await?;
     if !ok {
+        let login = &app.config.login;
+        let (id, max, window, lockout) = (
+            current.user.id,
+            login.max_failures as i32,
+            login.failure_window as i64,
+            login.lockout as i64,
+        );
+        let locked = app
+            .db
+            .run(move |conn| User::record_failure(conn, id, max, window, lockout))
+            .await?;
+        if locked {
+            let detail = "too many wrong current passwords";
+            record_failure(app, Some(id), None, device, EventKind::AccountLocked, detail).await?;
+        }
         return Err(ChangePasswordError::WrongPassword);
     }
     crate::auth::password::check_policy(&new_password, app.config.password.min_length)

@@ -121,12 +121,15 @@ impl Session {
         .execute(conn)?)
     }
 
-    /// A user's live sessions, newest first.
-    pub fn list_active(conn: &mut DbConn, user_id: i32) -> Result<Vec<Session>> {
+    /// A user's live sessions (not revoked, expired or idle for longer than
+    /// `idle` seconds), newest first.
+    pub fn list_active(conn: &mut DbConn, user_id: i32, idle: i64) -> Result<Vec<Session>> {
+        let now = now();
         Ok(sessions::table
             .filter(sessions::user_id.eq(user_id))
             .filter(sessions::revoked_at.is_null())
-            .filter(sessions::expires_at.gt(now()))
+            .filter(sessions::expires_at.gt(now))
+            .filter(sessions::last_used_at.ge(now - idle))
             .order(sessions::created_at.desc())
             .select(Session::as_select())
             .load(conn)?)

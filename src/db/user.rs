@@ -184,29 +184,39 @@ impl User {
     /// locked it. Done in one transaction so that instances sharing the
     /// database count together.
     pub fn record_failure(conn: &mut DbConn, id: i32, max: i32, window: i64, lockout: i64) -> Result<bool> {
-        conn.transaction(|conn| {
-            let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
-            let now = now();
-            let in_window = user.failed_window_start.is_some_and(|start| now - start < window);
-            let (start, count) = if in_window {
-                (user.failed_window_start.unwrap_or(now), user.failed_logins + 1)
-            } else {
-                (now, 1)
-            };
-            let lock = count >= max && !user.is_locked(now);
-            diesel::update(users::table.find(id))
-                .set((
-                    users::failed_logins.eq(if lock { 0 } else { count }),
-                    users::failed_window_start.eq(if lock { None } else { Some(start) }),
-                    users::locked_until.eq(if lock {
-                        Some(now + lockout)
-                    } else {
-                        user.locked_until
-                    }),
-                ))
-                .execute(conn)?;
-            Ok(lock)
-        })
+        // Concurrent failures for one account are counted one after the
+        // other: SQLite takes its write lock up front (IMMEDIATE), PostgreSQL
+        // locks the row (FOR UPDATE). A lost update would let guesses through.
+        macro_rules! count {
+            ($conn:expr, $query:expr) => {{
+                let user: User = $query.select(User::as_select()).first($conn)?;
+                let now = now();
+                let in_window = user
+                    .failed_window_start
+                    .is_some_and(|start| now - start < window);
+                let (start, count) = match user.failed_window_start {
+                    Some(start) if in_window => (start, user.failed_logins + 1),
+                    _ => (now, 1),
+                };
+                let lock = count >= max && !user.is_locked(now);
+                diesel::update(users::table.find(id))
+                    .set((
+                        users::failed_logins.eq(if lock { 0 } else { count }),
+                        users::failed_window_start.eq(if lock { None } else { Some(start) }),
+                        users::locked_until.eq(if lock {
+                            Some(now + lockout)
+                        } else {
+                            user.locked_until
+                        }),
+                    ))
+                    .execute($conn)?;
+                Ok::<bool, Error>(lock)
+            }};
+        }
+        match conn {
+            DbConn::Sqlite(c) => c.immediate_transaction(|c| count!(c, users::table.find(id))),
+            DbConn::Postgres(c) => c.transaction(|c| count!(c, users::table.find(id).for_update())),
+        }
     }
 
     /// Lifts a lockout (an admin's action).

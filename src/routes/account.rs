@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::app::Gatehouse;
 use crate::auth::signin::{self, ChangePasswordError};
 use crate::auth::{cookies, CsrfForm, CsrfProtected, CurrentUser, FreshLogin};
+use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::{Device, Session};
 use crate::db::user::User;
 use crate::error::Error;
@@ -57,7 +58,11 @@ async fn account_page(
     app: &State<Gatehouse>,
 ) -> Result<Template, Error> {
     let id = user.user.id;
-    let sessions = app.db.run(move |conn| Session::list_active(conn, id)).await?;
+    let idle = app.config.jwt.session_idle_timeout;
+    let sessions = app
+        .db
+        .run(move |conn| Session::list_active(conn, id, idle))
+        .await?;
     let sessions: Vec<_> = sessions
         .into_iter()
         .map(|s| {
@@ -150,13 +155,28 @@ async fn revoke_session(
     _form: CsrfForm<EmptyForm>,
     user: CurrentUser,
     app: &State<Gatehouse>,
+    device: Device,
 ) -> Result<Flash<Redirect>, Error> {
     let (sid, uid) = (id.to_owned(), user.user.id);
-    if !app
+    let revoked = app
         .db
-        .run(move |conn| Session::revoke_own(conn, &sid, uid))
-        .await?
-    {
+        .run(move |conn| {
+            let revoked = Session::revoke_own(conn, &sid, uid)?;
+            if revoked {
+                audit::record(
+                    conn,
+                    NewEvent {
+                        user_id: Some(uid),
+                        device: Some(&device),
+                        detail: "another session, from the account page",
+                        ..NewEvent::new(EventKind::SignOut)
+                    },
+                )?;
+            }
+            Ok(revoked)
+        })
+        .await?;
+    if !revoked {
         return Err(Error::NotFound);
     }
     Ok(Flash::success(
@@ -171,10 +191,22 @@ async fn sign_out_everywhere(
     user: CurrentUser,
     app: &State<Gatehouse>,
     jar: &CookieJar<'_>,
+    device: Device,
 ) -> Result<Flash<Redirect>, Error> {
     let id = user.user.id;
     app.db
-        .run(move |conn| Session::revoke_all_for_user(conn, id))
+        .run(move |conn| {
+            let n = Session::revoke_all_for_user(conn, id)?;
+            audit::record(
+                conn,
+                NewEvent {
+                    user_id: Some(id),
+                    device: Some(&device),
+                    detail: &format!("everywhere ({n} sessions)"),
+                    ..NewEvent::new(EventKind::SignOut)
+                },
+            )
+        })
         .await?;
     cookies::apply(jar, cookies::removals(jar, &app.config.jwt));
     Ok(Flash::success(

@@ -318,6 +318,12 @@ async fn change_password(
             json!({ "msg": "Password changed", "sessions_revoked": revoked }),
         ))),
         Err(signin::ChangePasswordError::Other(e)) => Err(e),
+        Err(signin::ChangePasswordError::TooManyAttempts) => Ok(Err(JsonError {
+            status: Status::TooManyRequests,
+            error: "Too Many Requests",
+            description: signin::ChangePasswordError::TooManyAttempts.to_string(),
+            code: Some("rate_limited"),
+        })),
         Err(e) => invalid(e.to_string()),
     }
 }

@@ -143,9 +143,48 @@ async fn account_self_service(app: TestApp) {
     )
     .await;
     assert_eq!(status, Status::NotFound, "already over");
+    // Someone else's session can't be touched from here.
+    app.create_user("bob@example.com", "Bob", Role::User).await;
+    let bob = api_login(&app, "bob@example.com", PASSWORD).await;
+    let bob_sid = app
+        .state()
+        .tokens
+        .decode(&bob, gatehouse::auth::TokenType::Access)
+        .unwrap()
+        .claims
+        .sid;
+    let revoke_bob = format!("/account/sessions/{bob_sid}/revoke");
+    let (status, _, _) = post_form(&app, &revoke_bob, &[("csrf_token", &csrf)]).await;
+    assert_eq!(status, Status::NotFound);
+    assert!(alive(&app, &bob).await, "Bob's session lives on");
+    // A fresh API session of Ada's, to see "everywhere" reach it.
+    let api_token = api_login(&app, "ada@example.com", "a new passphrase").await;
 
     // Sign out everywhere, this browser included.
     let (_, path, _) = post_form(&app, "/account/sessions/revoke-all", &[("csrf_token", &csrf)]).await;
     assert_eq!(path, "/login");
     assert_redirect_to(&app.get("/account").await, "/login?next=/account");
+    assert!(!alive(&app, &api_token).await, "every session, not just this one");
+}
+
+async fn api_login(app: &TestApp, email: &str, password: &str) -> String {
+    let res = app
+        .bare
+        .post("/api/v1/login")
+        .header(ContentType::JSON)
+        .body(json!({"email": email, "password": password}).to_string())
+        .dispatch()
+        .await;
+    let body: Value = res.into_json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn alive(app: &TestApp, token: &str) -> bool {
+    app.bare
+        .get("/api/v1/me")
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .dispatch()
+        .await
+        .status()
+        == Status::Ok
 }

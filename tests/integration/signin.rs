@@ -388,3 +388,52 @@ async fn rate_limit_per_address(app: TestApp) {
         "one audit event, not one per attempt"
     );
 }
+
+db_tests!(concurrent_failures_all_count);
+
+/// Guesses sent at once are all counted (no lost update) and none fails
+/// with a server error; the account ends up locked.
+async fn concurrent_failures_all_count(app: TestApp) {
+    let backend = app.backend;
+    drop(app);
+    let app = TestApp::spawn_with(backend, |f| {
+        f.merge(("login.max_failures", 4))
+            .merge(("login.rate_limit_per_minute", 100))
+    })
+    .await
+    .unwrap();
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    let attempts = (0..4).map(|i| {
+        app.bare
+            .post("/api/v1/login")
+            .header(ContentType::JSON)
+            .body(
+                serde_json::json!({"email": "ada@example.com", "password": format!("wrong guess {i}")})
+                    .to_string(),
+            )
+            .dispatch()
+    });
+    for res in rocket::futures::future::join_all(attempts).await {
+        assert_eq!(res.status(), Status::Unauthorized);
+    }
+    let res = app
+        .bare
+        .post("/api/v1/login")
+        .header(ContentType::JSON)
+        .body(serde_json::json!({"email": "ada@example.com", "password": PASSWORD}).to_string())
+        .dispatch()
+        .await;
+    assert_eq!(
+        res.status(),
+        Status::Unauthorized,
+        "locked after exactly four failures"
+    );
+    assert_eq!(
+        app.audit_kinds()
+            .await
+            .iter()
+            .filter(|k| *k == "account_locked")
+            .count(),
+        1
+    );
+}
