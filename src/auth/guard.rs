@@ -293,6 +293,34 @@ impl<'r> FromRequest<'r> for FreshLogin {
     }
 }
 
+/// An admin with a fresh token, for admin writes: fails with 403 for a
+/// non-admin and with 401 (`FreshRequired`) for a renewed token.
+#[derive(Debug, Clone)]
+pub struct FreshAdmin(pub CurrentUser);
+
+impl std::ops::Deref for FreshAdmin {
+    type Target = CurrentUser;
+
+    fn deref(&self) -> &CurrentUser {
+        &self.0
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for FreshAdmin {
+    type Error = AuthFailure;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        let admin = try_outcome!(req.guard::<AdminUser>().await);
+        if admin.claims.fresh {
+            Outcome::Success(FreshAdmin(admin.0))
+        } else {
+            set_failure_reason(req, AuthFailure::FreshRequired);
+            Outcome::Error((Status::Unauthorized, AuthFailure::FreshRequired))
+        }
+    }
+}
+
 /// Flask-JWT-Extended's `jwt_optional`: the user if a valid token was sent,
 /// `None` if none was, and a failure (401) if the token sent is bad.
 /// (`Option<CurrentUser>` instead treats a bad token as none.)

@@ -17,5 +17,5 @@ pub mod token;
 pub use crate::app::AdditionalClaims;
 pub use body::JsonAuth;
 pub use csrf::{CsrfForm, CsrfProtected, CsrfToken};
-pub use guard::{failure_reason, AdminUser, CurrentUser, FreshLogin, JwtOptional, LoginRequired};
+pub use guard::{failure_reason, AdminUser, CurrentUser, FreshAdmin, FreshLogin, JwtOptional, LoginRequired};
 pub use token::{AuthFailure, Claims, TokenType};

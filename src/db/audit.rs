@@ -20,6 +20,8 @@ pub enum EventKind {
     Refresh,
     RefreshReused,
     UserCreated,
+    UserDeleted,
+    UserUpdated,
     PasswordChanged,
     RoleChanged,
     UserDisabled,
@@ -38,6 +40,8 @@ impl EventKind {
             EventKind::Refresh => "refresh",
             EventKind::RefreshReused => "refresh_reused",
             EventKind::UserCreated => "user_created",
+            EventKind::UserDeleted => "user_deleted",
+            EventKind::UserUpdated => "user_updated",
             EventKind::PasswordChanged => "password_changed",
             EventKind::RoleChanged => "role_changed",
             EventKind::UserDisabled => "user_disabled",
@@ -102,6 +106,29 @@ pub fn record(conn: &mut DbConn, event: NewEvent<'_>) -> Result<()> {
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// One page of events, newest first, filtered by user and kind.
+pub fn page(
+    conn: &mut DbConn,
+    user_id: Option<i32>,
+    kind: Option<&str>,
+    page: i64,
+    per_page: i64,
+) -> Result<Vec<AuditEvent>> {
+    let mut query = audit_events::table
+        .select(AuditEvent::as_select())
+        .order((audit_events::at.desc(), audit_events::id.desc()))
+        .limit(per_page)
+        .offset((page - 1).max(0) * per_page)
+        .into_boxed();
+    if let Some(id) = user_id {
+        query = query.filter(audit_events::user_id.eq(id));
+    }
+    if let Some(kind) = kind {
+        query = query.filter(audit_events::kind.eq(kind.to_owned()));
+    }
+    Ok(query.load(conn)?)
 }
 
 /// The most recent events, newest first (optionally of one user).

@@ -121,6 +121,14 @@ impl Session {
         .execute(conn)?)
     }
 
+    pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Session>> {
+        Ok(sessions::table
+            .find(id)
+            .select(Session::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
     /// A user's live sessions (not revoked, expired or idle for longer than
     /// `idle` seconds), newest first.
     pub fn list_active(conn: &mut DbConn, user_id: i32, idle: i64) -> Result<Vec<Session>> {

@@ -33,6 +33,15 @@ pub struct User {
     pub failed_window_start: Option<i64>,
 }
 
+/// Which users an admin asks for.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Part of the email or name.
+    pub q: Option<String>,
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}
+
 /// What it takes to create a user.
 pub struct NewUser {
     pub email: Email,
@@ -104,6 +113,85 @@ impl User {
             .order(users::id.asc())
             .select(User::as_select())
             .load(conn)?)
+    }
+
+    /// One page of users matching a filter, and how many match in all.
+    pub fn search(
+        conn: &mut DbConn,
+        filter: &UserFilter,
+        page: i64,
+        per_page: i64,
+    ) -> Result<(Vec<User>, i64)> {
+        macro_rules! filtered {
+            () => {{
+                let mut query = users::table.into_boxed();
+                if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+                    let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
+                    query = query.filter(
+                        users::email
+                            .like(pattern.clone())
+                            .or(users::name.like(pattern)),
+                    );
+                }
+                if let Some(role) = filter.role {
+                    query = query.filter(users::role.eq(role.as_str()));
+                }
+                if let Some(disabled) = filter.disabled {
+                    query = query.filter(users::disabled.eq(disabled));
+                }
+                query
+            }};
+        }
+        let total: i64 = filtered!().count().get_result(conn)?;
+        let users = filtered!()
+            .order(users::id.asc())
+            .limit(per_page)
+            .offset((page - 1).max(0) * per_page)
+            .select(User::as_select())
+            .load(conn)?;
+        Ok((users, total))
+    }
+
+    /// Changes name and email (an admin's edit).
+    pub fn update_profile(
+        conn: &mut DbConn,
+        id: i32,
+        name: Option<&str>,
+        email: Option<&Email>,
+    ) -> Result<User> {
+        conn.transaction(|conn| {
+            User::find(conn, id)?.ok_or(Error::NotFound)?;
+            if let Some(name) = name {
+                User::set_name(conn, id, name)?;
+            }
+            if let Some(email) = email {
+                match diesel::update(users::table.find(id))
+                    .set((users::email.eq(email.as_str()), users::updated_at.eq(now())))
+                    .execute(conn)
+                {
+                    Ok(_) => {}
+                    Err(diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _,
+                    )) => return Err(Error::EmailTaken),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            User::find(conn, id)?.ok_or(Error::NotFound)
+        })
+    }
+
+    /// Deletes a user (their sessions go with them). Refuses the last
+    /// active admin.
+    pub fn delete(conn: &mut DbConn, id: i32) -> Result<()> {
+        conn.transaction(|conn| {
+            let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+            if user.is_admin() && !user.disabled && User::count_admins(conn)? <= 1 {
+                return Err(Error::Invalid("the last admin cannot be deleted".into()));
+            }
+            diesel::delete(users::table.find(id)).execute(conn)?;
+            Ok(())
+        })
     }
 
     pub fn count_admins(conn: &mut DbConn) -> Result<i64> {

@@ -1,6 +1,7 @@
 //! Routes, one module per area; each exposes `routes()`.
 
 pub mod account;
+pub mod admin_api;
 pub mod api;
 pub mod items;
 pub mod pages;

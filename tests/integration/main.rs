@@ -3,6 +3,7 @@
 mod common;
 
 mod account;
+mod admin_api;
 mod api;
 mod catchers;
 mod cli;
