@@ -69,6 +69,21 @@ pub fn refresh(config: &JwtConfig, token: String, expires: Option<i64>) -> Cooki
     )
 }
 
+/// All of a session's cookies (access, CSRF, refresh): persistent until the
+/// session ends for "remember me", else ending with the browser session.
+pub fn for_session(
+    config: &JwtConfig,
+    session: &crate::db::session::Session,
+    access_token: &str,
+    csrf: &str,
+    refresh_token: &str,
+) -> Vec<Cookie<'static>> {
+    let expires = session.remember.then_some(session.expires_at);
+    let mut set = access(config, access_token.to_owned(), csrf.to_owned(), expires);
+    set.push(refresh(config, refresh_token.to_owned(), expires));
+    set
+}
+
 /// Removals for whichever token cookies the request carries.
 pub fn removals(jar: &CookieJar<'_>, config: &JwtConfig) -> Vec<Cookie<'static>> {
     [

@@ -193,16 +193,13 @@ async fn from_cookies(
     };
     // Sliding renewal: the refresh cookie renews both cookies.
     let rotated = refresh::rotate(app, refresh, Device::from_request_parts(req)).await?;
-    let config = &app.config.jwt;
-    let session = &rotated.session;
-    let expires = session.remember.then_some(session.expires_at);
-    let mut set = cookies::access(
-        config,
-        rotated.access_token.clone(),
-        rotated.access_claims.csrf.clone(),
-        expires,
+    let set = cookies::for_session(
+        &app.config.jwt,
+        &rotated.session,
+        &rotated.access_token,
+        &rotated.access_claims.csrf,
+        &rotated.refresh_token,
     );
-    set.push(cookies::refresh(config, rotated.refresh_token.clone(), expires));
     cookies::apply_from_guard(req, set);
     Ok(CurrentUser {
         user: rotated.user,

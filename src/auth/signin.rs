@@ -248,15 +248,13 @@ pub async fn start_session(
 /// Puts a new session's tokens in the browser's cookies: persistent for
 /// "remember me", else ending with the browser session.
 pub fn set_cookies(app: &Gatehouse, jar: &CookieJar<'_>, signed_in: &SignedIn) {
-    let config = &app.config.jwt;
-    let expires = signed_in.session.remember.then_some(signed_in.session.expires_at);
-    let mut set = cookies::access(
-        config,
-        signed_in.token.clone(),
-        signed_in.claims.csrf.clone(),
-        expires,
+    let set = cookies::for_session(
+        &app.config.jwt,
+        &signed_in.session,
+        &signed_in.token,
+        &signed_in.claims.csrf,
+        &signed_in.refresh_token,
     );
-    set.push(cookies::refresh(config, signed_in.refresh_token.clone(), expires));
     cookies::apply(jar, set);
 }
 

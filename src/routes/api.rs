@@ -255,16 +255,13 @@ async fn rotate_and_answer(
         .await
         .map_err(JsonError::from_failure)?;
     if presented.from_cookie {
-        let session = &rotated.session;
-        let expires = session.remember.then_some(session.expires_at);
-        let config = &app.config.jwt;
-        let mut set = cookies::access(
-            config,
-            rotated.access_token.clone(),
-            rotated.access_claims.csrf.clone(),
-            expires,
+        let set = cookies::for_session(
+            &app.config.jwt,
+            &rotated.session,
+            &rotated.access_token,
+            &rotated.access_claims.csrf,
+            &rotated.refresh_token,
         );
-        set.push(cookies::refresh(config, rotated.refresh_token.clone(), expires));
         cookies::apply(jar, set);
     }
     Ok(Json(TokenPair::new(
