@@ -143,3 +143,12 @@ pub fn recent(conn: &mut DbConn, user_id: Option<i32>, limit: i64) -> Result<Vec
     }
     Ok(query.load(conn)?)
 }
+
+/// How many events of a kind happened since `since`.
+pub fn count_since(conn: &mut DbConn, kind: EventKind, since: i64) -> Result<i64> {
+    Ok(audit_events::table
+        .filter(audit_events::kind.eq(kind.as_str()))
+        .filter(audit_events::at.ge(since))
+        .count()
+        .get_result(conn)?)
+}

@@ -129,6 +129,15 @@ impl Session {
             .optional()?)
     }
 
+    /// How many sessions are live now.
+    pub fn count_active(conn: &mut DbConn) -> Result<i64> {
+        Ok(sessions::table
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(now()))
+            .count()
+            .get_result(conn)?)
+    }
+
     /// A user's live sessions (not revoked, expired or idle for longer than
     /// `idle` seconds), newest first.
     pub fn list_active(conn: &mut DbConn, user_id: i32, idle: i64) -> Result<Vec<Session>> {

@@ -194,6 +194,20 @@ impl User {
         })
     }
 
+    /// Counts for the admin dashboard: all users, admins, disabled.
+    pub fn counts(conn: &mut DbConn) -> Result<(i64, i64, i64)> {
+        let all = users::table.count().get_result(conn)?;
+        let admins = users::table
+            .filter(users::role.eq(Role::Admin.as_str()))
+            .count()
+            .get_result(conn)?;
+        let disabled = users::table
+            .filter(users::disabled.eq(true))
+            .count()
+            .get_result(conn)?;
+        Ok((all, admins, disabled))
+    }
+
     pub fn count_admins(conn: &mut DbConn) -> Result<i64> {
         Ok(users::table
             .filter(users::role.eq(Role::Admin.as_str()))

@@ -1,6 +1,7 @@
 //! Routes, one module per area; each exposes `routes()`.
 
 pub mod account;
+pub mod admin;
 pub mod admin_api;
 pub mod api;
 pub mod items;
@@ -12,5 +13,6 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(session::routes());
     routes.extend(items::routes());
     routes.extend(account::routes());
+    routes.extend(admin::routes());
     routes
 }

@@ -4,6 +4,7 @@ mod common;
 
 mod account;
 mod admin_api;
+mod admin_pages;
 mod api;
 mod catchers;
 mod cli;
