@@ -12,6 +12,7 @@ use rocket::{Build, Request, Response, Rocket};
 use rocket_dyn_templates::Template;
 
 use crate::auth::limit::SignInLimiter;
+use crate::auth::oidc::Provider;
 use crate::auth::password::Passwords;
 use crate::auth::token::Tokens;
 use crate::config::Config;
@@ -28,6 +29,8 @@ pub struct Gatehouse {
     pub tokens: Tokens,
     pub passwords: Passwords,
     pub limiter: SignInLimiter,
+    /// The OpenID Connect provider (Google), when configured.
+    pub oidc: Option<Provider>,
     /// The app's additional-claims hook, if it managed one.
     pub additional_claims: Option<AdditionalClaims>,
 }
@@ -58,6 +61,7 @@ impl Gatehouse {
         db.migrate()?;
         let passwords = Passwords::new(config.password.bcrypt_cost)?;
         let tokens = Tokens::new(&config.jwt);
+        let oidc = config.google.clone().map(Provider::new).transpose()?;
         let per_minute = std::num::NonZeroU32::new(config.login.rate_limit_per_minute)
             .unwrap_or(std::num::NonZeroU32::MIN);
         Ok(Self {
@@ -66,8 +70,18 @@ impl Gatehouse {
             tokens,
             passwords,
             limiter: SignInLimiter::new(per_minute),
+            oidc,
             additional_claims: None,
         })
+    }
+
+    /// How long a new session lasts: longer with "remember me".
+    pub fn session_lifetime(&self, remember: bool) -> i64 {
+        if remember {
+            self.config.jwt.remember_expires
+        } else {
+            self.config.jwt.session_expires
+        }
     }
 
     /// Mints an access token for a user's session, with the app's additional
@@ -166,6 +180,7 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .mount("/", routes::routes())
         .mount(api_prefix.clone(), routes::api::routes())
         .mount(api_prefix.clone(), routes::items::api_routes())
+        .mount(api_prefix.clone(), routes::google::api_routes())
         .mount(api_prefix, routes::admin_api::routes())
         .mount(auth_url_rule, routes::api::flask_jwt_routes())
         .mount("/", routes::api::well_known_routes())

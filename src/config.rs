@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 use crate::auth::keys::{is_hmac, parse_algorithm, KeyRing};
+use crate::auth::oidc::{GoogleSettings, OidcConfig};
 use crate::db::DatabaseUrl;
 
 /// The value in the sample Rocket.toml and README; never accepted in release.
@@ -68,6 +69,8 @@ pub struct Settings {
     pub jwt: JwtSettings,
     pub password: PasswordSettings,
     pub login: LoginSettings,
+    /// Sign-in with Google (or another OpenID Connect provider).
+    pub google: GoogleSettings,
 }
 
 impl Default for Settings {
@@ -86,6 +89,7 @@ impl Default for Settings {
             jwt: JwtSettings::default(),
             password: PasswordSettings::default(),
             login: LoginSettings::default(),
+            google: GoogleSettings::default(),
         }
     }
 }
@@ -292,6 +296,8 @@ pub struct Config {
     pub jwt: JwtConfig,
     pub password: PasswordSettings,
     pub login: LoginSettings,
+    /// The OpenID Connect provider, when one is configured.
+    pub google: Option<OidcConfig>,
     /// Set when no secret was configured and a random one is in use.
     pub generated_secret: bool,
 }
@@ -541,6 +547,7 @@ impl Settings {
         };
         let password = self.password;
         let login = self.login;
+        let google = self.google.validate(release)?;
         if login.max_failures == 0 || login.max_failures > 1000 {
             return Err(bad("login.max_failures", "must be between 1 and 1000"));
         }
@@ -637,6 +644,7 @@ impl Settings {
             },
             password,
             login,
+            google,
             generated_secret,
         })
     }

@@ -52,7 +52,12 @@ fn builtin_public(config: &crate::config::Config, method: Method, path: &str) ->
         Method::Get | Method::Head => {
             matches!(
                 path,
-                "/" | "/login" | "/health" | "/.well-known/jwks.json" | DENIED
+                "/" | "/login"
+                    | "/health"
+                    | "/.well-known/jwks.json"
+                    | "/auth/google"
+                    | "/auth/google/callback"
+                    | DENIED
             ) || path_matches("/static/*", path)
         }
         Method::Post => {
@@ -60,6 +65,7 @@ fn builtin_public(config: &crate::config::Config, method: Method, path: &str) ->
                 || path == config.auth_url_rule
                 || path == format!("{api}/login")
                 || path == format!("{api}/refresh")
+                || path == format!("{api}/auth/google")
         }
         _ => false,
     }

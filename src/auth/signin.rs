@@ -9,9 +9,9 @@ use super::token::Claims;
 use super::{cookies, csrf, CurrentUser};
 use crate::app::Gatehouse;
 use crate::db::audit::{self, EventKind, NewEvent};
-use crate::db::now;
 use crate::db::session::{Device, NewSession, Session};
 use crate::db::user::User;
+use crate::db::{now, DbConn};
 use crate::domain::Email;
 use crate::error::Error;
 
@@ -194,48 +194,73 @@ pub async fn start_session(
     remember: bool,
     method: &'static str,
 ) -> Result<SignedIn, Error> {
-    let lifetime = if remember {
-        app.config.jwt.remember_expires
-    } else {
-        app.config.jwt.session_expires
-    };
+    let lifetime = app.session_lifetime(remember);
     let user_id = user.id;
-    let refresh_jti = uuid::Uuid::new_v4().to_string();
+    let refresh_jti = new_refresh_jti();
     let jti = refresh_jti.clone();
     let session = app
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
-                let session = Session::create(
-                    conn,
-                    NewSession {
-                        user_id,
-                        device: &device,
-                        remember,
-                        method,
-                        lifetime,
-                        refresh_jti: &jti,
-                    },
-                )?;
-                User::record_sign_in(conn, user_id)?;
-                audit::record(
-                    conn,
-                    NewEvent {
-                        user_id: Some(user_id),
-                        device: Some(&device),
-                        detail: method,
-                        ..NewEvent::new(EventKind::SignIn)
-                    },
-                )?;
-                Ok(session)
-            })
+            conn.transaction(|conn| open_session(conn, user_id, &device, remember, method, lifetime, &jti))
         })
         .await?;
+    issue_tokens(app, user, session, &refresh_jti)
+}
+
+/// A new session's first refresh token id.
+pub fn new_refresh_jti() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The database half of starting a session: the row, the user's last
+/// sign-in, the audit event. Call it inside a transaction, with whatever
+/// else must happen all together or not at all.
+pub fn open_session(
+    conn: &mut DbConn,
+    user_id: i32,
+    device: &Device,
+    remember: bool,
+    method: &str,
+    lifetime: i64,
+    refresh_jti: &str,
+) -> Result<Session, Error> {
+    let session = Session::create(
+        conn,
+        NewSession {
+            user_id,
+            device,
+            remember,
+            method,
+            lifetime,
+            refresh_jti,
+        },
+    )?;
+    User::record_sign_in(conn, user_id)?;
+    audit::record(
+        conn,
+        NewEvent {
+            user_id: Some(user_id),
+            device: Some(device),
+            detail: method,
+            ..NewEvent::new(EventKind::SignIn)
+        },
+    )?;
+    Ok(session)
+}
+
+/// The token half: a fresh access token with a new CSRF value, and the
+/// session's refresh token.
+pub fn issue_tokens(
+    app: &Gatehouse,
+    user: User,
+    session: Session,
+    refresh_jti: &str,
+) -> Result<SignedIn, Error> {
     let csrf = csrf::random_value();
     let (token, claims) = app.issue_access(&user, &session.id, &csrf, true)?;
     let refresh_token =
         app.tokens
-            .issue_refresh(user.id, &session.id, &csrf, &refresh_jti, session.expires_at)?;
+            .issue_refresh(user.id, &session.id, &csrf, refresh_jti, session.expires_at)?;
     Ok(SignedIn {
         user,
         session,

@@ -26,6 +26,7 @@ pub enum EventKind {
     RoleChanged,
     UserDisabled,
     UserEnabled,
+    GoogleLinked,
 }
 
 impl EventKind {
@@ -46,6 +47,7 @@ impl EventKind {
             EventKind::RoleChanged => "role_changed",
             EventKind::UserDisabled => "user_disabled",
             EventKind::UserEnabled => "user_enabled",
+            EventKind::GoogleLinked => "google_linked",
         }
     }
 }

@@ -100,6 +100,29 @@ impl User {
             .optional()?)
     }
 
+    /// The account linked to an OpenID Connect subject (Google's `sub`).
+    pub fn find_by_google_sub(conn: &mut DbConn, sub: &str) -> Result<Option<User>> {
+        Ok(users::table
+            .filter(users::google_sub.eq(sub))
+            .select(User::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Links an account to an OpenID Connect subject. Refuses an account
+    /// already linked (to this subject or another).
+    pub fn link_google(conn: &mut DbConn, id: i32, sub: &str) -> Result<User> {
+        let linked = diesel::update(users::table.find(id).filter(users::google_sub.is_null()))
+            .set((users::google_sub.eq(sub), users::updated_at.eq(now())))
+            .execute(conn)?;
+        if linked != 1 {
+            return Err(Error::Invalid(
+                "this account is already linked to a Google account".into(),
+            ));
+        }
+        User::find(conn, id)?.ok_or(Error::NotFound)
+    }
+
     pub fn find(conn: &mut DbConn, id: i32) -> Result<Option<User>> {
         Ok(users::table
             .find(id)

@@ -68,7 +68,7 @@ pub struct TokenPair {
 }
 
 impl TokenPair {
-    fn new(app: &Gatehouse, access_token: String, refresh_token: String) -> Self {
+    pub fn new(app: &Gatehouse, access_token: String, refresh_token: String) -> Self {
         Self {
             access_token,
             refresh_token,

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_api;
 pub mod api;
+pub mod google;
 pub mod items;
 pub mod pages;
 pub mod session;
@@ -14,5 +15,6 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(items::routes());
     routes.extend(account::routes());
     routes.extend(admin::routes());
+    routes.extend(google::routes());
     routes
 }

@@ -34,11 +34,20 @@ impl CsrfProtected for LoginForm {
     }
 }
 
+/// The provider's name for the "Sign in with ..." button, if one is set up.
+fn google_provider(app: &Gatehouse) -> Option<&str> {
+    app.oidc.as_ref().map(|p| p.config.provider_name.as_str())
+}
+
 #[get("/login?<next>")]
-fn login_page(next: Option<&str>, page: PageContext) -> Template {
+fn login_page(next: Option<&str>, page: PageContext, app: &State<Gatehouse>) -> Template {
     page.render(
         "login",
-        json!({ "next": next.filter(|n| crate::auth::redirect::is_local_path(n)), "email": "" }),
+        json!({
+            "next": next.filter(|n| crate::auth::redirect::is_local_path(n)),
+            "email": "",
+            "google_provider": google_provider(app),
+        }),
     )
 }
 
@@ -79,6 +88,7 @@ async fn login(
                     "email": form.email.trim(),
                     "next": form.next.as_deref().filter(|n| crate::auth::redirect::is_local_path(n)),
                     "remember": form.remember,
+                    "google_provider": google_provider(app),
                 }),
             ),
         ))),

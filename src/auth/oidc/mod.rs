@@ -1,0 +1,387 @@
+//! Sign-in with Google, or any OpenID Connect provider by its issuer URL:
+//! discovery, the authorization-code flow with PKCE (the `oauth2` crate),
+//! the provider's keys, the ID token, and the account it signs in to.
+//!
+//! Outgoing requests have a connect and a total timeout, follow no
+//! redirects and are read up to a size cap, and they are async: a slow or
+//! dead provider costs its own sign-in a few seconds and nobody else
+//! anything.
+
+pub mod flow;
+pub mod id_token;
+pub mod jwks;
+pub mod settings;
+pub mod signin;
+
+use std::time::{Duration, Instant};
+
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType,
+};
+use oauth2::url::Url;
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, ExtraTokenFields,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, StandardRevocableToken,
+    StandardTokenResponse, TokenUrl,
+};
+use rocket::http::Status;
+use rocket::tokio::sync::RwLock;
+use serde::{Deserialize, Serialize};
+
+pub use id_token::IdClaims;
+use jwks::{KeyCache, KeySet, Lookup};
+pub use settings::{GoogleSettings, OidcConfig};
+
+use crate::error::Error;
+
+/// Documents from the provider larger than this are refused.
+const MAX_BODY: usize = 512 * 1024;
+
+/// Why a Google sign-in did not happen. The message is fit to show the
+/// person; `code` goes to the audit log and the JSON API.
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    #[error("The sign-in was cancelled or refused at {0}.")]
+    Denied(String),
+    #[error("This sign-in has expired or was already used. Please start again.")]
+    FlowMissing,
+    #[error("This sign-in did not start in this browser (its state does not match). Please start again.")]
+    StateMismatch,
+    #[error("The sign-in provider could not be reached: {0}. Please try again in a moment.")]
+    Unreachable(String),
+    #[error("The sign-in provider refused the sign-in: {0}.")]
+    CodeRejected(String),
+    #[error("The sign-in could not be verified: {0}.")]
+    InvalidToken(&'static str),
+    #[error("Your email address is not verified with the provider, so it can't be used to sign in here.")]
+    EmailNotVerified,
+    #[error("The provider did not give an email address.")]
+    NoEmail,
+    #[error("Accounts from this domain can't sign in here.")]
+    DomainNotAllowed,
+    #[error("There is no account for this email here. Ask an administrator to create one.")]
+    NoAccount,
+    #[error("An account with this email already exists. Sign in with your password instead.")]
+    LinkNotAllowed,
+    #[error("This account is linked to a different Google account.")]
+    LinkedElsewhere,
+    #[error("This account is disabled. Contact an administrator.")]
+    Disabled,
+    #[error("Too many sign-in attempts from your network. Wait a minute and try again.")]
+    RateLimited,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("Something went wrong on our side. Please try again.")]
+    Other(#[from] Error),
+}
+
+impl From<diesel::result::Error> for OidcError {
+    fn from(e: diesel::result::Error) -> Self {
+        OidcError::Other(e.into())
+    }
+}
+
+impl OidcError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            OidcError::Denied(_) => "denied",
+            OidcError::FlowMissing => "flow_missing",
+            OidcError::StateMismatch => "state_mismatch",
+            OidcError::Unreachable(_) => "provider_unreachable",
+            OidcError::CodeRejected(_) => "code_rejected",
+            OidcError::InvalidToken(_) => "invalid_id_token",
+            OidcError::EmailNotVerified => "email_not_verified",
+            OidcError::NoEmail => "no_email",
+            OidcError::DomainNotAllowed => "domain_not_allowed",
+            OidcError::NoAccount => "no_account",
+            OidcError::LinkNotAllowed => "link_not_allowed",
+            OidcError::LinkedElsewhere => "linked_elsewhere",
+            OidcError::Disabled => "account_disabled",
+            OidcError::RateLimited => "rate_limited",
+            OidcError::BadRequest(_) => "bad_request",
+            OidcError::Other(_) => "internal_error",
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        match self {
+            OidcError::Unreachable(_) => Status::BadGateway,
+            OidcError::RateLimited => Status::TooManyRequests,
+            OidcError::BadRequest(_) | OidcError::FlowMissing | OidcError::StateMismatch => {
+                Status::BadRequest
+            }
+            OidcError::Disabled | OidcError::DomainNotAllowed | OidcError::NoAccount => Status::Forbidden,
+            OidcError::Other(_) => Status::InternalServerError,
+            _ => Status::Unauthorized,
+        }
+    }
+}
+
+/// The provider's endpoints, from its discovery document.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Metadata {
+    pub issuer: String,
+    pub authorization_endpoint: Url,
+    pub token_endpoint: Url,
+    pub jwks_uri: Url,
+    #[serde(default)]
+    pub token_endpoint_auth_methods_supported: Option<Vec<String>>,
+}
+
+/// The token endpoint's answer: OAuth's, plus the ID token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdTokenFields {
+    #[serde(default)]
+    pub id_token: Option<String>,
+}
+
+impl ExtraTokenFields for IdTokenFields {}
+
+type TokenResponse = StandardTokenResponse<IdTokenFields, BasicTokenType>;
+type OAuthClient = oauth2::Client<
+    BasicErrorResponse,
+    TokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    oauth2::EndpointSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+>;
+
+/// What a started sign-in must remember until its callback.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Started {
+    pub url: Url,
+    pub state: String,
+    pub nonce: String,
+    pub verifier: String,
+}
+
+/// The configured provider, its HTTP client and its caches. Managed in
+/// [`crate::Gatehouse`] when `[google]` is configured.
+pub struct Provider {
+    pub config: OidcConfig,
+    http: reqwest::Client,
+    metadata: RwLock<Option<(Metadata, Instant)>>,
+    keys: KeyCache,
+}
+
+/// `max-age` from a `Cache-Control` header, within sane bounds; an hour
+/// when there is none.
+fn max_age(headers: &reqwest::header::HeaderMap) -> Duration {
+    let value = headers
+        .get(reqwest::header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let directives: Vec<&str> = value.split(',').map(str::trim).collect();
+    if directives
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case("no-store") || d.eq_ignore_ascii_case("no-cache"))
+    {
+        return Duration::from_secs(60);
+    }
+    directives
+        .iter()
+        .find_map(|d| d.strip_prefix("max-age=").and_then(|n| n.parse::<u64>().ok()))
+        .map_or(Duration::from_secs(3600), |s| {
+            Duration::from_secs(s.clamp(60, 86_400))
+        })
+}
+
+impl Provider {
+    pub fn new(config: OidcConfig) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .user_agent(concat!("gatehouse/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Config(format!("google: could not build the HTTP client: {e}")))?;
+        Ok(Self {
+            config,
+            http,
+            metadata: RwLock::new(None),
+            keys: KeyCache::default(),
+        })
+    }
+
+    /// GETs a document from the provider, up to [`MAX_BODY`].
+    async fn get(&self, url: &Url) -> Result<(Vec<u8>, Duration), OidcError> {
+        if !settings::is_allowed_url(url, self.config.loopback) {
+            return Err(OidcError::Unreachable(format!("{url} is not an https URL")));
+        }
+        let unreachable = |e: reqwest::Error| {
+            OidcError::Unreachable(if e.is_timeout() {
+                "it did not answer in time".to_owned()
+            } else {
+                format!("{}", e.without_url())
+            })
+        };
+        let mut res = self.http.get(url.clone()).send().await.map_err(unreachable)?;
+        if !res.status().is_success() {
+            return Err(OidcError::Unreachable(format!("{url} answered {}", res.status())));
+        }
+        let age = max_age(res.headers());
+        let mut body = Vec::new();
+        while let Some(chunk) = res.chunk().await.map_err(unreachable)? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(OidcError::Unreachable(format!("{url} sent too much")));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((body, age))
+    }
+
+    /// The discovery document, cached as its `Cache-Control` allows.
+    pub async fn metadata(&self) -> Result<Metadata, OidcError> {
+        if let Some((meta, expires)) = self.metadata.read().await.as_ref() {
+            if *expires > Instant::now() {
+                return Ok(meta.clone());
+            }
+        }
+        let url = Url::parse(&format!(
+            "{}/.well-known/openid-configuration",
+            self.config.issuer.trim_end_matches('/')
+        ))
+        .map_err(|e| OidcError::Unreachable(e.to_string()))?;
+        let (body, age) = self.get(&url).await?;
+        let meta: Metadata = serde_json::from_slice(&body)
+            .map_err(|e| OidcError::Unreachable(format!("its discovery document is not usable: {e}")))?;
+        // OpenID Connect Discovery §4.3: the document must be the issuer's own.
+        if meta.issuer != self.config.issuer {
+            return Err(OidcError::Unreachable(format!(
+                "its discovery document names the issuer `{}`, not `{}`",
+                meta.issuer, self.config.issuer
+            )));
+        }
+        for url in [&meta.authorization_endpoint, &meta.token_endpoint, &meta.jwks_uri] {
+            if !settings::is_allowed_url(url, self.config.loopback) {
+                return Err(OidcError::Unreachable(format!("its endpoint {url} is not https")));
+            }
+        }
+        *self.metadata.write().await = Some((meta.clone(), Instant::now() + age));
+        Ok(meta)
+    }
+
+    fn client(&self, meta: &Metadata, redirect_uri: &Url) -> OAuthClient {
+        let auth_type = match &meta.token_endpoint_auth_methods_supported {
+            Some(methods)
+                if !methods.iter().any(|m| m == "client_secret_basic")
+                    && methods.iter().any(|m| m == "client_secret_post") =>
+            {
+                AuthType::RequestBody
+            }
+            _ => AuthType::BasicAuth,
+        };
+        oauth2::Client::new(ClientId::new(self.config.client_id.clone()))
+            .set_client_secret(ClientSecret::new(self.config.client_secret.clone()))
+            .set_auth_uri(AuthUrl::from_url(meta.authorization_endpoint.clone()))
+            .set_token_uri(TokenUrl::from_url(meta.token_endpoint.clone()))
+            .set_redirect_uri(RedirectUrl::from_url(redirect_uri.clone()))
+            .set_auth_type(auth_type)
+    }
+
+    /// Starts a sign-in: the provider's authorization URL with a new
+    /// `state`, `nonce` and PKCE (S256) challenge, and what the callback
+    /// will need.
+    pub async fn start(&self) -> Result<Started, OidcError> {
+        let meta = self.metadata().await?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        // Random like `state` (oauth2 has no type of its own for it).
+        let nonce = CsrfToken::new_random();
+        let client = self.client(&meta, &self.config.redirect_uri);
+        let mut request = client
+            .authorize_url(CsrfToken::new_random)
+            .add_scopes(self.config.scopes.iter().cloned().map(Scope::new))
+            .set_pkce_challenge(challenge)
+            .add_extra_param("nonce", nonce.secret().clone());
+        // Google's account chooser shows only that domain's accounts (a
+        // hint: the `hd` claim is still checked).
+        if let [domain] = self.config.allowed_domains.as_slice() {
+            request = request.add_extra_param("hd", domain.clone());
+        }
+        let (url, state) = request.url();
+        Ok(Started {
+            url,
+            state: state.secret().clone(),
+            nonce: nonce.secret().clone(),
+            verifier: verifier.secret().clone(),
+        })
+    }
+
+    /// Trades an authorization code (with its PKCE verifier) for the ID
+    /// token, and verifies it.
+    pub async fn exchange(
+        &self,
+        code: String,
+        verifier: String,
+        redirect_uri: &Url,
+        nonce: Option<&str>,
+    ) -> Result<IdClaims, OidcError> {
+        let meta = self.metadata().await?;
+        let client = self.client(&meta, redirect_uri);
+        let response = client
+            .exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(PkceCodeVerifier::new(verifier))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| match e {
+                RequestTokenError::ServerResponse(r) => {
+                    OidcError::CodeRejected(match r.error_description() {
+                        Some(d) => format!("{} ({d})", r.error()),
+                        None => r.error().to_string(),
+                    })
+                }
+                RequestTokenError::Request(e) => OidcError::Unreachable(match &e {
+                    oauth2::HttpClientError::Reqwest(r) if r.is_timeout() => {
+                        "it did not answer in time".into()
+                    }
+                    other => other.to_string(),
+                }),
+                RequestTokenError::Parse(e, _) => {
+                    OidcError::Unreachable(format!("its token response is not usable: {e}"))
+                }
+                RequestTokenError::Other(e) => OidcError::Unreachable(e),
+            })?;
+        let id_token = response
+            .extra_fields()
+            .id_token
+            .clone()
+            .ok_or(OidcError::InvalidToken("the provider sent no ID token"))?;
+        self.verify(&id_token, &meta, nonce).await
+    }
+
+    /// Checks an ID token against the provider's keys and our settings.
+    pub async fn verify(
+        &self,
+        token: &str,
+        meta: &Metadata,
+        nonce: Option<&str>,
+    ) -> Result<IdClaims, OidcError> {
+        let kid = id_token::key_id(token)?;
+        let jwks_uri = meta.jwks_uri.clone();
+        let fetch = || async {
+            let (body, age) = self.get(&jwks_uri).await?;
+            let set = KeySet::parse(&body).map_err(OidcError::Unreachable)?;
+            Ok::<_, OidcError>((set, age))
+        };
+        match self
+            .keys
+            .key(&kid, self.config.jwks_refetch_interval, fetch)
+            .await?
+        {
+            Lookup::Found(key) => id_token::verify(token, &key, &self.config, nonce),
+            Lookup::Unknown => Err(OidcError::InvalidToken(
+                "the ID token is signed by a key the provider does not publish",
+            )),
+        }
+    }
+
+    /// Whether a single-page app may use this `redirect_uri`.
+    pub fn allows_redirect(&self, uri: &Url) -> bool {
+        *uri == self.config.redirect_uri || self.config.spa_redirect_uris.contains(uri)
+    }
+}

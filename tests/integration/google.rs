@@ -1,0 +1,668 @@
+//! Sign in with Google, against the loopback OpenID Connect provider in
+//! `oidc_provider.rs`: the whole browser flow through Gatehouse's routes,
+//! the single-page app's API, and every way an ID token or a callback can be
+//! wrong.
+
+use std::time::{Duration, Instant};
+
+use gatehouse::db::user::User;
+use gatehouse::domain::{Email, Role};
+use oauth2::url::Url;
+use oauth2::PkceCodeChallenge;
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::LocalResponse;
+use serde_json::{json, Value};
+
+use crate::common::{assert_redirect_to, Backend, TestApp};
+use crate::oidc_provider::{
+    keys, Identity, Provider, Signing, ATTACKER, CURRENT, REDIRECT_URI, ROTATED, SPA_REDIRECT_URI,
+};
+
+/// Runs each `async fn name(backend: Backend)` once per backend.
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[rocket::async_test]
+                async fn sqlite() {
+                    super::$name($crate::common::Backend::Sqlite).await;
+                }
+
+                #[rocket::async_test]
+                async fn postgres() {
+                    if std::env::var("TEST_DATABASE_URL").is_ok() {
+                        super::$name($crate::common::Backend::Postgres).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// The app with the provider configured, plus `extra` settings.
+async fn spawn(backend: Backend, provider: &Provider, extra: &[(&str, Value)]) -> TestApp {
+    let extra: Vec<(String, Value)> = extra.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    TestApp::spawn_with(backend, move |f| {
+        extra.iter().fold(provider.configure(f), |f, (k, v)| {
+            f.merge((k.as_str(), v.clone()))
+        })
+    })
+    .await
+    .expect("the app starts")
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+/// Clicks "Sign in with Google": the provider URL Gatehouse sends the
+/// browser to.
+async fn start(app: &TestApp, next: &str) -> Url {
+    let res = app.get(&format!("/auth/google?next={next}")).await;
+    assert_eq!(res.status(), Status::SeeOther, "the sign-in starts");
+    Url::parse(res.headers().get_one("Location").unwrap()).unwrap()
+}
+
+/// The browser at the provider: it signs in and is sent back; returns the
+/// callback's path and query on Gatehouse.
+async fn authorize(url: &Url) -> String {
+    let res = http().get(url.clone()).send().await.unwrap();
+    assert_eq!(
+        res.status().as_u16(),
+        302,
+        "the provider accepts the request: {url}"
+    );
+    let back = res.headers()["location"].to_str().unwrap().to_owned();
+    let back = back
+        .strip_prefix("http://localhost:8000")
+        .expect("sent back to the configured redirect_uri");
+    back.to_owned()
+}
+
+/// The whole browser flow; returns Gatehouse's answer to the callback.
+async fn sign_in<'a>(app: &'a TestApp, next: &str) -> LocalResponse<'a> {
+    let url = start(app, next).await;
+    let callback = authorize(&url).await;
+    app.get(&callback).await
+}
+
+/// A refusal: the friendly page, with its status and error code.
+async fn assert_refused(res: LocalResponse<'_>, status: Status, code: &str) -> String {
+    assert_eq!(res.status(), status, "refused with {code}");
+    let body = res.into_string().await.unwrap();
+    assert!(
+        body.contains(&format!("data-code=\"{code}\"")),
+        "expected {code} in:\n{body}"
+    );
+    assert!(body.contains("href=\"/login"), "a way back");
+    body
+}
+
+async fn user_count(app: &TestApp) -> usize {
+    app.state().db.run(User::list).await.unwrap().len()
+}
+
+async fn find(app: &TestApp, email: &str) -> Option<User> {
+    let email = Email::parse(email).unwrap();
+    app.state()
+        .db
+        .run(move |c| User::find_by_email(c, &email))
+        .await
+        .unwrap()
+}
+
+async fn signed_in_as(app: &TestApp) -> Option<String> {
+    let res = app.get_json("/api/v1/me").await;
+    if res.status() != Status::Ok {
+        return None;
+    }
+    let me: Value = res.into_json().await.unwrap();
+    assert_eq!(me["claims"]["fresh"], json!(true), "a Google sign-in is fresh");
+    me["identity"]["email"].as_str().map(str::to_owned)
+}
+
+backend_tests!(
+    new_account_then_same_account,
+    links_a_verified_email,
+    no_account_or_link_unless_configured,
+    state_is_checked_and_single_use,
+    pkce_verifier_must_match,
+    id_token_forgeries_are_refused,
+    unverified_email_never_links,
+    hosted_domain_is_checked,
+    disabled_users_are_refused,
+    key_rotation_and_unknown_kid_flood,
+    single_page_app_code,
+);
+
+async fn new_account_then_same_account(backend: Backend) {
+    let provider = Provider::start();
+    let app = spawn(backend, &provider, &[("google.auto_register", json!(true))]).await;
+    // The login page offers the button.
+    let login = app
+        .get("/login?next=/protected")
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(login.contains("id=\"google-sign-in\""));
+    assert!(login.contains("href=\"/auth/google?next=%2Fprotected\""));
+
+    // A protected page sends the browser to sign in; Google brings it back.
+    assert_redirect_to(&app.get("/protected").await, "/login?next=/protected");
+    let url = start(&app, "/protected").await;
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert!(q["state"].len() >= 16 && q["nonce"].len() >= 16 && q["code_challenge"].len() >= 43);
+    assert_eq!(q["redirect_uri"], REDIRECT_URI);
+    let res = app.get(&authorize(&url).await).await;
+    assert_redirect_to(&res, "/protected");
+    let page = app.get("/protected").await.into_string().await.unwrap();
+    assert!(
+        page.contains("Grace Hopper"),
+        "the protected page names the new user"
+    );
+    assert_eq!(signed_in_as(&app).await.as_deref(), Some("grace@example.com"));
+
+    let user = find(&app, "grace@example.com")
+        .await
+        .expect("an account was made");
+    assert_eq!(user.google_sub.as_deref(), Some("google-sub-1"));
+    assert!(
+        user.password_hash.is_none(),
+        "a Google-only account has no password"
+    );
+    assert_eq!(user.role, "user");
+    let kinds = app.audit_kinds().await;
+    assert!(kinds.contains(&"user_created".to_owned()) && kinds.contains(&"sign_in".to_owned()));
+    let account = app.get("/account").await.into_string().await.unwrap();
+    assert!(account.contains("<dt>Google</dt><dd>Linked</dd>"));
+
+    // Sign out, then in again: the same account, found by its subject even
+    // if the email at Google changed.
+    let csrf = app
+        .client
+        .cookies()
+        .get("csrf_access_token")
+        .unwrap()
+        .value()
+        .to_owned();
+    let out = app
+        .client
+        .post("/logout")
+        .header(Header::new("X-CSRF-TOKEN", csrf))
+        .dispatch()
+        .await;
+    assert_eq!(out.status(), Status::SeeOther);
+    assert_eq!(signed_in_as(&app).await, None);
+    provider.set(|s| s.identity.email = "grace.hopper@example.com".into());
+    assert_redirect_to(&sign_in(&app, "/").await, "/");
+    assert_eq!(signed_in_as(&app).await.as_deref(), Some("grace@example.com"));
+    assert_eq!(user_count(&app).await, 1, "one account");
+}
+
+async fn links_a_verified_email(backend: Backend) {
+    let provider = Provider::start();
+    let app = spawn(backend, &provider, &[]).await;
+    let existing = app.create_user("grace@example.com", "Grace", Role::User).await;
+    assert_redirect_to(&sign_in(&app, "/account").await, "/account");
+    assert_eq!(signed_in_as(&app).await.as_deref(), Some("grace@example.com"));
+    let user = find(&app, "grace@example.com").await.unwrap();
+    assert_eq!(user.id, existing.id);
+    assert_eq!(user.google_sub.as_deref(), Some("google-sub-1"));
+    assert!(user.password_hash.is_some(), "the password still works too");
+    assert_eq!(user_count(&app).await, 1);
+    assert!(app.audit_kinds().await.contains(&"google_linked".to_owned()));
+
+    // Another Google account with the same email can't take it over.
+    provider.set(|s| s.identity = Identity::new("google-sub-2", "grace@example.com"));
+    let csrf = app
+        .client
+        .cookies()
+        .get("csrf_access_token")
+        .unwrap()
+        .value()
+        .to_owned();
+    app.client
+        .post("/logout")
+        .header(Header::new("X-CSRF-TOKEN", csrf))
+        .dispatch()
+        .await;
+    assert_refused(sign_in(&app, "/").await, Status::Unauthorized, "linked_elsewhere").await;
+    assert_eq!(
+        find(&app, "grace@example.com")
+            .await
+            .unwrap()
+            .google_sub
+            .as_deref(),
+        Some("google-sub-1")
+    );
+}
+
+async fn no_account_or_link_unless_configured(backend: Backend) {
+    let provider = Provider::start();
+    // auto_register is off by default: an unknown person gets no account.
+    let app = spawn(backend, &provider, &[]).await;
+    assert_refused(sign_in(&app, "/").await, Status::Forbidden, "no_account").await;
+    assert_eq!(user_count(&app).await, 0, "nothing created");
+    assert!(app.audit_kinds().await.contains(&"sign_in_failed".to_owned()));
+
+    // link_by_email off: an existing password account is not linked.
+    let app = spawn(backend, &provider, &[("google.link_by_email", json!(false))]).await;
+    app.create_user("grace@example.com", "Grace", Role::User).await;
+    assert_refused(sign_in(&app, "/").await, Status::Unauthorized, "link_not_allowed").await;
+    assert!(find(&app, "grace@example.com")
+        .await
+        .unwrap()
+        .google_sub
+        .is_none());
+    assert_eq!(signed_in_as(&app).await, None);
+}
+
+async fn state_is_checked_and_single_use(backend: Backend) {
+    let provider = Provider::start();
+    let app = spawn(backend, &provider, &[("google.auto_register", json!(true))]).await;
+
+    // Wrong state: the code is not even exchanged.
+    let callback = authorize(&start(&app, "/").await).await;
+    let forged = callback.replace("state=", "state=forged");
+    assert_refused(app.get(&forged).await, Status::BadRequest, "state_mismatch").await;
+    // The started sign-in was used up by that attempt.
+    assert_refused(app.get(&callback).await, Status::BadRequest, "flow_missing").await;
+
+    // Missing state.
+    let callback = authorize(&start(&app, "/").await).await;
+    let without: String = callback
+        .split(['?', '&'])
+        .filter(|p| !p.starts_with("state="))
+        .collect::<Vec<_>>()
+        .join("&")
+        .replacen('&', "?", 1);
+    assert_refused(app.get(&without).await, Status::BadRequest, "state_mismatch").await;
+
+    // Another browser (no flow cookie) can't finish this browser's sign-in.
+    let callback = authorize(&start(&app, "/").await).await;
+    let res = app.bare.get(callback.clone()).dispatch().await;
+    assert_refused(res, Status::BadRequest, "flow_missing").await;
+
+    // Replayed: works once, then never again.
+    let callback = authorize(&start(&app, "/").await).await;
+    let flow_cookie = app.client.cookies().get_private("gatehouse_oidc").unwrap();
+    assert_redirect_to(&app.get(&callback).await, "/");
+    assert_refused(app.get(&callback).await, Status::BadRequest, "flow_missing").await;
+    // Even with the old flow cookie put back, the provider's code is spent.
+    let res = app
+        .bare
+        .get(callback)
+        .private_cookie(flow_cookie)
+        .dispatch()
+        .await;
+    assert_refused(res, Status::Unauthorized, "code_rejected").await;
+    assert_eq!(
+        provider.set(|s| s.token_requests),
+        2,
+        "refused callbacks never reached the token endpoint"
+    );
+
+    // The provider said no (the person cancelled).
+    start(&app, "/").await;
+    let res = app.get("/auth/google/callback?error=access_denied&state=x").await;
+    assert_refused(res, Status::Unauthorized, "denied").await;
+}
+
+async fn pkce_verifier_must_match(backend: Backend) {
+    let provider = Provider::start();
+    let app = spawn(backend, &provider, &[("google.auto_register", json!(true))]).await;
+    // A code obtained for one sign-in, injected into another: the state is
+    // right (it is the second sign-in's) but the verifier is not.
+    let first = authorize(&start(&app, "/").await).await;
+    let second = authorize(&start(&app, "/").await).await;
+    let code = |cb: &str| {
+        Url::parse(&format!("http://x{cb}"))
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .unwrap()
+            .1
+            .into_owned()
+    };
+    let injected = second.replace(&code(&second), &code(&first));
+    let body = assert_refused(app.get(&injected).await, Status::Unauthorized, "code_rejected").await;
+    assert!(body.contains("PKCE"), "the provider's reason is shown");
+    assert_eq!(user_count(&app).await, 0);
+}
+
+/// Signs in with the provider doing `misbehave` first; expects a refusal.
+async fn refused_with(
+    app: &TestApp,
+    provider: &Provider,
+    misbehave: impl FnOnce(&mut crate::oidc_provider::ProviderState),
+) {
+    provider.set(misbehave);
+    assert_refused(sign_in(app, "/").await, Status::Unauthorized, "invalid_id_token").await;
+    assert_eq!(signed_in_as(app).await, None);
+    provider.set(|s| {
+        s.patch.clear();
+        s.signing = Signing::Rsa {
+            key: CURRENT,
+            kid: keys()[CURRENT].kid.clone(),
+        };
+    });
+}
+
+async fn id_token_forgeries_are_refused(backend: Backend) {
+    let provider = Provider::start();
+    let app = spawn(backend, &provider, &[("google.auto_register", json!(true))]).await;
+    let patch = |k: &'static str, v: Value| {
+        move |s: &mut crate::oidc_provider::ProviderState| {
+            s.patch.insert(k.into(), v);
+        }
+    };
+    // Signed by another key posing as the provider's.
+    refused_with(&app, &provider, |s| {
+        s.signing = Signing::Rsa {
+            key: ATTACKER,
+            kid: keys()[CURRENT].kid.clone(),
+        }
+    })
+    .await;
+    refused_with(&app, &provider, |s| {
+        s.signing = Signing::Rsa {
+            key: ATTACKER,
+            kid: "attacker".into(),
+        }
+    })
+    .await;
+    // Not RS256.
+    refused_with(&app, &provider, |s| s.signing = Signing::HmacWithClientSecret).await;
+    refused_with(&app, &provider, |s| s.signing = Signing::Rs384).await;
+    // Claims.
+    refused_with(&app, &provider, patch("nonce", json!("another-sign-in"))).await;
+    refused_with(&app, &provider, patch("nonce", Value::Null)).await;
+    refused_with(
+        &app,
+        &provider,
+        patch("iss", json!("https://accounts.google.com")),
+    )
+    .await;
+    refused_with(&app, &provider, patch("aud", json!("another-client"))).await;
+    refused_with(
+        &app,
+        &provider,
+        patch("aud", json!([crate::oidc_provider::CLIENT_ID, "another-client"])),
+    )
+    .await;
+    refused_with(&app, &provider, patch("azp", json!("another-client"))).await;
+    let now = gatehouse::db::now();
+    refused_with(&app, &provider, |s| {
+        s.patch.insert("exp".into(), json!(now - 3600));
+        s.patch.insert("iat".into(), json!(now - 7200));
+    })
+    .await;
+    refused_with(&app, &provider, patch("iat", json!(now + 3600))).await;
+    refused_with(&app, &provider, patch("exp", Value::Null)).await;
+    assert_eq!(user_count(&app).await, 0, "nothing was created by any of them");
+    // And the honest token still works.
+    assert_redirect_to(&sign_in(&app, "/").await, "/");
+    let failures = app
+        .state()
+        .db
+        .run(|c| gatehouse::db::audit::recent(c, None, 100))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.detail == "google: invalid_id_token")
+        .count();
+    assert_eq!(failures, 13, "each refusal is audited");
+}
+
+async fn unverified_email_never_links(backend: Backend) {
+    let provider = Provider::start();
+    let app = spawn(backend, &provider, &[("google.auto_register", json!(true))]).await;
+    app.create_user("grace@example.com", "Grace", Role::Admin).await;
+    provider.set(|s| s.identity.email_verified = false);
+    assert_refused(
+        sign_in(&app, "/").await,
+        Status::Unauthorized,
+        "email_not_verified",
+    )
+    .await;
+    assert!(find(&app, "grace@example.com")
+        .await
+        .unwrap()
+        .google_sub
+        .is_none());
+    assert_eq!(user_count(&app).await, 1);
+    // "true" as a string, as some providers send it, counts as verified.
+    provider.set(|s| {
+        s.identity.email_verified = true;
+        s.patch.insert("email_verified".into(), json!("true"));
+    });
+    assert_redirect_to(&sign_in(&app, "/").await, "/");
+}
+
+async fn hosted_domain_is_checked(backend: Backend) {
+    let provider = Provider::start();
+    let app = spawn(
+        backend,
+        &provider,
+        &[
+            ("google.auto_register", json!(true)),
+            ("google.allowed_domains", json!(["example.com"])),
+        ],
+    )
+    .await;
+    // The hint for Google's account chooser.
+    let url = start(&app, "/").await;
+    assert!(url.query_pairs().any(|(k, v)| k == "hd" && v == "example.com"));
+    // No hd (a consumer account), and another domain, are refused.
+    assert_refused(sign_in(&app, "/").await, Status::Forbidden, "domain_not_allowed").await;
+    provider.set(|s| s.identity.hd = Some("evil.example".into()));
+    assert_refused(sign_in(&app, "/").await, Status::Forbidden, "domain_not_allowed").await;
+    assert_eq!(user_count(&app).await, 0);
+    provider.set(|s| s.identity.hd = Some("Example.com".into()));
+    assert_redirect_to(&sign_in(&app, "/").await, "/");
+}
+
+async fn disabled_users_are_refused(backend: Backend) {
+    let provider = Provider::start();
+    let app = spawn(backend, &provider, &[]).await;
+    let user = app.create_user("grace@example.com", "Grace", Role::User).await;
+    let id = user.id;
+    app.state()
+        .db
+        .run(move |c| User::set_disabled(c, id, true))
+        .await
+        .unwrap();
+    assert_refused(sign_in(&app, "/").await, Status::Forbidden, "account_disabled").await;
+    assert!(
+        find(&app, "grace@example.com")
+            .await
+            .unwrap()
+            .google_sub
+            .is_none(),
+        "the refused sign-in linked nothing"
+    );
+    assert_eq!(signed_in_as(&app).await, None);
+}
+
+async fn key_rotation_and_unknown_kid_flood(backend: Backend) {
+    let provider = Provider::start();
+    let app = spawn(backend, &provider, &[("google.auto_register", json!(true))]).await;
+    assert_redirect_to(&sign_in(&app, "/").await, "/");
+    assert_eq!(provider.jwks_fetches(), 1);
+    assert_redirect_to(&sign_in(&app, "/").await, "/");
+    assert_eq!(provider.jwks_fetches(), 1, "the keys are cached");
+
+    // The provider rotates: a token with the new key is accepted after one
+    // refetch.
+    provider.set(|s| {
+        s.published = vec![CURRENT, ROTATED];
+        s.signing = Signing::Rsa {
+            key: ROTATED,
+            kid: keys()[ROTATED].kid.clone(),
+        };
+    });
+    assert_redirect_to(&sign_in(&app, "/").await, "/");
+    assert_eq!(provider.jwks_fetches(), 2);
+
+    // A flood of made-up kids: refused, and at most one more fetch.
+    for i in 0..15 {
+        provider.set(|s| {
+            s.signing = Signing::Rsa {
+                key: ATTACKER,
+                kid: format!("made-up-{i}"),
+            }
+        });
+        assert_refused(sign_in(&app, "/").await, Status::Unauthorized, "invalid_id_token").await;
+    }
+    assert!(
+        provider.jwks_fetches() <= 3,
+        "{} fetches",
+        provider.jwks_fetches()
+    );
+    assert_eq!(user_count(&app).await, 1);
+}
+
+async fn single_page_app_code(backend: Backend) {
+    let provider = Provider::start();
+    let app = spawn(backend, &provider, &[("google.auto_register", json!(true))]).await;
+    let client = &app.bare;
+    let post = |body: Value| async move {
+        client
+            .post("/api/v1/auth/google")
+            .header(ContentType::JSON)
+            .body(body.to_string())
+            .dispatch()
+            .await
+    };
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let code = provider.code_for_spa(challenge.as_str(), Some("spa-nonce"));
+    let res = post(json!({
+        "code": code, "redirect_uri": SPA_REDIRECT_URI,
+        "code_verifier": verifier.secret(), "nonce": "spa-nonce",
+    }))
+    .await;
+    assert_eq!(res.status(), Status::Ok);
+    let tokens: Value = res.into_json().await.unwrap();
+    assert_eq!(tokens["token_type"], "Bearer");
+    let me = app
+        .bare
+        .get("/api/v1/me")
+        .header(Header::new(
+            "Authorization",
+            format!("Bearer {}", tokens["access_token"].as_str().unwrap()),
+        ))
+        .dispatch()
+        .await;
+    assert_eq!(me.status(), Status::Ok);
+    let me: Value = me.into_json().await.unwrap();
+    assert_eq!(me["identity"]["email"], "grace@example.com");
+    assert_eq!(me["claims"]["fresh"], true);
+
+    // A wrong verifier: the provider refuses the code.
+    let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+    let (_, other_verifier) = PkceCodeChallenge::new_random_sha256();
+    let code = provider.code_for_spa(challenge.as_str(), None);
+    let res = post(
+        json!({"code": code, "redirect_uri": SPA_REDIRECT_URI, "code_verifier": other_verifier.secret()}),
+    )
+    .await;
+    assert_eq!(res.status(), Status::Unauthorized);
+    let err: Value = res.into_json().await.unwrap();
+    assert_eq!(err["status_code"], 401);
+    assert!(err["description"].as_str().unwrap().contains("PKCE"), "{err}");
+
+    // A wrong nonce.
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let code = provider.code_for_spa(challenge.as_str(), Some("spa-nonce"));
+    let res = post(json!({"code": code, "redirect_uri": SPA_REDIRECT_URI, "code_verifier": verifier.secret(), "nonce": "other"})).await;
+    assert_eq!(res.status(), Status::Unauthorized);
+
+    // A redirect_uri that is not allowed is refused before any exchange.
+    let requests = provider.set(|s| s.token_requests);
+    let res =
+        post(json!({"code": "x", "redirect_uri": "https://evil.example/cb", "code_verifier": "y"})).await;
+    assert_eq!(res.status(), Status::BadRequest);
+    let res = post(json!({"code": "x"})).await;
+    assert_eq!(res.status(), Status::UnprocessableEntity);
+    assert_eq!(provider.set(|s| s.token_requests), requests);
+}
+
+#[rocket::async_test]
+async fn a_provider_that_never_answers_fails_in_bounded_time() {
+    let silent = crate::oidc_provider::silent_server();
+    let app = TestApp::spawn_with(Backend::Sqlite, |f| {
+        Provider {
+            issuer: silent.clone(),
+            state: Provider::start().state,
+        }
+        .configure(f)
+        .merge(("google.timeout", 2))
+    })
+    .await
+    .unwrap();
+    let began = Instant::now();
+    let (slow, health_done) = rocket::tokio::join!(
+        async {
+            let res = app.get("/auth/google").await;
+            (res.status(), res.into_string().await.unwrap(), Instant::now())
+        },
+        async {
+            rocket::tokio::time::sleep(Duration::from_millis(200)).await;
+            assert_eq!(app.bare.get("/health").dispatch().await.status(), Status::Ok);
+            Instant::now()
+        }
+    );
+    let (status, body, slow_done) = slow;
+    assert_eq!(status, Status::BadGateway);
+    assert!(body.contains("data-code=\"provider_unreachable\""), "{body}");
+    assert!(body.contains("did not answer in time"), "{body}");
+    assert!(
+        began.elapsed() < Duration::from_secs(20),
+        "bounded by the timeout"
+    );
+    assert!(health_done < slow_done, "other requests are served meanwhile");
+}
+
+#[rocket::async_test]
+async fn configuration_is_checked_at_launch() {
+    // No provider: no button, and the routes say so.
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let login = app.get("/login").await.into_string().await.unwrap();
+    assert!(!login.contains("google-sign-in"));
+    assert_eq!(app.get("/auth/google").await.status(), Status::BadRequest);
+    drop(app);
+    // Half configured: the launch stops, naming the missing key.
+    let (_db, url) = crate::common::TestDb::new(Backend::Sqlite).unwrap();
+    let half = crate::common::figment(&url).merge(("google.client_id", "only-the-id"));
+    let err = gatehouse::config::Config::from_figment(&half).unwrap_err();
+    assert_eq!(err.key, "google.client_secret");
+    assert!(
+        err.to_string().contains("GATEHOUSE_GOOGLE__CLIENT_SECRET"),
+        "{err}"
+    );
+    match rocket::local::asynchronous::Client::untracked(gatehouse::build(half)).await {
+        Ok(_) => panic!("a half-configured provider must stop the launch"),
+        Err(e) => assert!(
+            matches!(e.kind(), rocket::error::ErrorKind::FailedFairings(_)),
+            "{e}"
+        ),
+    }
+    let plain_http = crate::common::figment(&url)
+        .merge(("google.client_id", "id"))
+        .merge(("google.client_secret", "secret"))
+        .merge(("google.redirect_uri", REDIRECT_URI))
+        .merge(("google.issuer", "http://accounts.example.com"));
+    assert_eq!(
+        gatehouse::config::Config::from_figment(&plain_http)
+            .unwrap_err()
+            .key,
+        "google.issuer",
+        "plain http off loopback"
+    );
+}
