@@ -6,6 +6,7 @@ mod account;
 mod admin_api;
 mod admin_pages;
 mod api;
+mod browser;
 mod catchers;
 mod cli;
 mod google;

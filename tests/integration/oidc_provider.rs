@@ -110,6 +110,8 @@ struct Grant {
 }
 
 pub struct ProviderState {
+    /// Where `/authorize` sends the browser back (Gatehouse's callback).
+    pub redirect_uri: String,
     /// Indices into [`keys`] published at `/jwks`.
     pub published: Vec<usize>,
     pub signing: Signing,
@@ -160,6 +162,7 @@ impl Provider {
             server.server_addr().to_ip().unwrap().port()
         );
         let state = Arc::new(Mutex::new(ProviderState {
+            redirect_uri: REDIRECT_URI.into(),
             published: vec![CURRENT],
             signing: Signing::Rsa {
                 key: CURRENT,
@@ -257,7 +260,7 @@ fn handle(mut req: tiny_http::Request, issuer: &str, state: &Mutex<ProviderState
                 || get("response_type") != "code"
                 || get("code_challenge_method") != "S256"
                 || get("code_challenge").is_empty()
-                || get("redirect_uri") != REDIRECT_URI
+                || get("redirect_uri") != state.lock().unwrap().redirect_uri
                 || !get("scope").split(' ').any(|s| s == "openid")
             {
                 return respond(req, 400, format!("bad authorization request: {url}"), &[]);
