@@ -60,6 +60,20 @@ async fn pages_carry_security_headers_and_are_not_cached() {
     assert_eq!(res.headers().get_one("X-Frame-Options"), Some("DENY"));
     assert_eq!(res.headers().get_one("X-Content-Type-Options"), Some("nosniff"));
     assert_eq!(res.headers().get_one("Cache-Control"), Some("no-store"));
+    assert_eq!(
+        res.headers().get_one("Cross-Origin-Opener-Policy"),
+        Some("same-origin")
+    );
+    assert!(res
+        .headers()
+        .get_one("Permissions-Policy")
+        .unwrap()
+        .contains("camera=()"));
+    assert_eq!(
+        res.headers().get_one("Strict-Transport-Security"),
+        None,
+        "no HSTS while cookies are not Secure (plain http in debug)"
+    );
     let body = res.into_string().await.unwrap();
     assert!(
         !body.contains("http://") && !body.contains("https://"),
@@ -70,6 +84,15 @@ async fn pages_carry_security_headers_and_are_not_cached() {
     assert_eq!(css.status(), Status::Ok);
     assert_eq!(css.content_type(), Some(ContentType::CSS));
     assert_eq!(app.get("/health").await.into_string().await.unwrap(), "ok");
+
+    let https = TestApp::spawn_with(Backend::Sqlite, |f| f.merge(("jwt.cookie_secure", true)))
+        .await
+        .unwrap();
+    let res = https.get("/").await;
+    assert_eq!(
+        res.headers().get_one("Strict-Transport-Security"),
+        Some("max-age=31536000")
+    );
 }
 
 /// A database failure is a 500 in the layout (logged), never taken for
