@@ -90,6 +90,7 @@ async fn account_page(
             },
             "sessions": sessions,
             "fresh": user.claims.fresh,
+            "google_provider": app.oidc.as_ref().map(|p| p.config.provider_name.as_str()),
         }),
     ))
 }

@@ -5,7 +5,7 @@
 
 use oauth2::url::Url;
 use rocket::http::{CookieJar, Status};
-use rocket::response::Redirect;
+use rocket::response::{Flash, Redirect};
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Responder, Route, State};
 use rocket_dyn_templates::Template;
@@ -15,15 +15,16 @@ use serde_json::json;
 use super::api::TokenPair;
 use crate::app::Gatehouse;
 use crate::auth::limit::Attempt;
-use crate::auth::oidc::{flow, signin, OidcError, Provider};
+use crate::auth::oidc::{flow, printable, signin, OidcError, Provider};
 use crate::auth::redirect::{is_local_path, safe_next};
 use crate::auth::signin::set_cookies;
+use crate::auth::{CurrentUser, FreshLogin};
 use crate::catchers::JsonError;
 use crate::db::session::Device;
 use crate::view::PageContext;
 
 pub fn routes() -> Vec<Route> {
-    routes![start, callback]
+    routes![start, start_link, callback]
 }
 
 /// Mounted under the API prefix.
@@ -34,6 +35,7 @@ pub fn api_routes() -> Vec<Route> {
 #[derive(Responder)]
 pub enum Outcome {
     Redirect(Redirect),
+    Linked(Flash<Redirect>),
     Refused((Status, Template)),
 }
 
@@ -49,28 +51,55 @@ fn refused(page: &PageContext, app: &Gatehouse, error: &OidcError, next: Option<
         .oidc
         .as_ref()
         .map_or("Google", |p| p.config.provider_name.as_str());
-    let next = next.filter(|n| is_local_path(n));
     Outcome::Refused((
-        // A 404 would hide the message behind the not-found page.
-        if error.status() == Status::NotFound {
-            Status::BadRequest
-        } else {
-            error.status()
-        },
+        error.status(),
         page.render(
             "google_error",
             json!({
                 "provider_name": provider_name,
                 "message": error.to_string(),
                 "code": error.code(),
-                "next": next,
+                "next": next.filter(|n| is_local_path(n)),
             }),
         ),
     ))
 }
 
-fn limited(app: &Gatehouse, device: &Device) -> bool {
-    matches!(app.limiter.check(device.ip.parse().ok()), Attempt::Limited { .. })
+/// Counts a Google sign-in against the per-IP limit. A refused one is
+/// audited once a minute at most, so nobody can flood the audit log.
+async fn check_limit(app: &Gatehouse, device: &Device) -> Result<(), OidcError> {
+    match app.limiter.check(device.ip.parse().ok()) {
+        Attempt::Allowed => Ok(()),
+        Attempt::Limited { record } => {
+            if record {
+                signin::record_failure(app, &OidcError::RateLimited, None, device.clone()).await;
+            }
+            Err(OidcError::RateLimited)
+        }
+    }
+}
+
+/// Sends the browser to the provider, remembering the sign-in in it.
+async fn begin(
+    app: &Gatehouse,
+    jar: &CookieJar<'_>,
+    page: &PageContext,
+    next: Option<String>,
+    link_user: Option<i32>,
+) -> Outcome {
+    let next = next.filter(|n| is_local_path(n));
+    let provider = match provider(app) {
+        Ok(provider) => provider,
+        Err(e) => return refused(page, app, &e, next.as_deref()),
+    };
+    match provider.start().await {
+        Ok(started) => {
+            let (secure, lifetime) = (app.config.jwt.cookie_secure, provider.config.flow_expires);
+            flow::keep(jar, &started, next, link_user, secure, lifetime);
+            Outcome::Redirect(Redirect::to(started.url.to_string()))
+        }
+        Err(e) => refused(page, app, &e, next.as_deref()),
+    }
 }
 
 /// Starts a Google sign-in: remembers `state`, `nonce`, the PKCE verifier
@@ -82,27 +111,25 @@ async fn start(
     jar: &CookieJar<'_>,
     page: PageContext,
 ) -> Outcome {
-    let next = next.filter(|n| is_local_path(n));
-    let started = match provider(app) {
-        Ok(provider) => provider.start().await,
-        Err(e) => Err(e),
-    };
-    match started {
-        Ok(started) => {
-            let config = &app.config;
-            let lifetime = config.google.as_ref().map_or(600, |g| g.flow_expires);
-            flow::keep(jar, &started, next, config.jwt.cookie_secure, lifetime);
-            Outcome::Redirect(Redirect::to(started.url.to_string()))
-        }
-        Err(e) => {
-            log::warn!("Google sign-in could not start: {e}");
-            refused(&page, app, &e, next.as_deref())
-        }
-    }
+    begin(app, jar, &page, next, None).await
+}
+
+/// Links Google to the signed-in account (from the account page). A
+/// sensitive change, so it needs a fresh sign-in (and, being a POST, the
+/// CSRF value).
+#[post("/auth/google/link")]
+async fn start_link(
+    user: FreshLogin,
+    app: &State<Gatehouse>,
+    jar: &CookieJar<'_>,
+    page: PageContext,
+) -> Outcome {
+    begin(app, jar, &page, Some("/account".into()), Some(user.user.id)).await
 }
 
 /// Where the provider sends the browser back: checks the state, trades the
-/// code, verifies the ID token, and signs the person in.
+/// code, verifies the ID token, and signs the person in (or links the
+/// signed-in account).
 #[get("/auth/google/callback?<code>&<state>&<error>&<error_description>")]
 #[allow(clippy::too_many_arguments)]
 async fn callback(
@@ -110,29 +137,30 @@ async fn callback(
     state: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+    current: Option<CurrentUser>,
     app: &State<Gatehouse>,
     jar: &CookieJar<'_>,
     device: Device,
     page: PageContext,
 ) -> Outcome {
-    let lifetime = app.config.google.as_ref().map_or(600, |g| g.flow_expires);
+    let lifetime = app.oidc.as_ref().map_or(0, |p| p.config.flow_expires);
     // The started sign-in is taken first, so it serves one callback only.
     let flow = flow::take(jar, state.as_deref(), lifetime);
     let next = flow.as_ref().ok().and_then(|f| f.next.clone());
+    if let Err(e) = check_limit(app, &device).await {
+        return refused(&page, app, &e, next.as_deref());
+    }
     let mut email = None;
     let result = async {
         let provider = provider(app)?;
+        let flow = flow?;
         if let Some(error) = error {
             let said = error_description.map_or(error.clone(), |d| format!("{error}: {d}"));
-            log::info!("the provider refused a sign-in: {said}");
+            log::info!("the provider refused a sign-in: {}", printable(&said));
             return Err(OidcError::Denied(provider.config.provider_name.clone()));
         }
-        let flow = flow?;
         let code =
             code.ok_or_else(|| OidcError::BadRequest("The provider sent no authorization code.".into()))?;
-        if limited(app, &device) {
-            return Err(OidcError::RateLimited);
-        }
         let claims = provider
             .exchange(
                 code,
@@ -142,14 +170,28 @@ async fn callback(
             )
             .await?;
         email = claims.email.clone();
-        signin::sign_in(app, claims, device.clone(), false).await
+        match flow.link_user {
+            Some(id) => match current {
+                Some(current) if current.user.id == id => {
+                    signin::link(app, id, claims, device.clone()).await.map(|()| None)
+                }
+                _ => Err(OidcError::LinkNeedsSignIn),
+            },
+            None => signin::sign_in(app, claims, device.clone(), false)
+                .await
+                .map(Some),
+        }
     }
     .await;
     match result {
-        Ok(signed_in) => {
+        Ok(Some(signed_in)) => {
             set_cookies(app, jar, &signed_in);
             Outcome::Redirect(Redirect::to(safe_next(next.as_deref()).to_owned()))
         }
+        Ok(None) => Outcome::Linked(Flash::success(
+            Redirect::to("/account"),
+            "Google is linked to your account.",
+        )),
         Err(e) => {
             if let OidcError::Other(inner) = &e {
                 log::error!("Google sign-in failed: {}", inner.chain());
@@ -167,8 +209,8 @@ pub struct CodeBody {
     code: String,
     redirect_uri: String,
     code_verifier: String,
-    #[serde(default)]
-    nonce: Option<String>,
+    /// Required: with PKCE, what ties the code to the app that asked.
+    nonce: String,
 }
 
 fn json_error(error: &OidcError) -> JsonError {
@@ -198,29 +240,24 @@ async fn api_sign_in(
 ) -> Result<Json<TokenPair>, JsonError> {
     let body = body.into_inner();
     let mut email = None;
+    if let Err(e) = check_limit(app, &device).await {
+        return Err(json_error(&e));
+    }
     let result = async {
         let provider = provider(app)?;
         let redirect_uri = Url::parse(&body.redirect_uri)
             .ok()
-            .filter(|u| provider.allows_redirect(u))
+            .filter(|u| provider.allows_spa_redirect(u))
             .ok_or_else(|| {
-                OidcError::BadRequest(
-                    "`redirect_uri` is not this site's callback or one of `google.spa_redirect_uris`".into(),
-                )
+                OidcError::BadRequest("`redirect_uri` is not one of `google.spa_redirect_uris`".into())
             })?;
-        if body.code.is_empty() || body.code_verifier.is_empty() {
-            return Err(OidcError::BadRequest("Send `code` and `code_verifier`".into()));
-        }
-        if limited(app, &device) {
-            return Err(OidcError::RateLimited);
+        if body.code.is_empty() || body.code_verifier.is_empty() || body.nonce.is_empty() {
+            return Err(OidcError::BadRequest(
+                "Send `code`, `code_verifier` and `nonce`".into(),
+            ));
         }
         let claims = provider
-            .exchange(
-                body.code,
-                body.code_verifier,
-                &redirect_uri,
-                body.nonce.as_deref(),
-            )
+            .exchange(body.code, body.code_verifier, &redirect_uri, Some(&body.nonce))
             .await?;
         email = claims.email.clone();
         signin::sign_in(app, claims, device.clone(), true).await

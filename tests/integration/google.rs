@@ -137,6 +137,10 @@ backend_tests!(
     disabled_users_are_refused,
     key_rotation_and_unknown_kid_flood,
     single_page_app_code,
+    flow_cookie_is_private_short_lived_and_next_stays_local,
+    linking_from_the_account_page,
+    discovery_is_checked,
+    sign_ins_are_rate_limited,
 );
 
 async fn new_account_then_same_account(backend: Backend) {
@@ -207,7 +211,7 @@ async fn new_account_then_same_account(backend: Backend) {
 
 async fn links_a_verified_email(backend: Backend) {
     let provider = Provider::start();
-    let app = spawn(backend, &provider, &[]).await;
+    let app = spawn(backend, &provider, &[("google.link_by_email", json!(true))]).await;
     let existing = app.create_user("grace@example.com", "Grace", Role::User).await;
     assert_redirect_to(&sign_in(&app, "/account").await, "/account");
     assert_eq!(signed_in_as(&app).await.as_deref(), Some("grace@example.com"));
@@ -251,8 +255,9 @@ async fn no_account_or_link_unless_configured(backend: Backend) {
     assert_eq!(user_count(&app).await, 0, "nothing created");
     assert!(app.audit_kinds().await.contains(&"sign_in_failed".to_owned()));
 
-    // link_by_email off: an existing password account is not linked.
-    let app = spawn(backend, &provider, &[("google.link_by_email", json!(false))]).await;
+    // link_by_email is off by default: an existing password account is not
+    // linked (its owner links Google from the account page).
+    let app = spawn(backend, &provider, &[]).await;
     app.create_user("grace@example.com", "Grace", Role::User).await;
     assert_refused(sign_in(&app, "/").await, Status::Unauthorized, "link_not_allowed").await;
     assert!(find(&app, "grace@example.com")
@@ -308,10 +313,219 @@ async fn state_is_checked_and_single_use(backend: Backend) {
         "refused callbacks never reached the token endpoint"
     );
 
-    // The provider said no (the person cancelled).
-    start(&app, "/").await;
-    let res = app.get("/auth/google/callback?error=access_denied&state=x").await;
+    // The provider said no (the person cancelled), for this browser's sign-in.
+    let url = start(&app, "/").await;
+    let state = url
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let res = app
+        .get(&format!(
+            "/auth/google/callback?error=access_denied&state={state}"
+        ))
+        .await;
     assert_refused(res, Status::Unauthorized, "denied").await;
+}
+
+async fn flow_cookie_is_private_short_lived_and_next_stays_local(backend: Backend) {
+    let provider = Provider::start();
+    let app = spawn(
+        backend,
+        &provider,
+        &[
+            ("google.auto_register", json!(true)),
+            ("google.flow_expires", json!(1)),
+        ],
+    )
+    .await;
+    let res = app.get("/auth/google?next=/items").await;
+    let cookie = res
+        .headers()
+        .get("Set-Cookie")
+        .find(|c| c.starts_with("gatehouse_oidc="))
+        .unwrap()
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/auth/google", "Max-Age=1"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    assert!(
+        !cookie.contains("verifier") && !cookie.contains("/items"),
+        "encrypted: {cookie}"
+    );
+    // Too slow: the started sign-in has expired.
+    let callback = authorize(&Url::parse(res.headers().get_one("Location").unwrap()).unwrap()).await;
+    rocket::tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_refused(app.get(&callback).await, Status::BadRequest, "flow_missing").await;
+
+    // A hostile `next` lands on the home page; a local one is honoured.
+    let app = spawn(backend, &provider, &[("google.auto_register", json!(true))]).await;
+    for hostile in [
+        "//evil.example",
+        "/%5Cevil.example",
+        "https:evil.example",
+        "%2F%2Fevil.example",
+    ] {
+        assert_redirect_to(&sign_in(&app, hostile).await, "/");
+    }
+    assert_redirect_to(&sign_in(&app, "/items?x=1").await, "/items?x=1");
+}
+
+async fn linking_from_the_account_page(backend: Backend) {
+    let provider = Provider::start();
+    let app = spawn(backend, &provider, &[]).await;
+    app.create_user("ada@example.com", "Ada", Role::Admin).await;
+    // Signed out: nothing to link to.
+    let res = app.client.post("/auth/google/link").dispatch().await;
+    assert_eq!(res.status(), Status::SeeOther);
+    assert!(res.headers().get_one("Location").unwrap().starts_with("/login"));
+
+    // Signed in (fresh, with a password): the button, the provider, and back
+    // on the account page, linked, whatever email Google has.
+    app.sign_in("ada@example.com").await;
+    let account = app.get("/account").await.into_string().await.unwrap();
+    assert!(account.contains("action=\"/auth/google/link\""), "a link button");
+    let csrf = crate::common::csrf_in(&account).unwrap();
+    let res = app
+        .client
+        .post("/auth/google/link")
+        .header(ContentType::Form)
+        .body(format!("csrf_token={csrf}"))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::SeeOther);
+    let url = Url::parse(res.headers().get_one("Location").unwrap()).unwrap();
+    let res = app.get(&authorize(&url).await).await;
+    assert_redirect_to(&res, "/account");
+    let account = app.get("/account").await.into_string().await.unwrap();
+    assert!(account.contains("Google is linked"));
+    assert_eq!(
+        find(&app, "ada@example.com").await.unwrap().google_sub.as_deref(),
+        Some("google-sub-1")
+    );
+    // And now Google signs her in (an admin, linked by her own hand).
+    let csrf = app
+        .client
+        .cookies()
+        .get("csrf_access_token")
+        .unwrap()
+        .value()
+        .to_owned();
+    app.client
+        .post("/logout")
+        .header(Header::new("X-CSRF-TOKEN", csrf))
+        .dispatch()
+        .await;
+    assert_redirect_to(&sign_in(&app, "/").await, "/");
+    assert_eq!(signed_in_as(&app).await.as_deref(), Some("ada@example.com"));
+
+    // A Google account already linked elsewhere can't be linked again.
+    app.create_user("bob@example.com", "Bob", Role::User).await;
+    let csrf = app
+        .client
+        .cookies()
+        .get("csrf_access_token")
+        .unwrap()
+        .value()
+        .to_owned();
+    app.client
+        .post("/logout")
+        .header(Header::new("X-CSRF-TOKEN", csrf))
+        .dispatch()
+        .await;
+    app.sign_in("bob@example.com").await;
+    let csrf = app
+        .client
+        .cookies()
+        .get("csrf_access_token")
+        .unwrap()
+        .value()
+        .to_owned();
+    let res = app
+        .client
+        .post("/auth/google/link")
+        .header(Header::new("X-CSRF-TOKEN", csrf))
+        .dispatch()
+        .await;
+    let url = Url::parse(res.headers().get_one("Location").unwrap()).unwrap();
+    assert_refused(
+        app.get(&authorize(&url).await).await,
+        Status::Unauthorized,
+        "subject_taken",
+    )
+    .await;
+    assert!(find(&app, "bob@example.com").await.unwrap().google_sub.is_none());
+}
+
+async fn discovery_is_checked(backend: Backend) {
+    // A discovery document naming another issuer.
+    let provider = Provider::start();
+    provider.set(|s| s.discovery_issuer = Some("https://accounts.google.com".into()));
+    let app = spawn(backend, &provider, &[]).await;
+    let body = assert_refused(
+        app.get("/auth/google").await,
+        Status::BadGateway,
+        "provider_unreachable",
+    )
+    .await;
+    assert!(
+        !body.contains("accounts.google.com"),
+        "details are logged, not shown"
+    );
+    // A redirect is not followed.
+    let provider = Provider::start();
+    provider.set(|s| s.redirect_discovery = true);
+    let app = spawn(backend, &provider, &[]).await;
+    assert_refused(
+        app.get("/auth/google").await,
+        Status::BadGateway,
+        "provider_unreachable",
+    )
+    .await;
+}
+
+async fn sign_ins_are_rate_limited(backend: Backend) {
+    let provider = Provider::start();
+    let app = spawn(backend, &provider, &[("login.rate_limit_per_minute", json!(2))]).await;
+    for _ in 0..2 {
+        assert_refused(
+            app.get("/auth/google/callback?code=x&state=y").await,
+            Status::BadRequest,
+            "flow_missing",
+        )
+        .await;
+    }
+    assert_refused(
+        app.get("/auth/google/callback?code=x&state=y").await,
+        Status::TooManyRequests,
+        "rate_limited",
+    )
+    .await;
+    // The same instance: each keeps its own per-IP counts.
+    let res = app
+        .client
+        .post("/api/v1/auth/google")
+        .header(ContentType::JSON)
+        .body(
+            json!({"code": "x", "redirect_uri": SPA_REDIRECT_URI, "code_verifier": "y", "nonce": "z"})
+                .to_string(),
+        )
+        .dispatch()
+        .await;
+    assert_eq!(
+        res.status(),
+        Status::TooManyRequests,
+        "{:?}",
+        res.into_string().await
+    );
+    assert_eq!(provider.set(|s| s.token_requests), 0);
+    let kinds = app.audit_kinds().await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "sign_in_failed").count(),
+        3,
+        "{kinds:?}: two refusals and one rate-limit record"
+    );
 }
 
 async fn pkce_verifier_must_match(backend: Backend) {
@@ -405,8 +619,13 @@ async fn id_token_forgeries_are_refused(backend: Backend) {
     .await;
     refused_with(&app, &provider, patch("iat", json!(now + 3600))).await;
     refused_with(&app, &provider, patch("exp", Value::Null)).await;
+    refused_with(&app, &provider, patch("iat", json!(now - 3600))).await;
     assert_eq!(user_count(&app).await, 0, "nothing was created by any of them");
-    // And the honest token still works.
+    // And the honest token still works, with `aud` as a one-item list too.
+    provider.set(|s| {
+        s.patch
+            .insert("aud".into(), json!([crate::oidc_provider::CLIENT_ID]));
+    });
     assert_redirect_to(&sign_in(&app, "/").await, "/");
     let failures = app
         .state()
@@ -417,13 +636,21 @@ async fn id_token_forgeries_are_refused(backend: Backend) {
         .into_iter()
         .filter(|e| e.detail == "google: invalid_id_token")
         .count();
-    assert_eq!(failures, 13, "each refusal is audited");
+    assert_eq!(failures, 14, "each refusal is audited");
 }
 
 async fn unverified_email_never_links(backend: Backend) {
     let provider = Provider::start();
-    let app = spawn(backend, &provider, &[("google.auto_register", json!(true))]).await;
-    app.create_user("grace@example.com", "Grace", Role::Admin).await;
+    let app = spawn(
+        backend,
+        &provider,
+        &[
+            ("google.auto_register", json!(true)),
+            ("google.link_by_email", json!(true)),
+        ],
+    )
+    .await;
+    app.create_user("grace@example.com", "Grace", Role::User).await;
     provider.set(|s| s.identity.email_verified = false);
     assert_refused(
         sign_in(&app, "/").await,
@@ -470,7 +697,7 @@ async fn hosted_domain_is_checked(backend: Backend) {
 
 async fn disabled_users_are_refused(backend: Backend) {
     let provider = Provider::start();
-    let app = spawn(backend, &provider, &[]).await;
+    let app = spawn(backend, &provider, &[("google.link_by_email", json!(true))]).await;
     let user = app.create_user("grace@example.com", "Grace", Role::User).await;
     let id = user.id;
     app.state()
@@ -567,10 +794,11 @@ async fn single_page_app_code(backend: Backend) {
     // A wrong verifier: the provider refuses the code.
     let (challenge, _) = PkceCodeChallenge::new_random_sha256();
     let (_, other_verifier) = PkceCodeChallenge::new_random_sha256();
-    let code = provider.code_for_spa(challenge.as_str(), None);
-    let res = post(
-        json!({"code": code, "redirect_uri": SPA_REDIRECT_URI, "code_verifier": other_verifier.secret()}),
-    )
+    let code = provider.code_for_spa(challenge.as_str(), Some("n"));
+    let res = post(json!({
+        "code": code, "redirect_uri": SPA_REDIRECT_URI,
+        "code_verifier": other_verifier.secret(), "nonce": "n",
+    }))
     .await;
     assert_eq!(res.status(), Status::Unauthorized);
     let err: Value = res.into_json().await.unwrap();
@@ -585,11 +813,17 @@ async fn single_page_app_code(backend: Backend) {
 
     // A redirect_uri that is not allowed is refused before any exchange.
     let requests = provider.set(|s| s.token_requests);
-    let res =
-        post(json!({"code": "x", "redirect_uri": "https://evil.example/cb", "code_verifier": "y"})).await;
-    assert_eq!(res.status(), Status::BadRequest);
-    let res = post(json!({"code": "x"})).await;
-    assert_eq!(res.status(), Status::UnprocessableEntity);
+    for uri in ["https://evil.example/cb", REDIRECT_URI] {
+        let body = json!({"code": "x", "redirect_uri": uri, "code_verifier": "y", "nonce": "z"});
+        assert_eq!(post(body).await.status(), Status::BadRequest, "{uri}");
+    }
+    // Every field is needed, the nonce too.
+    let body = json!({"code": "x", "redirect_uri": SPA_REDIRECT_URI, "code_verifier": "y"});
+    assert_eq!(post(body).await.status(), Status::UnprocessableEntity);
+    assert_eq!(
+        post(json!({"code": "x"})).await.status(),
+        Status::UnprocessableEntity
+    );
     assert_eq!(provider.set(|s| s.token_requests), requests);
 }
 
@@ -620,11 +854,18 @@ async fn a_provider_that_never_answers_fails_in_bounded_time() {
     );
     let (status, body, slow_done) = slow;
     assert_eq!(status, Status::BadGateway);
-    assert!(body.contains("data-code=\"provider_unreachable\""), "{body}");
+    assert!(body.contains("data-code=\"provider_timeout\""), "{body}");
     assert!(body.contains("did not answer in time"), "{body}");
     assert!(
-        began.elapsed() < Duration::from_secs(20),
-        "bounded by the timeout"
+        began.elapsed() < Duration::from_secs(8),
+        "bounded by the 2-second timeout"
+    );
+    // Meanwhile, the next sign-in fails at once rather than waiting again.
+    let again = Instant::now();
+    assert_eq!(app.get("/auth/google").await.status(), Status::BadGateway);
+    assert!(
+        again.elapsed() < Duration::from_millis(1900),
+        "the failure is remembered for a few seconds"
     );
     assert!(health_done < slow_done, "other requests are served meanwhile");
 }

@@ -112,6 +112,10 @@ struct Grant {
 pub struct ProviderState {
     /// Where `/authorize` sends the browser back (Gatehouse's callback).
     pub redirect_uri: String,
+    /// The `issuer` the discovery document names (normally the real one).
+    pub discovery_issuer: Option<String>,
+    /// Discovery answers with a redirect elsewhere instead.
+    pub redirect_discovery: bool,
     /// Indices into [`keys`] published at `/jwks`.
     pub published: Vec<usize>,
     pub signing: Signing,
@@ -163,6 +167,8 @@ impl Provider {
         );
         let state = Arc::new(Mutex::new(ProviderState {
             redirect_uri: REDIRECT_URI.into(),
+            discovery_issuer: None,
+            redirect_discovery: false,
             published: vec![CURRENT],
             signing: Signing::Rsa {
                 key: CURRENT,
@@ -219,6 +225,8 @@ impl Provider {
             .merge(("google.issuer", self.issuer.as_str()))
             .merge(("google.timeout", 3))
             .merge(("google.connect_timeout", 2))
+            // Many sign-ins from one test client: the limit has tests of its own.
+            .merge(("login.rate_limit_per_minute", 1000))
     }
 }
 
@@ -231,21 +239,38 @@ fn handle(mut req: tiny_http::Request, issuer: &str, state: &Mutex<ProviderState
     let url = req.url().to_owned();
     let path = url.split('?').next().unwrap_or("").to_owned();
     match (req.method().as_str(), path.as_str()) {
-        ("GET", "/.well-known/openid-configuration") => json_response(
-            req,
-            200,
-            json!({
-                "issuer": issuer,
-                "authorization_endpoint": format!("{issuer}/authorize"),
-                "token_endpoint": format!("{issuer}/token"),
-                "jwks_uri": format!("{issuer}/jwks"),
-                "response_types_supported": ["code"],
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "code_challenge_methods_supported": ["S256"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            }),
-            Some("public, max-age=3600"),
-        ),
+        ("GET", "/.well-known/openid-configuration") => {
+            let (named, redirect) = {
+                let s = state.lock().unwrap();
+                (
+                    s.discovery_issuer.clone().unwrap_or_else(|| issuer.to_owned()),
+                    s.redirect_discovery,
+                )
+            };
+            if redirect {
+                return respond(
+                    req,
+                    302,
+                    String::new(),
+                    &[("Location", &format!("{issuer}/jwks"))],
+                );
+            }
+            json_response(
+                req,
+                200,
+                json!({
+                    "issuer": named,
+                    "authorization_endpoint": format!("{issuer}/authorize"),
+                    "token_endpoint": format!("{issuer}/token"),
+                    "jwks_uri": format!("{issuer}/jwks"),
+                    "response_types_supported": ["code"],
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                    "code_challenge_methods_supported": ["S256"],
+                    "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+                }),
+                Some("public, max-age=3600"),
+            )
+        }
         ("GET", "/jwks") => {
             let mut s = state.lock().unwrap();
             s.jwks_fetches += 1;

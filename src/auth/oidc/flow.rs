@@ -21,16 +21,28 @@ pub struct Flow {
     pub verifier: String,
     pub next: Option<String>,
     pub started_at: i64,
+    /// Set when a signed-in person links Google to their account (from the
+    /// account page) rather than signing in with it.
+    #[serde(default)]
+    pub link_user: Option<i32>,
 }
 
 /// Remembers a started sign-in in this browser.
-pub fn keep(jar: &CookieJar<'_>, started: &Started, next: Option<String>, secure: bool, lifetime: i64) {
+pub fn keep(
+    jar: &CookieJar<'_>,
+    started: &Started,
+    next: Option<String>,
+    link_user: Option<i32>,
+    secure: bool,
+    lifetime: i64,
+) {
     let flow = Flow {
         state: started.state.clone(),
         nonce: started.nonce.clone(),
         verifier: started.verifier.clone(),
         next,
         started_at: now(),
+        link_user,
     };
     let value = serde_json::to_string(&flow).unwrap_or_default();
     // Lax, not Strict: the callback is a top-level navigation coming back

@@ -15,6 +15,9 @@ use crate::db::now;
 /// ID tokens larger than this are refused before decoding.
 const MAX_SIZE: usize = 16 * 1024;
 
+/// Seconds after its `iat` an ID token is still taken.
+const MAX_AGE: i64 = 600;
+
 /// The claims Gatehouse reads from an ID token.
 #[derive(Debug, Clone, Deserialize)]
 pub struct IdClaims {
@@ -119,8 +122,14 @@ pub fn verify(
             "the ID token was requested by another application",
         ));
     }
-    if claims.iat > now() + config.leeway as i64 {
+    // The token comes straight from the token endpoint: one issued long
+    // ago is a replayed one.
+    let leeway = config.leeway as i64;
+    if claims.iat > now() + leeway {
         return Err(OidcError::InvalidToken("the ID token is not valid yet"));
+    }
+    if claims.iat < now() - MAX_AGE - leeway {
+        return Err(OidcError::InvalidToken("the ID token was issued too long ago"));
     }
     if claims.sub.is_empty() || claims.sub.len() > 255 {
         return Err(OidcError::InvalidToken("the ID token has no usable subject"));
@@ -137,4 +146,37 @@ pub fn verify(
         }
     }
     Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn token(header: &str) -> String {
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        format!("{}.{}.c2ln", b64(header), b64(r#"{"sub":"x"}"#))
+    }
+
+    #[test]
+    fn only_rs256_with_a_kid_and_no_crit() {
+        assert_eq!(key_id(&token(r#"{"alg":"RS256","kid":"k1"}"#)).unwrap(), "k1");
+        for header in [
+            r#"{"alg":"none","kid":"k1"}"#,
+            r#"{"alg":"HS256","kid":"k1"}"#,
+            r#"{"alg":"RS512","kid":"k1"}"#,
+            r#"{"alg":"ES256","kid":"k1"}"#,
+            r#"{"alg":"RS256"}"#,
+            r#"{"alg":"RS256","kid":"k1","crit":["exp-ext"]}"#,
+        ] {
+            assert!(key_id(&token(header)).is_err(), "{header}");
+        }
+        assert!(key_id("not a token").is_err());
+        let huge = format!(
+            "{}{}",
+            token(r#"{"alg":"RS256","kid":"k1"}"#),
+            "A".repeat(MAX_SIZE)
+        );
+        assert!(key_id(&huge).is_err(), "oversized");
+    }
 }

@@ -11,7 +11,7 @@ use jsonwebtoken::DecodingKey;
 use rocket::tokio::sync::Mutex;
 use serde::Deserialize;
 
-use super::OidcError;
+use super::{OidcError, FAILURE_BACKOFF};
 
 /// RS256 verification keys by `kid`.
 #[derive(Default)]
@@ -73,7 +73,24 @@ impl KeySet {
 
 struct Cached {
     set: KeySet,
+    /// When the provider said to fetch again.
     expires: Instant,
+    /// When, the provider being unreachable, these keys are no longer used.
+    usable_until: Instant,
+}
+
+/// How long keys outlive their `Cache-Control` while the provider can't be
+/// reached.
+const STALE_FOR: Duration = Duration::from_secs(24 * 3600);
+
+impl Cached {
+    fn new(set: KeySet, now: Instant, max_age: Duration) -> Self {
+        Self {
+            set,
+            expires: now + max_age,
+            usable_until: now + max_age + STALE_FOR,
+        }
+    }
 }
 
 /// The cache. One lock: a refetch in flight makes the others wait for its
@@ -88,6 +105,9 @@ struct CacheState {
     cached: Option<Cached>,
     /// When an unknown `kid` last caused a refetch.
     last_kid_refetch: Option<Instant>,
+    /// When a fetch last failed: for a few seconds after, nobody waits for
+    /// another.
+    failed_at: Option<Instant>,
 }
 
 /// How a key was looked up.
@@ -113,20 +133,33 @@ impl KeyCache {
     {
         let mut state = self.state.lock().await;
         let now = Instant::now();
+        if state.cached.as_ref().is_some_and(|c| c.usable_until <= now) {
+            state.cached = None;
+        }
         let fresh = state.cached.as_ref().is_some_and(|c| c.expires > now);
-        if !fresh {
+        let backing_off = state
+            .failed_at
+            .is_some_and(|t| now.duration_since(t) < FAILURE_BACKOFF);
+        if !fresh && !backing_off {
             match fetch().await {
                 Ok((set, max_age)) => {
-                    state.cached = Some(Cached {
-                        set,
-                        expires: now + max_age,
-                    })
+                    state.cached = Some(Cached::new(set, now, max_age));
+                    state.failed_at = None;
                 }
-                // The provider's keys rotate slowly: keys we already hold
-                // are still its keys while it can't be reached.
-                Err(e) if state.cached.is_some() => log::warn!("could not refresh the provider's keys: {e}"),
-                Err(e) => return Err(e),
+                Err(e) => {
+                    // The provider's keys rotate slowly: keys we already
+                    // hold are still its keys for a while.
+                    log::warn!("could not fetch the provider's keys: {e:?}");
+                    state.failed_at = Some(Instant::now());
+                    if state.cached.is_none() {
+                        return Err(e);
+                    }
+                }
             }
+        } else if state.cached.is_none() {
+            return Err(OidcError::Unreachable(
+                "the provider's keys are unavailable".into(),
+            ));
         }
         if let Some(key) = state.cached.as_ref().and_then(|c| c.set.get(kid)) {
             return Ok(Lookup::Found(key.clone()));
@@ -142,10 +175,7 @@ impl KeyCache {
         state.last_kid_refetch = Some(now);
         let (set, max_age) = fetch().await?;
         let found = set.get(kid).cloned();
-        state.cached = Some(Cached {
-            set,
-            expires: now + max_age,
-        });
+        state.cached = Some(Cached::new(set, now, max_age));
         Ok(found.map_or(Lookup::Unknown, Lookup::Found))
     }
 }

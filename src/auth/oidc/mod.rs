@@ -25,7 +25,7 @@ use oauth2::{
     StandardTokenResponse, TokenUrl,
 };
 use rocket::http::Status;
-use rocket::tokio::sync::RwLock;
+use rocket::tokio::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 pub use id_token::IdClaims;
@@ -47,8 +47,11 @@ pub enum OidcError {
     FlowMissing,
     #[error("This sign-in did not start in this browser (its state does not match). Please start again.")]
     StateMismatch,
-    #[error("The sign-in provider could not be reached: {0}. Please try again in a moment.")]
+    /// The detail is logged, not shown: it may name internal hosts.
+    #[error("The sign-in provider could not be reached or gave an answer we can't use. Please try again in a moment.")]
     Unreachable(String),
+    #[error("The sign-in provider did not answer in time. Please try again in a moment.")]
+    Timeout,
     #[error("The sign-in provider refused the sign-in: {0}.")]
     CodeRejected(String),
     #[error("The sign-in could not be verified: {0}.")]
@@ -61,8 +64,14 @@ pub enum OidcError {
     DomainNotAllowed,
     #[error("There is no account for this email here. Ask an administrator to create one.")]
     NoAccount,
-    #[error("An account with this email already exists. Sign in with your password instead.")]
+    #[error("An account with this email already exists. Sign in with your password, then link Google from your account page.")]
     LinkNotAllowed,
+    #[error("Sign in with the account you want to link first.")]
+    LinkNeedsSignIn,
+    #[error("This Google account is already linked to another account here.")]
+    SubjectTaken,
+    #[error("Two sign-ins for this account crossed. Please try again.")]
+    Conflict,
     #[error("This account is linked to a different Google account.")]
     LinkedElsewhere,
     #[error("This account is disabled. Contact an administrator.")]
@@ -88,6 +97,7 @@ impl OidcError {
             OidcError::FlowMissing => "flow_missing",
             OidcError::StateMismatch => "state_mismatch",
             OidcError::Unreachable(_) => "provider_unreachable",
+            OidcError::Timeout => "provider_timeout",
             OidcError::CodeRejected(_) => "code_rejected",
             OidcError::InvalidToken(_) => "invalid_id_token",
             OidcError::EmailNotVerified => "email_not_verified",
@@ -95,6 +105,9 @@ impl OidcError {
             OidcError::DomainNotAllowed => "domain_not_allowed",
             OidcError::NoAccount => "no_account",
             OidcError::LinkNotAllowed => "link_not_allowed",
+            OidcError::LinkNeedsSignIn => "link_needs_sign_in",
+            OidcError::SubjectTaken => "subject_taken",
+            OidcError::Conflict => "conflict",
             OidcError::LinkedElsewhere => "linked_elsewhere",
             OidcError::Disabled => "account_disabled",
             OidcError::RateLimited => "rate_limited",
@@ -105,7 +118,8 @@ impl OidcError {
 
     pub fn status(&self) -> Status {
         match self {
-            OidcError::Unreachable(_) => Status::BadGateway,
+            OidcError::Unreachable(_) | OidcError::Timeout => Status::BadGateway,
+            OidcError::Conflict => Status::Conflict,
             OidcError::RateLimited => Status::TooManyRequests,
             OidcError::BadRequest(_) | OidcError::FlowMissing | OidcError::StateMismatch => {
                 Status::BadRequest
@@ -165,9 +179,21 @@ pub struct Started {
 pub struct Provider {
     pub config: OidcConfig,
     http: reqwest::Client,
-    metadata: RwLock<Option<(Metadata, Instant)>>,
+    metadata: Mutex<MetadataCache>,
     keys: KeyCache,
 }
+
+/// The discovery document, or the last failure to get it: while the
+/// provider is down, sign-ins fail at once instead of each waiting for a
+/// timeout of its own.
+#[derive(Default)]
+struct MetadataCache {
+    document: Option<(Metadata, Instant)>,
+    failed: Option<(Instant, String)>,
+}
+
+/// How long a failure to reach the provider is remembered.
+pub const FAILURE_BACKOFF: Duration = Duration::from_secs(5);
 
 /// `max-age` from a `Cache-Control` header, within sane bounds; an hour
 /// when there is none.
@@ -191,6 +217,81 @@ fn max_age(headers: &reqwest::header::HeaderMap) -> Duration {
         })
 }
 
+/// oauth2's HTTP client for the token request: ours (no redirects,
+/// timeouts), reading at most [`MAX_BODY`] (oauth2's own reads it all).
+struct Capped {
+    http: reqwest::Client,
+    loopback: bool,
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Capped {
+    type Error = OidcError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, OidcError>> + Send + Sync + 'c>,
+    >;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let url =
+                Url::parse(&parts.uri.to_string()).map_err(|e| OidcError::Unreachable(e.to_string()))?;
+            let request = self
+                .http
+                .request(parts.method, url.clone())
+                .headers(parts.headers)
+                .body(body);
+            let res = send(request, &url, self.loopback).await?;
+            let mut response = oauth2::http::Response::builder().status(res.status());
+            if let Some(headers) = response.headers_mut() {
+                *headers = res.headers().clone();
+            }
+            let body = read_capped(res).await?;
+            response
+                .body(body)
+                .map_err(|e| OidcError::Unreachable(e.to_string()))
+        })
+    }
+}
+
+/// Sends a request to one of the provider's URLs (https, or http on
+/// loopback when the issuer is there too).
+async fn send(
+    request: reqwest::RequestBuilder,
+    url: &Url,
+    loopback: bool,
+) -> Result<reqwest::Response, OidcError> {
+    if !settings::is_allowed_url(url, loopback) {
+        return Err(OidcError::Unreachable(format!("{url} is not an https URL")));
+    }
+    request.send().await.map_err(request_error)
+}
+
+fn request_error(e: reqwest::Error) -> OidcError {
+    if e.is_timeout() {
+        OidcError::Timeout
+    } else {
+        OidcError::Unreachable(e.without_url().to_string())
+    }
+}
+
+/// Reads a response's body, refusing more than [`MAX_BODY`].
+async fn read_capped(mut res: reqwest::Response) -> Result<Vec<u8>, OidcError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = res.chunk().await.map_err(request_error)? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(OidcError::Unreachable("the provider sent too much".into()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Text from the provider, fit for a page or a log line: printable
+/// characters only, and not too much of them.
+pub fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
 impl Provider {
     pub fn new(config: OidcConfig) -> Result<Self, Error> {
         let http = reqwest::Client::builder()
@@ -203,45 +304,53 @@ impl Provider {
         Ok(Self {
             config,
             http,
-            metadata: RwLock::new(None),
+            metadata: Mutex::new(MetadataCache::default()),
             keys: KeyCache::default(),
         })
     }
 
     /// GETs a document from the provider, up to [`MAX_BODY`].
     async fn get(&self, url: &Url) -> Result<(Vec<u8>, Duration), OidcError> {
-        if !settings::is_allowed_url(url, self.config.loopback) {
-            return Err(OidcError::Unreachable(format!("{url} is not an https URL")));
-        }
-        let unreachable = |e: reqwest::Error| {
-            OidcError::Unreachable(if e.is_timeout() {
-                "it did not answer in time".to_owned()
-            } else {
-                format!("{}", e.without_url())
-            })
-        };
-        let mut res = self.http.get(url.clone()).send().await.map_err(unreachable)?;
+        let res = send(self.http.get(url.clone()), url, self.config.loopback).await?;
         if !res.status().is_success() {
             return Err(OidcError::Unreachable(format!("{url} answered {}", res.status())));
         }
         let age = max_age(res.headers());
-        let mut body = Vec::new();
-        while let Some(chunk) = res.chunk().await.map_err(unreachable)? {
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(OidcError::Unreachable(format!("{url} sent too much")));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok((body, age))
+        Ok((read_capped(res).await?, age))
     }
 
-    /// The discovery document, cached as its `Cache-Control` allows.
+    /// The discovery document, cached as its `Cache-Control` allows; a
+    /// failure is remembered for [`FAILURE_BACKOFF`].
     pub async fn metadata(&self) -> Result<Metadata, OidcError> {
-        if let Some((meta, expires)) = self.metadata.read().await.as_ref() {
-            if *expires > Instant::now() {
+        let mut cache = self.metadata.lock().await;
+        let now = Instant::now();
+        if let Some((meta, expires)) = &cache.document {
+            if *expires > now {
                 return Ok(meta.clone());
             }
         }
+        if let Some((at, why)) = &cache.failed {
+            if now.duration_since(*at) < FAILURE_BACKOFF {
+                return Err(OidcError::Unreachable(why.clone()));
+            }
+        }
+        match self.discover().await {
+            Ok((meta, age)) => {
+                *cache = MetadataCache {
+                    document: Some((meta.clone(), now + age)),
+                    failed: None,
+                };
+                Ok(meta)
+            }
+            Err(e) => {
+                log::warn!("OpenID Connect discovery at {} failed: {e:?}", self.config.issuer);
+                cache.failed = Some((Instant::now(), format!("{e:?}")));
+                Err(e)
+            }
+        }
+    }
+
+    async fn discover(&self) -> Result<(Metadata, Duration), OidcError> {
         let url = Url::parse(&format!(
             "{}/.well-known/openid-configuration",
             self.config.issuer.trim_end_matches('/')
@@ -262,8 +371,7 @@ impl Provider {
                 return Err(OidcError::Unreachable(format!("its endpoint {url} is not https")));
             }
         }
-        *self.metadata.write().await = Some((meta.clone(), Instant::now() + age));
-        Ok(meta)
+        Ok((meta, age))
     }
 
     fn client(&self, meta: &Metadata, redirect_uri: &Url) -> OAuthClient {
@@ -326,21 +434,19 @@ impl Provider {
         let response = client
             .exchange_code(AuthorizationCode::new(code))
             .set_pkce_verifier(PkceCodeVerifier::new(verifier))
-            .request_async(&self.http)
+            .request_async(&Capped {
+                http: self.http.clone(),
+                loopback: self.config.loopback,
+            })
             .await
             .map_err(|e| match e {
                 RequestTokenError::ServerResponse(r) => {
                     OidcError::CodeRejected(match r.error_description() {
-                        Some(d) => format!("{} ({d})", r.error()),
+                        Some(d) => format!("{} ({})", r.error(), printable(d)),
                         None => r.error().to_string(),
                     })
                 }
-                RequestTokenError::Request(e) => OidcError::Unreachable(match &e {
-                    oauth2::HttpClientError::Reqwest(r) if r.is_timeout() => {
-                        "it did not answer in time".into()
-                    }
-                    other => other.to_string(),
-                }),
+                RequestTokenError::Request(e) => e,
                 RequestTokenError::Parse(e, _) => {
                     OidcError::Unreachable(format!("its token response is not usable: {e}"))
                 }
@@ -381,7 +487,7 @@ impl Provider {
     }
 
     /// Whether a single-page app may use this `redirect_uri`.
-    pub fn allows_redirect(&self, uri: &Url) -> bool {
-        *uri == self.config.redirect_uri || self.config.spa_redirect_uris.contains(uri)
+    pub fn allows_spa_redirect(&self, uri: &Url) -> bool {
+        self.config.spa_redirect_uris.contains(uri)
     }
 }

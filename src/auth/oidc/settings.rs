@@ -33,12 +33,15 @@ pub struct GoogleSettings {
     pub allowed_domains: Vec<String>,
     /// Unknown people get an account on their first sign-in.
     pub auto_register: bool,
-    /// A verified email links to the existing account with that email.
+    /// A verified email links to the existing account with that email (never
+    /// an admin's, and for Google only where Google is authoritative for the
+    /// address: Gmail, or the account's Workspace domain). Off by default:
+    /// people link Google from their account page after a password sign-in.
     pub link_by_email: bool,
     /// Shown on the button: "Sign in with <provider_name>".
     pub provider_name: String,
-    /// Further `redirect_uri`s a single-page app may send with its code to
-    /// `POST /api/v1/auth/google` (the server's own is always allowed).
+    /// The `redirect_uri`s a single-page app may send with its code to
+    /// `POST /api/v1/auth/google` (none: that endpoint is off).
     pub spa_redirect_uris: Vec<String>,
     /// Seconds an outgoing request may take in all, and to connect.
     pub timeout: u64,
@@ -62,7 +65,7 @@ impl Default for GoogleSettings {
             scopes: ["openid", "email", "profile"].map(String::from).to_vec(),
             allowed_domains: Vec::new(),
             auto_register: false,
-            link_by_email: true,
+            link_by_email: false,
             provider_name: "Google".into(),
             spa_redirect_uris: Vec::new(),
             timeout: 10,
@@ -232,7 +235,11 @@ impl GoogleSettings {
             connect_timeout: seconds("connect_timeout", self.connect_timeout, 60)?,
             jwks_refetch_interval: seconds("jwks_refetch_interval", self.jwks_refetch_interval, 86_400)?,
             flow_expires: seconds("flow_expires", self.flow_expires, 3600)?.as_secs() as i64,
-            leeway: self.leeway.min(300),
+            leeway: if self.leeway <= 300 {
+                self.leeway
+            } else {
+                return Err(bad("leeway", "must be at most 300 seconds"));
+            },
             loopback,
         }))
     }

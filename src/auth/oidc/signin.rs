@@ -13,6 +13,7 @@ use crate::db::session::Device;
 use crate::db::user::{NewUser, User};
 use crate::db::DbConn;
 use crate::domain::{Email, Role};
+use crate::error::Error;
 
 /// Signs in the person a verified ID token names. `remember` gives the
 /// session the longer lifetime (API clients, which keep their own tokens).
@@ -34,13 +35,9 @@ pub async fn sign_in(
         .as_deref()
         .and_then(|e| Email::parse(e).ok())
         .ok_or(OidcError::NoEmail)?;
-    if !config.allowed_domains.is_empty() {
-        let hd = claims.hd.as_deref().map(str::to_ascii_lowercase);
-        if !hd.is_some_and(|hd| config.allowed_domains.contains(&hd)) {
-            return Err(OidcError::DomainNotAllowed);
-        }
-    }
-    let (link, create) = (config.link_by_email, config.auto_register);
+    check_domain(&config.allowed_domains, &claims)?;
+    let (issuer, link_by_email, auto_register) =
+        (config.issuer.clone(), config.link_by_email, config.auto_register);
     let lifetime = app.session_lifetime(remember);
     let refresh_jti = new_refresh_jti();
     let jti = refresh_jti.clone();
@@ -48,7 +45,12 @@ pub async fn sign_in(
         .db
         .run(move |conn| {
             Ok(conn.transaction(|conn| {
-                let user = find_or_create(conn, &claims, email, link, create, &device)?;
+                let rules = Rules {
+                    issuer: &issuer,
+                    link_by_email,
+                    auto_register,
+                };
+                let user = find_or_create(conn, &claims, email, &rules, &device)?;
                 if user.disabled {
                     return Err(OidcError::Disabled);
                 }
@@ -60,12 +62,37 @@ pub async fn sign_in(
     Ok(issue_tokens(app, user, session, &refresh_jti)?)
 }
 
+/// Whether the provider's word on this email can be trusted enough to link
+/// an existing account by it. Google says its `email_verified` is
+/// authoritative only for Gmail addresses and for a Workspace account's own
+/// domain (`hd`); another provider is trusted as configured.
+fn authoritative(issuer: &str, claims: &IdClaims, email: &Email) -> bool {
+    if issuer != GOOGLE_ISSUER {
+        return true;
+    }
+    let domain = email.as_str().rsplit('@').next().unwrap_or("");
+    matches!(domain, "gmail.com" | "googlemail.com")
+        || claims
+            .hd
+            .as_deref()
+            .is_some_and(|hd| hd.eq_ignore_ascii_case(domain))
+}
+
+const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+
+/// A lost race with another sign-in of the same person (a unique key).
+fn conflict(e: Error) -> OidcError {
+    match e {
+        Error::EmailTaken | Error::Invalid(_) => OidcError::Conflict,
+        other => OidcError::Other(other),
+    }
+}
+
 fn find_or_create(
     conn: &mut DbConn,
     claims: &IdClaims,
     email: Email,
-    link_by_email: bool,
-    auto_register: bool,
+    rules: &Rules<'_>,
     device: &Device,
 ) -> Result<User, OidcError> {
     if let Some(user) = User::find_by_google_sub(conn, &claims.sub)? {
@@ -75,10 +102,12 @@ fn find_or_create(
         if user.google_sub.is_some() {
             return Err(OidcError::LinkedElsewhere);
         }
-        if !link_by_email {
+        // Never link an admin by email: whoever controls the address at
+        // the provider would get the admin's account.
+        if !rules.link_by_email || user.is_admin() || !authoritative(rules.issuer, claims, &email) {
             return Err(OidcError::LinkNotAllowed);
         }
-        let user = User::link_google(conn, user.id, &claims.sub)?;
+        let user = User::link_google(conn, user.id, &claims.sub).map_err(conflict)?;
         audit::record(
             conn,
             NewEvent {
@@ -90,7 +119,7 @@ fn find_or_create(
         )?;
         return Ok(user);
     }
-    if !auto_register {
+    if !rules.auto_register {
         return Err(OidcError::NoAccount);
     }
     let user = User::create(
@@ -101,8 +130,9 @@ fn find_or_create(
             password_hash: None,
             role: Role::User,
         },
-    )?;
-    let user = User::link_google(conn, user.id, &claims.sub)?;
+    )
+    .map_err(conflict)?;
+    let user = User::link_google(conn, user.id, &claims.sub).map_err(conflict)?;
     audit::record(
         conn,
         NewEvent {
@@ -113,6 +143,61 @@ fn find_or_create(
         },
     )?;
     Ok(user)
+}
+
+struct Rules<'a> {
+    issuer: &'a str,
+    link_by_email: bool,
+    auto_register: bool,
+}
+
+/// Links the signed-in person's account to the Google account a verified ID
+/// token names (they asked for it from their account page, so the emails
+/// need not match).
+pub async fn link(app: &Gatehouse, user_id: i32, claims: IdClaims, device: Device) -> Result<(), OidcError> {
+    let provider = app
+        .oidc
+        .as_ref()
+        .ok_or_else(|| OidcError::BadRequest("Google sign-in is not configured.".into()))?;
+    check_domain(&provider.config.allowed_domains, &claims)?;
+    app.db
+        .run(move |conn| {
+            Ok(conn.transaction(|conn| {
+                match User::find_by_google_sub(conn, &claims.sub)? {
+                    Some(owner) if owner.id == user_id => return Ok(()),
+                    Some(_) => return Err(OidcError::SubjectTaken),
+                    None => {}
+                }
+                let user = User::find(conn, user_id)?.ok_or(OidcError::LinkNeedsSignIn)?;
+                if user.google_sub.is_some() {
+                    return Err(OidcError::LinkedElsewhere);
+                }
+                User::link_google(conn, user_id, &claims.sub).map_err(conflict)?;
+                audit::record(
+                    conn,
+                    NewEvent {
+                        user_id: Some(user_id),
+                        device: Some(&device),
+                        detail: "linked from the account page",
+                        ..NewEvent::new(EventKind::GoogleLinked)
+                    },
+                )?;
+                Ok(())
+            }))
+        })
+        .await?
+}
+
+fn check_domain(allowed: &[String], claims: &IdClaims) -> Result<(), OidcError> {
+    if allowed.is_empty() {
+        return Ok(());
+    }
+    let hd = claims.hd.as_deref().map(str::to_ascii_lowercase);
+    if hd.is_some_and(|hd| allowed.contains(&hd)) {
+        Ok(())
+    } else {
+        Err(OidcError::DomainNotAllowed)
+    }
 }
 
 /// Writes a refused Google sign-in to the audit log.

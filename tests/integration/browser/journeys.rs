@@ -145,6 +145,7 @@ async fn google_sign_in() {
             ("GATEHOUSE_GOOGLE__REDIRECT_URI", &callback),
             ("GATEHOUSE_GOOGLE__ISSUER", &provider.issuer),
             ("GATEHOUSE_GOOGLE__AUTO_REGISTER", "true"),
+            ("GATEHOUSE_GOOGLE__LINK_BY_EMAIL", "true"),
         ],
     )
     .await;
