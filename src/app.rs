@@ -163,6 +163,7 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .attach(crate::auth::cookies::PendingCookies)
         .attach(crate::auth::csrf::CsrfCheck)
         .attach(crate::auth::deny::DenyByDefault)
+        .attach(crate::auth::must_change::PasswordChangeRequired)
         .mount("/", routes::routes())
         .mount(api_prefix.clone(), routes::api::routes())
         .mount(api_prefix.clone(), routes::items::api_routes())

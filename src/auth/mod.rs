@@ -8,6 +8,7 @@ pub mod deny;
 pub mod guard;
 pub mod keys;
 pub mod limit;
+pub mod must_change;
 pub mod password;
 pub mod redirect;
 pub mod refresh;
