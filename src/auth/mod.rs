@@ -12,6 +12,7 @@ pub mod must_change;
 pub mod password;
 pub mod redirect;
 pub mod refresh;
+pub mod register;
 pub mod signin;
 pub mod token;
 

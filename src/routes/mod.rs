@@ -6,6 +6,7 @@ pub mod admin_api;
 pub mod api;
 pub mod items;
 pub mod pages;
+pub mod register;
 pub mod session;
 
 pub fn routes() -> Vec<rocket::Route> {

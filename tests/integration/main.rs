@@ -11,6 +11,7 @@ mod cli;
 mod guards;
 mod items;
 mod keys;
+mod register;
 mod setup;
 mod signin;
 mod tokens;
