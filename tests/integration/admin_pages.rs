@@ -703,6 +703,45 @@ async fn users_table_filters_and_sorting(app: TestApp) {
         order(&page),
         ["a@example.com", "c@example.com", "root@example.com"]
     );
+    // Search: case-insensitive substrings of email or name, short or long,
+    // kept up to date on every change; `%`, `_` and quotes are plain text.
+    let found = |q: &'static str| {
+        let admin = &admin;
+        async move {
+            let page = admin
+                .get(&format!(
+                    "/admin/users?q={}",
+                    percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)
+                ))
+                .await
+                .into_string()
+                .await
+                .unwrap();
+            order(&page)
+        }
+    };
+    assert_eq!(found("AMY").await, ["c@example.com"]);
+    assert_eq!(found("mA").await, ["a@example.com"]);
+    assert_eq!(found("t@example.c").await, ["root@example.com"]);
+    assert_eq!(found("example.com").await.len(), 4);
+    for q in ["%", "_", "\\", "a\"b", "\"\"\"", "%%%"] {
+        assert!(found(q).await.is_empty(), "{q}");
+    }
+    app.state()
+        .db
+        .run(move |conn| User::set_name(conn, b.id, "Quentin"))
+        .await
+        .unwrap();
+    assert_eq!(found("quentin").await, ["b@example.com"]);
+    assert!(found("Zed").await.is_empty());
+    let a = find(&app, "a@example.com").await.unwrap();
+    app.state()
+        .db
+        .run(move |conn| User::delete(conn, a.id))
+        .await
+        .unwrap();
+    assert!(found("max").await.is_empty());
+    assert_eq!(found("example.com").await.len(), 3);
     // Sort links keep the filters.
     assert!(page.contains("href=\"/admin/users?q=example&amp;role=&amp;status=&amp;google=unlinked&amp;sort=email&amp;dir=desc\""));
 }
