@@ -128,6 +128,16 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         }
     };
     let api_prefix = mount_point("api_prefix", "/api/v1");
+    // Off, `/register` is not mounted at all: a 404, whatever is sent.
+    let registration = rocket
+        .figment()
+        .extract_inner::<bool>("registration")
+        .unwrap_or(false);
+    let register_routes = if registration {
+        routes::register::routes()
+    } else {
+        Vec::new()
+    };
     let auth_url_rule = mount_point("auth_url_rule", "/auth");
     rocket
         .attach(AdHoc::try_on_ignite("Gatehouse configuration and database", |rocket| async {
@@ -177,7 +187,9 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .attach(crate::auth::cookies::PendingCookies)
         .attach(crate::auth::csrf::CsrfCheck)
         .attach(crate::auth::deny::DenyByDefault)
+        .attach(crate::auth::must_change::PasswordChangeRequired)
         .mount("/", routes::routes())
+        .mount("/", register_routes)
         .mount(api_prefix.clone(), routes::api::routes())
         .mount(api_prefix.clone(), routes::items::api_routes())
         .mount(api_prefix.clone(), routes::google::api_routes())

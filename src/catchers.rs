@@ -5,7 +5,7 @@
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use rocket::http::{Header, Method, Status};
 use rocket::request::Request;
-use rocket::response::{self, Redirect, Responder, Response};
+use rocket::response::{self, Flash, Redirect, Responder, Response};
 use rocket::serde::json::Json;
 use rocket::{catch, catchers, Catcher};
 use rocket_dyn_templates::Template;
@@ -112,6 +112,7 @@ pub enum Caught {
     Json(JsonError),
     Page(Status, Template),
     Redirect(Redirect),
+    Flash(Flash<Redirect>),
 }
 
 impl<'r> Responder<'r, 'static> for Caught {
@@ -120,6 +121,7 @@ impl<'r> Responder<'r, 'static> for Caught {
             Caught::Json(e) => e.respond_to(req),
             Caught::Page(status, t) => Response::build_from(t.respond_to(req)?).status(status).ok(),
             Caught::Redirect(r) => r.respond_to(req),
+            Caught::Flash(f) => f.respond_to(req),
         }
     }
 }
@@ -206,6 +208,12 @@ async fn forbidden(req: &Request<'_>) -> Caught {
     let reason = failure_reason(req);
     if wants_json(req) {
         return json_error(Status::Forbidden, reason);
+    }
+    if reason == Some(AuthFailure::PasswordChangeRequired) {
+        return Caught::Flash(Flash::error(
+            Redirect::to("/account"),
+            "Choose a new password to continue: an administrator set a temporary one for you.",
+        ));
     }
     let (title, message) = match reason {
         Some(AuthFailure::Csrf) => (

@@ -66,6 +66,8 @@ pub struct Settings {
     pub white_list_routes: Vec<(String, String)>,
     /// Paths public for every method under `deny_by_default`.
     pub ignored_routes: Vec<String>,
+    /// Whether people may create their own account at `/register`.
+    pub registration: bool,
     pub jwt: JwtSettings,
     pub password: PasswordSettings,
     pub login: LoginSettings,
@@ -86,6 +88,7 @@ impl Default for Settings {
             deny_by_default: false,
             white_list_routes: Vec::new(),
             ignored_routes: Vec::new(),
+            registration: false,
             jwt: JwtSettings::default(),
             password: PasswordSettings::default(),
             login: LoginSettings::default(),
@@ -292,6 +295,7 @@ pub struct Config {
     pub deny_by_default: bool,
     pub white_list_routes: Vec<(rocket::http::Method, String)>,
     pub ignored_routes: Vec<String>,
+    pub registration: bool,
     pub release: bool,
     pub jwt: JwtConfig,
     pub password: PasswordSettings,
@@ -597,6 +601,7 @@ impl Settings {
             deny_by_default: self.deny_by_default,
             white_list_routes,
             ignored_routes: self.ignored_routes,
+            registration: self.registration,
             database_pool_size: self.database_pool_size,
             site_name: self.site_name,
             api_prefix: self.api_prefix,

@@ -30,12 +30,70 @@ pub enum Error {
     NotFound,
     #[error("an account with that email already exists")]
     EmailTaken,
+    /// Bad input in named fields (a form's or a JSON body's), each with a
+    /// message fit to show next to its field.
+    #[error("{0}")]
+    Fields(FieldErrors),
+}
+
+/// Messages for named input fields, in the order they were found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(Vec<(&'static str, String)>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push((field, message.into()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The message for a field, if it has one.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
+    }
+
+    /// `Ok(())` when there is nothing to report, else the error.
+    pub fn into_result(self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Fields(self))
+        }
+    }
+
+    /// Field name to message, for templates.
+    pub fn to_map(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.0
+            .iter()
+            .rev()
+            .map(|(f, m)| ((*f).to_owned(), serde_json::Value::String(m.clone())))
+            .collect()
+    }
+}
+
+impl std::fmt::Display for FieldErrors {
+    /// `field: message; field: message`, for API clients and logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (field, message)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{field}: {message}")?;
+        }
+        Ok(())
+    }
 }
 
 impl Error {
     pub fn status(&self) -> Status {
         match self {
-            Error::Invalid(_) => Status::UnprocessableEntity,
+            Error::Invalid(_) | Error::Fields(_) => Status::UnprocessableEntity,
             Error::NotFound => Status::NotFound,
             Error::EmailTaken => Status::Conflict,
             _ => Status::InternalServerError,

@@ -17,6 +17,7 @@
 //! }
 //! ```
 
+pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod catchers;

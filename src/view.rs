@@ -34,6 +34,8 @@ pub struct PageContext {
     pub flash: Option<FlashView>,
     /// The path of this page, for marking the navigation.
     pub path: String,
+    /// Whether `/register` is open (for a link to it).
+    pub registration: bool,
 }
 
 impl PageContext {
@@ -55,11 +57,11 @@ impl<'r> FromRequest<'r> for PageContext {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
-        let site_name = req
-            .rocket()
-            .state::<Gatehouse>()
+        let app = req.rocket().state::<Gatehouse>();
+        let site_name = app
             .map(|app| app.config.site_name.clone())
             .unwrap_or_else(|| "Gatehouse".into());
+        let registration = app.is_some_and(|app| app.config.registration);
         let current_user = authenticate(req).await.as_ref().ok().map(|u| SignedInView {
             id: u.user.id,
             name: u.user.display_name().to_owned(),
@@ -83,6 +85,7 @@ impl<'r> FromRequest<'r> for PageContext {
             csrf_token,
             flash,
             path: req.uri().path().to_string(),
+            registration,
         })
     }
 }

@@ -48,6 +48,12 @@ pub fn path_matches(pattern: &str, path: &str) -> bool {
 /// Gatehouse's own routes that must work without a token.
 fn builtin_public(config: &crate::config::Config, method: Method, path: &str) -> bool {
     let api = config.api_prefix.trim_end_matches('/');
+    if config.registration
+        && path == "/register"
+        && matches!(method, Method::Get | Method::Head | Method::Post)
+    {
+        return true;
+    }
     match method {
         Method::Get | Method::Head => {
             matches!(

@@ -8,10 +8,12 @@ pub mod deny;
 pub mod guard;
 pub mod keys;
 pub mod limit;
+pub mod must_change;
 pub mod oidc;
 pub mod password;
 pub mod redirect;
 pub mod refresh;
+pub mod register;
 pub mod signin;
 pub mod token;
 

@@ -76,6 +76,9 @@ pub enum AuthFailure {
     FreshRequired,
     Csrf,
     Forbidden,
+    /// The user must choose a new password (after an admin set a temporary
+    /// one) before doing anything else.
+    PasswordChangeRequired,
     /// The check itself failed (the database was unreachable): a 500.
     Internal,
 }
@@ -96,6 +99,7 @@ impl AuthFailure {
             AuthFailure::FreshRequired => "Fresh token required",
             AuthFailure::Csrf => "CSRF double submit tokens do not match",
             AuthFailure::Forbidden => "You do not have permission to access this resource",
+            AuthFailure::PasswordChangeRequired => "Password change required",
             AuthFailure::Internal => "The server could not check the token",
         }
     }
@@ -115,6 +119,7 @@ impl AuthFailure {
             AuthFailure::FreshRequired => "fresh_token_required",
             AuthFailure::Csrf => "csrf_failed",
             AuthFailure::Forbidden => "forbidden",
+            AuthFailure::PasswordChangeRequired => "password_change_required",
             AuthFailure::Internal => "internal",
         }
     }
@@ -122,7 +127,9 @@ impl AuthFailure {
     pub fn status(self) -> rocket::http::Status {
         use rocket::http::Status;
         match self {
-            AuthFailure::Csrf | AuthFailure::Forbidden => Status::Forbidden,
+            AuthFailure::Csrf | AuthFailure::Forbidden | AuthFailure::PasswordChangeRequired => {
+                Status::Forbidden
+            }
             AuthFailure::Internal => Status::InternalServerError,
             _ => Status::Unauthorized,
         }

@@ -5,8 +5,10 @@ use serde::Serialize;
 
 use super::schema::audit_events;
 use super::session::Device;
+use super::user::User;
 use super::{now, DbConn};
-use crate::error::Result;
+use crate::domain::Email;
+use crate::error::{FieldErrors, Result};
 
 /// What happened. Stored as the snake-case name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +28,9 @@ pub enum EventKind {
     RoleChanged,
     UserDisabled,
     UserEnabled,
+    PasswordReset,
+    GoogleUnlinked,
+    Registered,
     GoogleLinked,
 }
 
@@ -47,9 +52,34 @@ impl EventKind {
             EventKind::RoleChanged => "role_changed",
             EventKind::UserDisabled => "user_disabled",
             EventKind::UserEnabled => "user_enabled",
+            EventKind::PasswordReset => "password_reset",
+            EventKind::GoogleUnlinked => "google_unlinked",
+            EventKind::Registered => "registered",
             EventKind::GoogleLinked => "google_linked",
         }
     }
+
+    /// Every kind, for the audit log's filter.
+    pub const ALL: [EventKind; 18] = [
+        EventKind::SignIn,
+        EventKind::SignInFailed,
+        EventKind::AccountLocked,
+        EventKind::AccountUnlocked,
+        EventKind::RateLimited,
+        EventKind::SignOut,
+        EventKind::Refresh,
+        EventKind::RefreshReused,
+        EventKind::UserCreated,
+        EventKind::UserDeleted,
+        EventKind::UserUpdated,
+        EventKind::PasswordChanged,
+        EventKind::PasswordReset,
+        EventKind::RoleChanged,
+        EventKind::UserDisabled,
+        EventKind::UserEnabled,
+        EventKind::GoogleUnlinked,
+        EventKind::Registered,
+    ];
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -110,25 +140,118 @@ pub fn record(conn: &mut DbConn, event: NewEvent<'_>) -> Result<()> {
     Ok(())
 }
 
-/// One page of events, newest first, filtered by user and kind.
-pub fn page(
-    conn: &mut DbConn,
-    user_id: Option<i32>,
-    kind: Option<&str>,
-    page: i64,
-    per_page: i64,
-) -> Result<Vec<AuditEvent>> {
+/// Which events to list.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Events about this user.
+    pub user_id: Option<i32>,
+    /// Or events that name this email (sign-in attempts for an unknown
+    /// address, say); with `user_id`, either matches.
+    pub email: Option<String>,
+    pub kind: Option<String>,
+    /// From this time on (Unix seconds, inclusive).
+    pub from: Option<i64>,
+    /// Before this time (Unix seconds, exclusive).
+    pub until: Option<i64>,
+}
+
+impl AuditFilter {
+    /// Reads a filter as typed: `user` an id or an email; `kind` one of
+    /// [`EventKind::ALL`]; `from` and `to` dates (`YYYY-MM-DD`, UTC, both
+    /// days included) or Unix seconds (`to` then excluded). Empty means any.
+    pub fn parse(
+        user: Option<&str>,
+        kind: Option<&str>,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> std::result::Result<AuditFilter, FieldErrors> {
+        fn given(v: Option<&str>) -> Option<&str> {
+            v.map(str::trim).filter(|v| !v.is_empty())
+        }
+        let mut errors = FieldErrors::new();
+        let mut filter = AuditFilter::default();
+        if let Some(user) = given(user) {
+            match user.parse::<i32>() {
+                Ok(id) => filter.user_id = Some(id),
+                Err(_) => filter.email = Some(user.to_lowercase()),
+            }
+        }
+        if let Some(kind) = given(kind) {
+            match EventKind::ALL.iter().find(|k| k.as_str() == kind) {
+                Some(k) => filter.kind = Some(k.as_str().to_owned()),
+                None => errors.add("type", "Choose an event type from the list."),
+            }
+        }
+        let mut time = |field: &'static str, value: Option<&str>, end_of_day: bool| {
+            let value = given(value)?;
+            if let Ok(seconds) = value.parse::<i64>() {
+                return Some(seconds);
+            }
+            match parse_date(value) {
+                Some(start) => Some(if end_of_day { start + 86_400 } else { start }),
+                None => {
+                    errors.add(field, "Use a date like 2026-11-22.");
+                    None
+                }
+            }
+        };
+        filter.from = time("from", from, false);
+        filter.until = time("to", to, true);
+        if let (Some(from), Some(until)) = (filter.from, filter.until) {
+            if until <= from {
+                errors.add("to", "The end must be after the start.");
+            }
+        }
+        if errors.is_empty() {
+            Ok(filter)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// The start of a day (`YYYY-MM-DD`, UTC) in Unix seconds.
+fn parse_date(value: &str) -> Option<i64> {
+    let mut parts = value.splitn(3, '-');
+    let year: i32 = parts.next()?.parse().ok()?;
+    let month: u8 = parts.next()?.parse().ok()?;
+    let day: u8 = parts.next()?.parse().ok()?;
+    let date = time::Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp())
+}
+
+/// Up to `limit` events matching a filter, newest first, skipping `offset`.
+/// An email filter also finds the events of the user with that email. Every
+/// filter is served by an index (`user_id, at`, `kind, at`, `at`, `email`).
+pub fn page(conn: &mut DbConn, filter: &AuditFilter, offset: i64, limit: i64) -> Result<Vec<AuditEvent>> {
+    let mut filter = filter.clone();
+    if let (None, Some(email)) = (filter.user_id, filter.email.as_deref()) {
+        if let Ok(email) = Email::parse(email) {
+            filter.user_id = User::find_by_email(conn, &email)?.map(|u| u.id);
+        }
+    }
     let mut query = audit_events::table
         .select(AuditEvent::as_select())
         .order((audit_events::at.desc(), audit_events::id.desc()))
-        .limit(per_page)
-        .offset((page - 1).max(0) * per_page)
+        .limit(limit)
+        .offset(offset.max(0))
         .into_boxed();
-    if let Some(id) = user_id {
-        query = query.filter(audit_events::user_id.eq(id));
+    match (filter.user_id, filter.email.clone()) {
+        (Some(id), Some(email)) => {
+            query = query.filter(audit_events::user_id.eq(id).or(audit_events::email.eq(email)))
+        }
+        (Some(id), None) => query = query.filter(audit_events::user_id.eq(id)),
+        (None, Some(email)) => query = query.filter(audit_events::email.eq(email)),
+        (None, None) => {}
     }
-    if let Some(kind) = kind {
-        query = query.filter(audit_events::kind.eq(kind.to_owned()));
+    if let Some(kind) = filter.kind.clone() {
+        query = query.filter(audit_events::kind.eq(kind));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_events::at.ge(from));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(audit_events::at.lt(until));
     }
     Ok(query.load(conn)?)
 }
@@ -153,4 +276,32 @@ pub fn count_since(conn: &mut DbConn, kind: EventKind, since: i64) -> Result<i64
         .filter(audit_events::at.ge(since))
         .count()
         .get_result(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_parse() {
+        let f = AuditFilter::parse(
+            Some(" 12 "),
+            Some("sign_in"),
+            Some("2026-11-22"),
+            Some("2026-11-22"),
+        )
+        .unwrap();
+        assert_eq!(f.user_id, Some(12));
+        assert_eq!(f.kind.as_deref(), Some("sign_in"));
+        assert_eq!(f.from, Some(1_795_305_600));
+        assert_eq!(f.until, Some(1_795_305_600 + 86_400), "the end day is included");
+        let f = AuditFilter::parse(Some("Ada@Example.com"), Some(""), None, Some("")).unwrap();
+        assert_eq!(f.email.as_deref(), Some("ada@example.com"));
+        assert_eq!((f.kind, f.from, f.until), (None, None, None));
+        let e =
+            AuditFilter::parse(None, Some("drop table"), Some("2026-13-01"), Some("yesterday")).unwrap_err();
+        assert!(e.get("type").is_some() && e.get("from").is_some() && e.get("to").is_some());
+        let e = AuditFilter::parse(None, None, Some("2026-11-23"), Some("2026-11-22")).unwrap_err();
+        assert!(e.get("to").unwrap().contains("after"));
+    }
 }

@@ -282,7 +282,7 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        assert_eq!(db.migrate().unwrap(), 3);
+        assert_eq!(db.migrate().unwrap(), 4);
         assert_eq!(db.migrate().unwrap(), 0, "migrations apply once");
     }
 

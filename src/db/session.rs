@@ -166,6 +166,18 @@ impl Session {
         Ok(n > 0)
     }
 
+    /// Revokes a user's active sessions started one way (`google`, say).
+    pub fn revoke_by_method(conn: &mut DbConn, user_id: i32, method: &str) -> Result<usize> {
+        Ok(diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::method.eq(method))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set(sessions::revoked_at.eq(now()))
+        .execute(conn)?)
+    }
+
     /// Revokes every active session of a user but one (the one in use).
     pub fn revoke_others(conn: &mut DbConn, user_id: i32, keep: &str) -> Result<usize> {
         Ok(diesel::update(

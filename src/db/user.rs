@@ -33,13 +33,63 @@ pub struct User {
     pub failed_window_start: Option<i64>,
 }
 
-/// Which users an admin asks for.
+/// Which users an admin asks for, and in what order.
 #[derive(Debug, Clone, Default)]
 pub struct UserFilter {
     /// Part of the email or name.
     pub q: Option<String>,
     pub role: Option<Role>,
     pub disabled: Option<bool>,
+    /// Linked to a Google account (or not).
+    pub google: Option<bool>,
+    pub sort: UserSort,
+}
+
+/// A column the users table can be sorted by: a closed list, so no input
+/// ever reaches `ORDER BY`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortColumn {
+    #[default]
+    Email,
+    Name,
+    Created,
+    LastSignIn,
+}
+
+impl SortColumn {
+    pub const ALL: [SortColumn; 4] = [
+        SortColumn::Email,
+        SortColumn::Name,
+        SortColumn::Created,
+        SortColumn::LastSignIn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortColumn::Email => "email",
+            SortColumn::Name => "name",
+            SortColumn::Created => "created",
+            SortColumn::LastSignIn => "last_sign_in",
+        }
+    }
+}
+
+impl std::str::FromStr for SortColumn {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        SortColumn::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown sort `{s}` (expected email, name, created or last_sign_in)"))
+    }
+}
+
+/// A sort column and direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserSort {
+    pub column: SortColumn,
+    pub descending: bool,
 }
 
 /// What it takes to create a user.
@@ -131,6 +181,17 @@ impl User {
             .optional()?)
     }
 
+    /// The emails of some users, by id (for naming them in the audit log).
+    pub fn emails_by_ids(conn: &mut DbConn, ids: &[i32]) -> Result<Vec<(i32, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(users::table
+            .filter(users::id.eq_any(ids))
+            .select((users::id, users::email))
+            .load(conn)?)
+    }
+
     pub fn list(conn: &mut DbConn) -> Result<Vec<User>> {
         Ok(users::table
             .order(users::id.asc())
@@ -139,40 +200,91 @@ impl User {
     }
 
     /// One page of users matching a filter, and how many match in all.
+    ///
+    /// Every part is served by an index, so it stays fast with 100,000
+    /// users (see README, "Benchmark"): the text search by a trigram index
+    /// (SQLite FTS5, PostgreSQL pg_trgm; both scan for queries under 3
+    /// characters, which trigrams can't serve), sorting by the column's
+    /// index, the Google filter by the `google_sub` index.
     pub fn search(
         conn: &mut DbConn,
         filter: &UserFilter,
         page: i64,
         per_page: i64,
     ) -> Result<(Vec<User>, i64)> {
-        macro_rules! filtered {
-            () => {{
-                let mut query = users::table.into_boxed();
-                if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-                    let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
-                    query = query.filter(
-                        users::email
-                            .like(pattern.clone())
-                            .or(users::name.like(pattern)),
-                    );
-                }
-                if let Some(role) = filter.role {
-                    query = query.filter(users::role.eq(role.as_str()));
-                }
-                if let Some(disabled) = filter.disabled {
-                    query = query.filter(users::disabled.eq(disabled));
-                }
-                query
+        use diesel::sql_types::{Bool, Text};
+        let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+        let offset = (page - 1).max(0) * per_page;
+        // The same query on each backend, with its own text search.
+        macro_rules! run {
+            ($conn:expr, $search:expr) => {{
+                let filtered = || {
+                    let mut query = users::table.into_boxed();
+                    if let Some(search) = $search {
+                        query = query.filter(search);
+                    }
+                    if let Some(role) = filter.role {
+                        query = query.filter(users::role.eq(role.as_str()));
+                    }
+                    if let Some(disabled) = filter.disabled {
+                        query = query.filter(users::disabled.eq(disabled));
+                    }
+                    match filter.google {
+                        Some(true) => query = query.filter(users::google_sub.is_not_null()),
+                        Some(false) => query = query.filter(users::google_sub.is_null()),
+                        None => {}
+                    }
+                    query
+                };
+                let total: i64 = filtered().count().get_result($conn)?;
+                let users = filtered()
+                    .order(order_by(filter.sort))
+                    .limit(per_page)
+                    .offset(offset)
+                    .select(User::as_select())
+                    .load($conn)?;
+                Ok((users, total))
             }};
         }
-        let total: i64 = filtered!().count().get_result(conn)?;
-        let users = filtered!()
-            .order(users::id.asc())
-            .limit(per_page)
-            .offset((page - 1).max(0) * per_page)
-            .select(User::as_select())
-            .load(conn)?;
-        Ok((users, total))
+        match conn {
+            DbConn::Sqlite(c) => {
+                type Search =
+                    Box<dyn BoxableExpression<users::table, diesel::sqlite::Sqlite, SqlType = Bool>>;
+                let search = || -> Option<Search> {
+                    let q = q?;
+                    if q.chars().count() >= 3 {
+                        // A phrase of trigrams: matches where `q` is a substring.
+                        let phrase = format!("\"{}\"", q.replace('"', "\"\""));
+                        Some(Box::new(
+                            diesel::dsl::sql::<Bool>(
+                                "users.id IN (SELECT rowid FROM users_search WHERE users_search MATCH ",
+                            )
+                            .bind::<Text, _>(phrase)
+                            .sql(")"),
+                        ))
+                    } else {
+                        let pattern = like_pattern(q);
+                        Some(Box::new(
+                            users::email
+                                .like(pattern.clone())
+                                .escape('\\')
+                                .or(users::name.like(pattern).escape('\\')),
+                        ))
+                    }
+                };
+                run!(c, search())
+            }
+            DbConn::Postgres(c) => {
+                use diesel::PgTextExpressionMethods;
+                // Under 3 characters pg_trgm has no trigram to look up, and
+                // PostgreSQL scans (see README, "Benchmark").
+                let search = || {
+                    let pattern = like_pattern(q?);
+                    Some(users::email.ilike(pattern.clone()).or(users::name.ilike(pattern)))
+                };
+                run!(c, search())
+            }
+        }
     }
 
     /// Changes name and email (an admin's edit).
@@ -275,6 +387,40 @@ impl User {
             .set((users::name.eq(name.trim()), users::updated_at.eq(now())))
             .execute(conn)?;
         Ok(())
+    }
+
+    /// Sets a temporary password (an admin's create or reset): the user must
+    /// choose their own at their next sign-in.
+    pub fn set_temporary_password(conn: &mut DbConn, id: i32, hash: &str) -> Result<()> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::password_hash.eq(hash),
+                users::must_change_password.eq(true),
+                users::updated_at.eq(now()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Removes the link to a Google account. Refuses when the user has no
+    /// password, which would leave them no way to sign in.
+    pub fn unlink_google(conn: &mut DbConn, id: i32) -> Result<User> {
+        conn.transaction(|conn| {
+            let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+            if user.google_sub.is_none() {
+                return Err(Error::Invalid(format!("{} is not linked to Google.", user.email)));
+            }
+            if user.password_hash.is_none() {
+                return Err(Error::Invalid(format!(
+                    "{} has no password: without Google they could not sign in. Reset their password first.",
+                    user.email
+                )));
+            }
+            diesel::update(users::table.find(id))
+                .set((users::google_sub.eq(None::<String>), users::updated_at.eq(now())))
+                .execute(conn)?;
+            User::find(conn, id)?.ok_or(Error::NotFound)
+        })
     }
 
     pub fn set_password_hash(conn: &mut DbConn, id: i32, hash: &str) -> Result<()> {
@@ -380,4 +526,29 @@ impl User {
             DbConn::Postgres(c) => query!(c),
         })
     }
+}
+
+/// `%q%` for LIKE, with `q`'s own `%`, `_` and `\` matching themselves
+/// (escaped with `\`, PostgreSQL's default and SQLite's `ESCAPE`).
+fn like_pattern(q: &str) -> String {
+    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The `ORDER BY` of a sort: one of a fixed set of strings, never input.
+/// The id breaks ties so pages never overlap; people who never signed in
+/// come last either way (`NULLS LAST`, which SQLite and PostgreSQL both
+/// understand, where their defaults differ).
+fn order_by(sort: UserSort) -> diesel::expression::SqlLiteral<diesel::sql_types::Text> {
+    let sql = match (sort.column, sort.descending) {
+        (SortColumn::Email, false) => "users.email ASC",
+        (SortColumn::Email, true) => "users.email DESC",
+        (SortColumn::Name, false) => "users.name ASC, users.id ASC",
+        (SortColumn::Name, true) => "users.name DESC, users.id DESC",
+        (SortColumn::Created, false) => "users.created_at ASC, users.id ASC",
+        (SortColumn::Created, true) => "users.created_at DESC, users.id DESC",
+        (SortColumn::LastSignIn, false) => "users.last_sign_in_at ASC NULLS LAST, users.id ASC",
+        (SortColumn::LastSignIn, true) => "users.last_sign_in_at DESC NULLS LAST, users.id DESC",
+    };
+    diesel::dsl::sql(sql)
 }

@@ -10,15 +10,15 @@ use rocket::{delete, get, patch, post, routes, Route, State};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::admin::{self, Actor, Changes, InitialPassword, NewAccount};
 use crate::app::Gatehouse;
-use crate::auth::password::check_policy;
 use crate::auth::{AdminUser, FreshAdmin};
 use crate::catchers::JsonError;
-use crate::db::audit::{self, AuditEvent, EventKind, NewEvent};
+use crate::db::audit::{self, AuditEvent, AuditFilter};
+use crate::db::now;
 use crate::db::session::{Device, Session};
-use crate::db::user::{NewUser, User, UserFilter};
-use crate::db::{now, DbConn};
-use crate::domain::{Email, Role};
+use crate::db::user::{User, UserFilter, UserSort};
+use crate::domain::Role;
 use crate::error::Error;
 
 pub fn routes() -> Vec<Route> {
@@ -32,6 +32,8 @@ pub fn routes() -> Vec<Route> {
         enable_user,
         unlock_user,
         revoke_user_sessions,
+        reset_password,
+        unlink_google,
         user_sessions,
         delete_session,
         audit_log,
@@ -82,7 +84,7 @@ impl From<Error> for ApiFailure {
         let (status, error) = match &e {
             Error::NotFound => (Status::NotFound, "Not Found"),
             Error::EmailTaken => (Status::Conflict, "Conflict"),
-            Error::Invalid(_) => (Status::UnprocessableEntity, "Unprocessable Entity"),
+            Error::Invalid(_) | Error::Fields(_) => (Status::UnprocessableEntity, "Unprocessable Entity"),
             _ => return ApiFailure::Server(e),
         };
         ApiFailure::Refused(JsonError {
@@ -103,53 +105,41 @@ impl<'r> rocket::response::Responder<'r, 'static> for ApiFailure {
     }
 }
 
-/// Runs an admin write and its audit event in one transaction.
-async fn write<R: Send + 'static>(
-    app: &Gatehouse,
-    admin: &FreshAdmin,
-    device: Device,
-    kind: EventKind,
-    f: impl FnOnce(&mut DbConn) -> Result<(R, Option<i32>, String), Error> + Send + 'static,
-) -> Result<R, Error> {
-    let actor = admin.user.id;
-    app.db
-        .run(move |conn| {
-            use diesel::Connection;
-            conn.transaction(|conn| {
-                let (result, user_id, detail) = f(conn)?;
-                audit::record(
-                    conn,
-                    NewEvent {
-                        user_id,
-                        actor_id: Some(actor),
-                        device: Some(&device),
-                        detail: &detail,
-                        ..NewEvent::new(kind)
-                    },
-                )?;
-                Ok(result)
-            })
-        })
-        .await
-}
-
 fn bad(message: impl Into<String>) -> ApiFailure {
     Error::Invalid(message.into()).into()
 }
 
-#[get("/admin/users?<q>&<role>&<disabled>&<page>&<per_page>")]
+#[allow(clippy::too_many_arguments)]
+#[get("/admin/users?<q>&<role>&<disabled>&<google>&<sort>&<dir>&<page>&<per_page>")]
 async fn list_users(
     q: Option<String>,
     role: Option<&str>,
     disabled: Option<bool>,
+    google: Option<bool>,
+    sort: Option<&str>,
+    dir: Option<&str>,
     page: Option<i64>,
     per_page: Option<i64>,
     _admin: AdminUser,
     app: &State<Gatehouse>,
 ) -> ApiResult<Json<Value>> {
     let role = role.map(str::parse::<Role>).transpose().map_err(bad)?;
+    let sort = UserSort {
+        column: sort.map(str::parse).transpose().map_err(bad)?.unwrap_or_default(),
+        descending: match dir {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(other) => return Err(bad(format!("unknown dir `{other}` (expected asc or desc)"))),
+        },
+    };
     let (page, per_page) = (page.unwrap_or(1).max(1), per_page.unwrap_or(25).clamp(1, 100));
-    let filter = UserFilter { q, role, disabled };
+    let filter = UserFilter {
+        q,
+        role,
+        disabled,
+        google,
+        sort,
+    };
     let (users, total) = app
         .db
         .run(move |conn| User::search(conn, &filter, page, per_page))
@@ -160,12 +150,14 @@ async fn list_users(
     ))
 }
 
+/// Without `password`, the account gets a temporary password (returned once
+/// as `temporary_password`) that must be changed at the next sign-in.
 #[derive(Debug, Deserialize)]
 pub struct NewUserBody {
     email: String,
     #[serde(default)]
     name: String,
-    password: String,
+    password: Option<String>,
     #[serde(default = "user_role")]
     role: String,
 }
@@ -180,28 +172,22 @@ async fn create_user(
     admin: FreshAdmin,
     app: &State<Gatehouse>,
     device: Device,
-) -> ApiResult<(Status, Json<UserView>)> {
+) -> ApiResult<(Status, Json<Value>)> {
     let body = body.into_inner();
-    let email = Email::parse(&body.email).map_err(bad)?;
-    let role: Role = body.role.parse().map_err(bad)?;
-    check_policy(&body.password, app.config.password.min_length).map_err(bad)?;
-    let hash = app.passwords.hash(body.password).await?;
-    let name = body.name;
-    let user = write(app, &admin, device, EventKind::UserCreated, move |conn| {
-        let user = User::create(
-            conn,
-            NewUser {
-                email,
-                name,
-                password_hash: Some(hash),
-                role,
-            },
-        )?;
-        let id = user.id;
-        Ok((user, Some(id), format!("created by an admin as {role}")))
-    })
-    .await?;
-    Ok((Status::Created, Json(user.into())))
+    let new = NewAccount {
+        email: body.email,
+        name: body.name,
+        role: body.role,
+        password: body
+            .password
+            .map_or(InitialPassword::Temporary, InitialPassword::Given),
+    };
+    let created = admin::create_user(app, &Actor::new(&admin, device), new).await?;
+    let mut user = serde_json::to_value(UserView::from(created.user)).unwrap_or_default();
+    if let Some(password) = created.temporary_password {
+        user["temporary_password"] = password.into();
+    }
+    Ok((Status::Created, Json(user)))
 }
 
 #[get("/admin/users/<id>")]
@@ -226,22 +212,12 @@ async fn update_user(
     device: Device,
 ) -> ApiResult<Json<UserView>> {
     let body = body.into_inner();
-    let email = body.email.as_deref().map(Email::parse).transpose().map_err(bad)?;
-    let role = body
-        .role
-        .as_deref()
-        .map(str::parse::<Role>)
-        .transpose()
-        .map_err(bad)?;
-    let name = body.name;
-    let user = write(app, &admin, device, EventKind::UserUpdated, move |conn| {
-        let mut user = User::update_profile(conn, id, name.as_deref(), email.as_ref())?;
-        if let Some(role) = role {
-            user = User::set_role(conn, id, role)?;
-        }
-        Ok((user, Some(id), "edited by an admin".to_owned()))
-    })
-    .await?;
+    let changes = Changes {
+        name: body.name,
+        email: body.email,
+        role: body.role,
+    };
+    let user = admin::edit_user(app, &Actor::new(&admin, device), id, changes).await?;
     Ok(Json(user.into()))
 }
 
@@ -252,33 +228,8 @@ async fn delete_user(
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Status> {
-    write(app, &admin, device, EventKind::UserDeleted, move |conn| {
-        let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
-        User::delete(conn, id)?;
-        Ok(((), None, format!("deleted {}", user.email)))
-    })
-    .await?;
+    admin::delete_user(app, &Actor::new(&admin, device), id).await?;
     Ok(Status::NoContent)
-}
-
-async fn set_disabled(
-    id: i32,
-    disabled: bool,
-    admin: FreshAdmin,
-    app: &Gatehouse,
-    device: Device,
-) -> ApiResult<Json<UserView>> {
-    let kind = if disabled {
-        EventKind::UserDisabled
-    } else {
-        EventKind::UserEnabled
-    };
-    let user = write(app, &admin, device, kind, move |conn| {
-        let user = User::set_disabled(conn, id, disabled)?;
-        Ok((user, Some(id), "by an admin".to_owned()))
-    })
-    .await?;
-    Ok(Json(user.into()))
 }
 
 #[post("/admin/users/<id>/disable")]
@@ -288,7 +239,8 @@ async fn disable_user(
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Json<UserView>> {
-    set_disabled(id, true, admin, app, device).await
+    let user = admin::set_disabled(app, &Actor::new(&admin, device), id, true).await?;
+    Ok(Json(user.into()))
 }
 
 #[post("/admin/users/<id>/enable")]
@@ -298,7 +250,8 @@ async fn enable_user(
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Json<UserView>> {
-    set_disabled(id, false, admin, app, device).await
+    let user = admin::set_disabled(app, &Actor::new(&admin, device), id, false).await?;
+    Ok(Json(user.into()))
 }
 
 #[post("/admin/users/<id>/unlock")]
@@ -308,13 +261,7 @@ async fn unlock_user(
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Json<UserView>> {
-    let user = write(app, &admin, device, EventKind::AccountUnlocked, move |conn| {
-        User::find(conn, id)?.ok_or(Error::NotFound)?;
-        User::unlock(conn, id)?;
-        let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
-        Ok((user, Some(id), "by an admin".to_owned()))
-    })
-    .await?;
+    let user = admin::unlock(app, &Actor::new(&admin, device), id).await?;
     Ok(Json(user.into()))
 }
 
@@ -325,13 +272,36 @@ async fn revoke_user_sessions(
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Json<Value>> {
-    let revoked = write(app, &admin, device, EventKind::SignOut, move |conn| {
-        User::find(conn, id)?.ok_or(Error::NotFound)?;
-        let n = Session::revoke_all_for_user(conn, id)?;
-        Ok((n, Some(id), format!("all sessions ({n}) revoked by an admin")))
-    })
-    .await?;
+    let revoked = admin::revoke_all_sessions(app, &Actor::new(&admin, device), id).await?;
     Ok(Json(json!({ "sessions_revoked": revoked })))
+}
+
+/// A temporary password (returned once) that must be changed at the next
+/// sign-in; the user's sessions are revoked.
+#[post("/admin/users/<id>/reset-password")]
+async fn reset_password(
+    id: i32,
+    admin: FreshAdmin,
+    app: &State<Gatehouse>,
+    device: Device,
+) -> ApiResult<Json<Value>> {
+    let reset = admin::reset_password(app, &Actor::new(&admin, device), id).await?;
+    Ok(Json(json!({
+        "user": UserView::from(reset.user),
+        "temporary_password": reset.temporary_password,
+        "sessions_revoked": reset.sessions_revoked,
+    })))
+}
+
+#[post("/admin/users/<id>/unlink-google")]
+async fn unlink_google(
+    id: i32,
+    admin: FreshAdmin,
+    app: &State<Gatehouse>,
+    device: Device,
+) -> ApiResult<Json<UserView>> {
+    let user = admin::unlink_google(app, &Actor::new(&admin, device), id).await?;
+    Ok(Json(user.into()))
 }
 
 #[get("/admin/users/<id>/sessions")]
@@ -354,32 +324,37 @@ async fn delete_session(
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Status> {
-    let sid = sid.to_owned();
-    write(app, &admin, device, EventKind::SignOut, move |conn| {
-        let session = Session::find(conn, &sid)?.ok_or(Error::NotFound)?;
-        Session::revoke(conn, &sid)?;
-        Ok((
-            (),
-            Some(session.user_id),
-            "one session revoked by an admin".to_owned(),
-        ))
-    })
-    .await?;
+    admin::revoke_session(app, &Actor::new(&admin, device), sid, None).await?;
     Ok(Status::NoContent)
 }
 
-#[get("/admin/audit?<user>&<type>&<page>")]
+const AUDIT_PER_PAGE: i64 = 50;
+
+/// `user` is an id or an email; `from` and `to` are dates (`YYYY-MM-DD`,
+/// UTC, both days included) or Unix seconds (`to` then excluded).
+#[get("/admin/audit?<user>&<type>&<from>&<to>&<page>")]
 async fn audit_log(
-    user: Option<i32>,
-    r#type: Option<String>,
+    user: Option<&str>,
+    r#type: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
     page: Option<i64>,
     _admin: AdminUser,
     app: &State<Gatehouse>,
 ) -> ApiResult<Json<Value>> {
     let page = page.unwrap_or(1).max(1);
-    let events: Vec<AuditEvent> = app
+    let filter = AuditFilter::parse(user, r#type, from, to).map_err(Error::Fields)?;
+    let offset = (page - 1) * AUDIT_PER_PAGE;
+    let (events, more): (Vec<AuditEvent>, bool) = app
         .db
-        .run(move |conn| audit::page(conn, user, r#type.as_deref(), page, 50))
+        .run(move |conn| {
+            let mut events = audit::page(conn, &filter, offset, AUDIT_PER_PAGE + 1)?;
+            let more = events.len() as i64 > AUDIT_PER_PAGE;
+            events.truncate(AUDIT_PER_PAGE as usize);
+            Ok((events, more))
+        })
         .await?;
-    Ok(Json(json!({ "events": events, "page": page, "per_page": 50 })))
+    Ok(Json(json!({
+        "events": events, "page": page, "per_page": AUDIT_PER_PAGE, "has_more": more,
+    })))
 }

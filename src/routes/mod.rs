@@ -7,6 +7,7 @@ pub mod api;
 pub mod google;
 pub mod items;
 pub mod pages;
+pub mod register;
 pub mod session;
 
 pub fn routes() -> Vec<rocket::Route> {

@@ -14,6 +14,7 @@ mod guards;
 mod items;
 mod keys;
 mod oidc_provider;
+mod register;
 mod setup;
 mod signin;
 mod tokens;

@@ -1,0 +1,396 @@
+//! Administering users: the steps behind both the admin pages and the admin
+//! JSON API, so that a page and its API route do exactly the same thing.
+//! Each write checks its input, runs in one transaction with its audit event
+//! (the admin as actor), and takes effect on the user's open sessions at
+//! once (every request reads the user's row and session).
+
+use diesel::Connection;
+use rand::Rng;
+
+use crate::app::Gatehouse;
+use crate::auth::password::check_policy;
+use crate::auth::CurrentUser;
+use crate::db::audit::{self, EventKind, NewEvent};
+use crate::db::session::{Device, Session};
+use crate::db::user::{NewUser, User};
+use crate::db::DbConn;
+use crate::domain::{Email, Role};
+use crate::error::{Error, FieldErrors, Result};
+
+/// Display names are at most this many characters.
+pub const MAX_NAME: usize = 100;
+
+/// Who is acting, and from where (for the audit log).
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: i32,
+    pub device: Device,
+}
+
+impl Actor {
+    pub fn new(admin: &CurrentUser, device: Device) -> Self {
+        Actor {
+            id: admin.user.id,
+            device,
+        }
+    }
+}
+
+/// How a new account gets its first password.
+#[derive(Debug, Clone)]
+pub enum InitialPassword {
+    /// Chosen by the admin.
+    Given(String),
+    /// Generated, shown to the admin once; the user must change it at their
+    /// next sign-in (an invitation).
+    Temporary,
+}
+
+/// A new account as an admin typed it.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password: InitialPassword,
+}
+
+#[derive(Debug)]
+pub struct Created {
+    pub user: User,
+    /// The generated password, to show the admin once.
+    pub temporary_password: Option<String>,
+}
+
+/// An admin's edit; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<String>,
+}
+
+/// A random password to hand over once: 16 characters from an alphabet
+/// without look-alikes (about 92 bits), in groups of four for reading out.
+pub fn temporary_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    let chars: Vec<char> = (0..16)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn check_name(name: &str, errors: &mut FieldErrors) {
+    if name.trim().chars().count() > MAX_NAME {
+        errors.add("name", format!("Use at most {MAX_NAME} characters."));
+    }
+}
+
+fn parse_role(role: &str, errors: &mut FieldErrors) -> Option<Role> {
+    match role.parse::<Role>() {
+        Ok(role) => Some(role),
+        Err(_) => {
+            errors.add("role", "Choose user or admin.");
+            None
+        }
+    }
+}
+
+fn parse_email(email: &str, errors: &mut FieldErrors) -> Option<Email> {
+    match Email::parse(email) {
+        Ok(email) => Some(email),
+        Err(message) => {
+            errors.add("email", message);
+            None
+        }
+    }
+}
+
+/// What a form shows for a refused input: field errors as they are, a
+/// taken email as the email's error; `Err` for anything else.
+pub fn form_errors(e: Error) -> Result<FieldErrors> {
+    match e {
+        Error::Fields(errors) => Ok(errors),
+        Error::EmailTaken => {
+            let mut errors = FieldErrors::new();
+            errors.add("email", "An account with that email already exists.");
+            Ok(errors)
+        }
+        other => Err(other),
+    }
+}
+
+/// Runs an admin write and its audit event in one transaction. `f` returns
+/// its result, the user the event is about and the event's detail.
+async fn write<R: Send + 'static>(
+    app: &Gatehouse,
+    actor: &Actor,
+    kind: EventKind,
+    f: impl FnOnce(&mut DbConn) -> Result<(R, Option<i32>, String)> + Send + 'static,
+) -> Result<R> {
+    let Actor { id: actor_id, device } = actor.clone();
+    app.db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                let (result, user_id, detail) = f(conn)?;
+                audit::record(
+                    conn,
+                    NewEvent {
+                        user_id,
+                        actor_id: Some(actor_id),
+                        device: Some(&device),
+                        detail: &detail,
+                        ..NewEvent::new(kind)
+                    },
+                )?;
+                Ok(result)
+            })
+        })
+        .await
+}
+
+/// Creates an account with a given password (which must pass the policy) or
+/// a temporary one the user must change at their next sign-in.
+pub async fn create_user(app: &Gatehouse, actor: &Actor, new: NewAccount) -> Result<Created> {
+    let mut errors = FieldErrors::new();
+    let email = parse_email(&new.email, &mut errors);
+    check_name(&new.name, &mut errors);
+    let role = parse_role(&new.role, &mut errors);
+    let (password, temporary) = match new.password {
+        InitialPassword::Given(password) => {
+            if let Err(message) = check_policy(&password, app.config.password.min_length) {
+                errors.add("password", message);
+            }
+            (password, false)
+        }
+        InitialPassword::Temporary => (temporary_password(), true),
+    };
+    errors.into_result()?;
+    let (Some(email), Some(role)) = (email, role) else {
+        unreachable!("no field errors, so both parsed");
+    };
+    let hash = app.passwords.hash(password.clone()).await?;
+    let name = new.name;
+    let user = write(app, actor, EventKind::UserCreated, move |conn| {
+        let user = User::create(
+            conn,
+            NewUser {
+                email,
+                name,
+                password_hash: Some(hash.clone()),
+                role,
+            },
+        )?;
+        if temporary {
+            User::set_temporary_password(conn, user.id, &hash)?;
+        }
+        let user = User::find(conn, user.id)?.ok_or(Error::NotFound)?;
+        let how = if temporary {
+            "with a temporary password"
+        } else {
+            "with a password"
+        };
+        let id = user.id;
+        Ok((user, Some(id), format!("created by an admin as {role}, {how}")))
+    })
+    .await?;
+    Ok(Created {
+        user,
+        temporary_password: temporary.then_some(password),
+    })
+}
+
+/// Changes name, email and role. The last active admin can't be demoted
+/// (`Error::Invalid`); a role change holds on the user's next request.
+pub async fn edit_user(app: &Gatehouse, actor: &Actor, id: i32, changes: Changes) -> Result<User> {
+    let mut errors = FieldErrors::new();
+    let email = changes.email.as_deref().and_then(|e| parse_email(e, &mut errors));
+    if let Some(name) = &changes.name {
+        check_name(name, &mut errors);
+    }
+    let role = changes.role.as_deref().and_then(|r| parse_role(r, &mut errors));
+    errors.into_result()?;
+    let name = changes.name;
+    let (user, role_changed) = write(app, actor, EventKind::UserUpdated, move |conn| {
+        let before = User::find(conn, id)?.ok_or(Error::NotFound)?;
+        let mut user = User::update_profile(conn, id, name.as_deref(), email.as_ref())?;
+        if let Some(role) = role {
+            user = User::set_role(conn, id, role)?;
+        }
+        let mut changed = Vec::new();
+        if before.name != user.name {
+            changed.push("name".to_owned());
+        }
+        if before.email != user.email {
+            changed.push(format!("email {} -> {}", before.email, user.email));
+        }
+        let role_changed = before.role != user.role;
+        if role_changed {
+            changed.push(format!("role {} -> {}", before.role, user.role));
+        }
+        let detail = if changed.is_empty() {
+            "edited by an admin (no change)".to_owned()
+        } else {
+            format!("edited by an admin: {}", changed.join(", "))
+        };
+        let role_change = role_changed.then(|| format!("{} -> {}", before.role, user.role));
+        Ok(((user, role_change), Some(id), detail))
+    })
+    .await?;
+    if let Some(detail) = role_changed {
+        // A role change also gets an event of its own, for the audit filter.
+        write(app, actor, EventKind::RoleChanged, move |_| {
+            Ok(((), Some(id), detail))
+        })
+        .await?;
+    }
+    Ok(user)
+}
+
+/// Disables or enables an account; a disabled user's open sessions stop on
+/// their next request. The last active admin can't be disabled.
+pub async fn set_disabled(app: &Gatehouse, actor: &Actor, id: i32, disabled: bool) -> Result<User> {
+    let kind = if disabled {
+        EventKind::UserDisabled
+    } else {
+        EventKind::UserEnabled
+    };
+    write(app, actor, kind, move |conn| {
+        let user = User::set_disabled(conn, id, disabled)?;
+        Ok((user, Some(id), "by an admin".to_owned()))
+    })
+    .await
+}
+
+/// Lifts a sign-in lockout.
+pub async fn unlock(app: &Gatehouse, actor: &Actor, id: i32) -> Result<User> {
+    write(app, actor, EventKind::AccountUnlocked, move |conn| {
+        User::find(conn, id)?.ok_or(Error::NotFound)?;
+        User::unlock(conn, id)?;
+        let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+        Ok((user, Some(id), "by an admin".to_owned()))
+    })
+    .await
+}
+
+/// A password reset: a new temporary password (to show the admin once) that
+/// the user must change at their next sign-in; every session of theirs is
+/// revoked and any lockout lifted.
+#[derive(Debug)]
+pub struct Reset {
+    pub user: User,
+    pub temporary_password: String,
+    pub sessions_revoked: usize,
+}
+
+pub async fn reset_password(app: &Gatehouse, actor: &Actor, id: i32) -> Result<Reset> {
+    let password = temporary_password();
+    let hash = app.passwords.hash(password.clone()).await?;
+    let (user, sessions_revoked) = write(app, actor, EventKind::PasswordReset, move |conn| {
+        User::find(conn, id)?.ok_or(Error::NotFound)?;
+        User::set_temporary_password(conn, id, &hash)?;
+        User::unlock(conn, id)?;
+        let revoked = Session::revoke_all_for_user(conn, id)?;
+        let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+        let detail = format!("temporary password set by an admin; {revoked} session(s) revoked");
+        Ok(((user, revoked), Some(id), detail))
+    })
+    .await?;
+    Ok(Reset {
+        user,
+        temporary_password: password,
+        sessions_revoked,
+    })
+}
+
+/// Revokes one session (of `user_id`, when given: a page names the user).
+/// Its tokens stop working at once.
+pub async fn revoke_session(
+    app: &Gatehouse,
+    actor: &Actor,
+    sid: &str,
+    user_id: Option<i32>,
+) -> Result<Session> {
+    let sid = sid.to_owned();
+    write(app, actor, EventKind::SignOut, move |conn| {
+        let session = Session::find(conn, &sid)?
+            .filter(|s| user_id.is_none_or(|id| s.user_id == id))
+            .ok_or(Error::NotFound)?;
+        Session::revoke(conn, &sid)?;
+        let owner = Some(session.user_id);
+        Ok((session, owner, "one session revoked by an admin".to_owned()))
+    })
+    .await
+}
+
+/// Revokes every session of a user; returns how many were active.
+pub async fn revoke_all_sessions(app: &Gatehouse, actor: &Actor, id: i32) -> Result<usize> {
+    write(app, actor, EventKind::SignOut, move |conn| {
+        User::find(conn, id)?.ok_or(Error::NotFound)?;
+        let n = Session::revoke_all_for_user(conn, id)?;
+        Ok((n, Some(id), format!("all sessions ({n}) revoked by an admin")))
+    })
+    .await
+}
+
+/// Unlinks a user's Google account (refused if they have no password) and
+/// ends the sessions they started with Google.
+pub async fn unlink_google(app: &Gatehouse, actor: &Actor, id: i32) -> Result<User> {
+    write(app, actor, EventKind::GoogleUnlinked, move |conn| {
+        let user = User::unlink_google(conn, id)?;
+        let n = Session::revoke_by_method(conn, id, "google")?;
+        Ok((
+            user,
+            Some(id),
+            format!("by an admin; {n} Google session(s) revoked"),
+        ))
+    })
+    .await
+}
+
+/// Deletes a user and their sessions. The last active admin can't be
+/// deleted. The event keeps the email, so the log can still be searched
+/// for it.
+pub async fn delete_user(app: &Gatehouse, actor: &Actor, id: i32) -> Result<User> {
+    let Actor { id: actor_id, device } = actor.clone();
+    app.db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+                User::delete(conn, id)?;
+                audit::record(
+                    conn,
+                    NewEvent {
+                        actor_id: Some(actor_id),
+                        email: Some(&user.email),
+                        device: Some(&device),
+                        detail: &format!("deleted {} (user {id}) by an admin", user.email),
+                        ..NewEvent::new(EventKind::UserDeleted)
+                    },
+                )?;
+                Ok(user)
+            })
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::temporary_password;
+    use crate::auth::password::check_policy;
+
+    #[test]
+    fn temporary_passwords_pass_the_policy_and_differ() {
+        let a = temporary_password();
+        let b = temporary_password();
+        assert_eq!(a.len(), 19);
+        assert_ne!(a, b);
+        assert!(check_policy(&a, 8).is_ok());
+        assert!(!a.contains(['0', 'O', 'l', '1', 'I']));
+    }
+}
