@@ -332,6 +332,13 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
+    /// A screenshot of more of the page (a taller window), for the README.
+    pub async fn screenshot_tall(&self, name: &str) {
+        self.client.set_window_size(1100, 1400).await.unwrap();
+        self.screenshot(name).await;
+        self.client.set_window_size(1100, 800).await.unwrap();
+    }
+
     /// axe-core's serious and critical violations on the current page.
     pub async fn a11y_violations(&self) -> Vec<Value> {
         let axe = std::fs::read_to_string(axe_path()).unwrap();
