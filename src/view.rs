@@ -10,6 +10,16 @@ use crate::app::Gatehouse;
 use crate::auth::guard::authenticate;
 use crate::auth::CsrfToken;
 
+/// What a form gets: a redirect with a message, or a page (the form again
+/// with its errors next to their fields and what was typed kept, or a
+/// result shown once).
+#[derive(rocket::Responder)]
+pub enum FormOutcome {
+    Done(rocket::response::Flash<rocket::response::Redirect>),
+    Shown(Template),
+    Invalid((rocket::http::Status, Template)),
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SignedInView {
     pub id: i32,

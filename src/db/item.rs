@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::schema::items;
 use super::{now, DbConn};
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldErrors, Result};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = items)]
@@ -20,18 +20,22 @@ pub struct Item {
 
 impl Item {
     /// Checks a new item's fields; returns them trimmed.
-    pub fn parse(name: &str, description: &str) -> Result<(String, String), String> {
+    pub fn parse(name: &str, description: &str) -> Result<(String, String), FieldErrors> {
         let (name, description) = (name.trim(), description.trim());
+        let mut errors = FieldErrors::new();
         if name.is_empty() {
-            return Err("Give the item a name.".into());
-        }
-        if name.chars().count() > 100 {
-            return Err("Names are at most 100 characters.".into());
+            errors.add("name", "Give the item a name.");
+        } else if name.chars().count() > 100 {
+            errors.add("name", "Names are at most 100 characters.");
         }
         if description.chars().count() > 2000 {
-            return Err("Descriptions are at most 2000 characters.".into());
+            errors.add("description", "Descriptions are at most 2000 characters.");
         }
-        Ok((name.to_owned(), description.to_owned()))
+        if errors.is_empty() {
+            Ok((name.to_owned(), description.to_owned()))
+        } else {
+            Err(errors)
+        }
     }
 
     pub fn list(conn: &mut DbConn) -> Result<Vec<Item>> {

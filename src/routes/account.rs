@@ -1,11 +1,11 @@
 //! Account self-service: profile, password, own sessions.
 
 use rocket::form::FromForm;
-use rocket::http::CookieJar;
+use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Route, State};
 use rocket_dyn_templates::Template;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::app::Gatehouse;
 use crate::auth::signin::{self, ChangePasswordError};
@@ -13,8 +13,8 @@ use crate::auth::{cookies, CsrfForm, CsrfProtected, CurrentUser, FreshLogin};
 use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::{Device, Session};
 use crate::db::user::User;
-use crate::error::Error;
-use crate::view::PageContext;
+use crate::error::{Error, FieldErrors};
+use crate::view::{FormOutcome, PageContext};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -51,12 +51,8 @@ csrf_form!(PasswordForm {
 });
 csrf_form!(EmptyForm {});
 
-#[get("/account")]
-async fn account_page(
-    user: CurrentUser,
-    page: PageContext,
-    app: &State<Gatehouse>,
-) -> Result<Template, Error> {
+/// The account page's own context: profile, sessions, freshness.
+async fn account_view(app: &Gatehouse, user: &CurrentUser) -> Result<Value, Error> {
     let id = user.user.id;
     let idle = app.config.jwt.session_idle_timeout;
     let sessions = app
@@ -77,43 +73,71 @@ async fn account_page(
             })
         })
         .collect();
-    Ok(page.render(
-        "account",
-        json!({
-            "account": {
-                "name": user.user.name,
-                "email": user.user.email,
-                "role": user.user.role,
-                "created_at": user.user.created_at,
-                "google_linked": user.user.google_sub.is_some(),
-                "has_password": user.user.password_hash.is_some(),
-            },
-            "sessions": sessions,
-            "fresh": user.claims.fresh,
-            "google_provider": app.oidc.as_ref().map(|p| p.config.provider_name.as_str()),
-        }),
-    ))
+    Ok(json!({
+        "account": {
+            "name": user.user.name,
+            "email": user.user.email,
+            "role": user.user.role,
+            "created_at": user.user.created_at,
+            "google_linked": user.user.google_sub.is_some(),
+            "has_password": user.user.password_hash.is_some(),
+        },
+        "sessions": sessions,
+        "fresh": user.claims.fresh,
+        "google_provider": app.oidc.as_ref().map(|p| p.config.provider_name.as_str()),
+        "errors": {},
+        "form": { "sign_out_others": true },
+    }))
+}
+
+/// The account page again, with a form's errors next to its fields and
+/// what was typed kept (passwords never are).
+async fn invalid(
+    app: &Gatehouse,
+    user: &CurrentUser,
+    page: &PageContext,
+    errors: FieldErrors,
+    form: Value,
+) -> Result<FormOutcome, Error> {
+    let mut view = account_view(app, user).await?;
+    view["errors"] = Value::Object(errors.to_map());
+    if let (Some(view_form), Value::Object(typed)) = (view["form"].as_object_mut(), form) {
+        view_form.extend(typed);
+    }
+    Ok(FormOutcome::Invalid((
+        Status::UnprocessableEntity,
+        page.render("account", view),
+    )))
+}
+
+#[get("/account")]
+async fn account_page(
+    user: CurrentUser,
+    page: PageContext,
+    app: &State<Gatehouse>,
+) -> Result<Template, Error> {
+    Ok(page.render("account", account_view(app, &user).await?))
 }
 
 #[post("/account/profile", data = "<form>")]
 async fn update_profile(
     form: CsrfForm<ProfileForm>,
     user: CurrentUser,
+    page: PageContext,
     app: &State<Gatehouse>,
-) -> Result<Flash<Redirect>, Error> {
+) -> Result<FormOutcome, Error> {
     let name = form.name.trim().to_owned();
     if name.chars().count() > 100 {
-        return Ok(Flash::error(
-            Redirect::to(uri!(account_page)),
-            "Names are at most 100 characters.",
-        ));
+        let mut errors = FieldErrors::new();
+        errors.add("name", "Use at most 100 characters.");
+        return invalid(app, &user, &page, errors, json!({ "name": name })).await;
     }
     let id = user.user.id;
     app.db.run(move |conn| User::set_name(conn, id, &name)).await?;
-    Ok(Flash::success(
+    Ok(FormOutcome::Done(Flash::success(
         Redirect::to(uri!(account_page)),
         "Your name is saved.",
-    ))
+    )))
 }
 
 /// Needs a fresh sign-in and the current password; by default signs out
@@ -122,14 +146,18 @@ async fn update_profile(
 async fn change_password(
     form: CsrfForm<PasswordForm>,
     user: FreshLogin,
+    page: PageContext,
     app: &State<Gatehouse>,
     device: Device,
-) -> Result<Flash<Redirect>, Error> {
+) -> Result<FormOutcome, Error> {
     let form = form.into_inner();
-    let back = Redirect::to(uri!(account_page));
+    let kept = json!({ "sign_out_others": form.sign_out_others });
+    let mut errors = FieldErrors::new();
     if form.new_password != form.confirm_password {
-        return Ok(Flash::error(back, "The new passwords do not match."));
+        errors.add("confirm_password", "The new passwords do not match.");
+        return invalid(app, &user, &page, errors, kept).await;
     }
+    let back = Redirect::to(uri!(account_page));
     match signin::change_password(
         app,
         &user,
@@ -140,13 +168,24 @@ async fn change_password(
     )
     .await
     {
-        Ok(0) => Ok(Flash::success(back, "Your password is changed.")),
-        Ok(n) => Ok(Flash::success(
+        Ok(0) => Ok(FormOutcome::Done(Flash::success(
+            back,
+            "Your password is changed.",
+        ))),
+        Ok(n) => Ok(FormOutcome::Done(Flash::success(
             back,
             format!("Your password is changed; {n} other session(s) signed out."),
-        )),
+        ))),
         Err(ChangePasswordError::Other(e)) => Err(e),
-        Err(e) => Ok(Flash::error(back, e.to_string())),
+        Err(e) => {
+            let field = match e {
+                ChangePasswordError::WrongPassword => "current_password",
+                ChangePasswordError::Policy(_) => "new_password",
+                _ => "password_form",
+            };
+            errors.add(field, e.to_string());
+            invalid(app, &user, &page, errors, kept).await
+        }
     }
 }
 

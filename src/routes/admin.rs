@@ -8,7 +8,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, uri, Responder, Route, State};
+use rocket::{get, post, routes, uri, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
@@ -21,7 +21,7 @@ use crate::db::session::{Device, Session};
 use crate::db::user::{SortColumn, User, UserFilter, UserSort};
 use crate::domain::Role;
 use crate::error::{Error, FieldErrors};
-use crate::view::PageContext;
+use crate::view::{FormOutcome, PageContext};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -46,15 +46,6 @@ pub fn routes() -> Vec<Route> {
 
 const PER_PAGE: i64 = 25;
 const AUDIT_PER_PAGE: i64 = 50;
-
-/// What an admin form gets: a redirect with a message, a page (a form again
-/// with its errors, or a temporary password shown once).
-#[derive(Responder)]
-pub enum FormOutcome {
-    Done(Flash<Redirect>),
-    Shown(Template),
-    Invalid((Status, Template)),
-}
 
 macro_rules! csrf_form {
     ($name:ident { $($field:ident : $ty:ty),* $(,)? }) => {

@@ -17,7 +17,7 @@ use crate::auth::{AdminUser, CsrfForm, CsrfProtected, CurrentUser, FreshLogin, J
 use crate::catchers::JsonError;
 use crate::db::item::Item;
 use crate::error::Error;
-use crate::view::PageContext;
+use crate::view::{FormOutcome, PageContext};
 
 pub fn routes() -> Vec<Route> {
     routes![list_page, item_page, create_page, delete_page]
@@ -48,17 +48,31 @@ fn list_view(items: &[Item], signed_in: bool) -> Value {
     }
 }
 
+/// The items page's context; `errors` and `form` for the new-item form.
+async fn list_context(
+    app: &Gatehouse,
+    user: Option<&CurrentUser>,
+    errors: Value,
+    form: Value,
+) -> Result<Value, Error> {
+    let items = app.db.run(Item::list).await?;
+    Ok(json!({
+        "items": list_view(&items, user.is_some()),
+        "full": user.is_some(),
+        "fresh": user.is_some_and(|u| u.claims.fresh),
+        "errors": errors,
+        "form": form,
+    }))
+}
+
 #[get("/items")]
 async fn list_page(
     user: Option<CurrentUser>,
     page: PageContext,
     app: &State<Gatehouse>,
 ) -> Result<Template, Error> {
-    let items = app.db.run(Item::list).await?;
-    Ok(page.render(
-        "items",
-        json!({ "items": list_view(&items, user.is_some()), "full": user.is_some(), "fresh": user.is_some_and(|u| u.claims.fresh) }),
-    ))
+    let context = list_context(app, user.as_ref(), json!({}), json!({})).await?;
+    Ok(page.render("items", context))
 }
 
 #[get("/items/<id>")]
@@ -96,21 +110,29 @@ impl CsrfProtected for ItemForm {
 async fn create_page(
     form: CsrfForm<ItemForm>,
     user: FreshLogin,
+    page: PageContext,
     app: &State<Gatehouse>,
-) -> Result<Flash<Redirect>, Error> {
+) -> Result<FormOutcome, Error> {
     let (name, description) = match Item::parse(&form.name, &form.description) {
         Ok(fields) => fields,
-        Err(message) => return Ok(Flash::error(Redirect::to(uri!(list_page)), message)),
+        Err(errors) => {
+            let typed = json!({ "name": form.name, "description": form.description });
+            let context = list_context(app, Some(&user), Value::Object(errors.to_map()), typed).await?;
+            return Ok(FormOutcome::Invalid((
+                Status::UnprocessableEntity,
+                page.render("items", context),
+            )));
+        }
     };
     let by = user.user.id;
     let item = app
         .db
         .run(move |conn| Item::create(conn, &name, &description, by))
         .await?;
-    Ok(Flash::success(
+    Ok(FormOutcome::Done(Flash::success(
         Redirect::to(uri!(item_page(item.id))),
         "Item created.",
-    ))
+    )))
 }
 
 #[derive(Debug, FromForm)]
@@ -165,11 +187,11 @@ async fn create_json(
 ) -> Result<Result<(Status, Json<Item>), JsonError>, Error> {
     let (name, description) = match Item::parse(&body.name, &body.description) {
         Ok(fields) => fields,
-        Err(message) => {
+        Err(errors) => {
             return Ok(Err(JsonError {
                 status: Status::UnprocessableEntity,
                 error: "Unprocessable Entity",
-                description: message,
+                description: errors.to_string(),
                 code: None,
             }))
         }

@@ -59,7 +59,7 @@ async fn account_self_service(app: TestApp) {
     assert!(page.contains("Your name is saved.") && page.contains("value=\"Ada Lovelace\""));
 
     // Password: the current one is required, the new one must pass the policy.
-    let (_, _, page) = post_form(
+    let (status, _, page) = post_form(
         &app,
         "/account/password",
         &[
@@ -70,7 +70,41 @@ async fn account_self_service(app: TestApp) {
         ],
     )
     .await;
-    assert!(page.contains("The current password is incorrect."));
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(
+        page.contains(r#"id="current_password-error">The current password is incorrect.</p>"#),
+        "next to its field: {page}"
+    );
+    let (status, _, page) = post_form(
+        &app,
+        "/account/password",
+        &[
+            ("current_password", PASSWORD),
+            ("new_password", "a new passphrase"),
+            ("confirm_password", "another passphrase"),
+            ("csrf_token", &csrf),
+        ],
+    )
+    .await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(page.contains(r#"id="confirm_password-error">The new passwords do not match.</p>"#));
+    assert!(
+        !page.contains("a new passphrase"),
+        "passwords are never sent back"
+    );
+    let long = "n".repeat(101);
+    let (status, _, page) = post_form(
+        &app,
+        "/account/profile",
+        &[("csrf_token", &csrf), ("name", &long)],
+    )
+    .await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(page.contains(r#"id="name-error">Use at most 100 characters.</p>"#));
+    assert!(
+        page.contains(&format!("value=\"{long}\"")),
+        "what was typed is kept"
+    );
     let (_, _, page) = post_form(
         &app,
         "/account/password",
@@ -82,7 +116,7 @@ async fn account_self_service(app: TestApp) {
         ],
     )
     .await;
-    assert!(page.contains("too common"));
+    assert!(page.contains("too common") && page.contains(r#"id="new_password-error""#));
     assert!(other_alive().await, "nothing changed yet");
     // Without the CSRF value, nothing happens.
     let (status, _, _) = post_form(

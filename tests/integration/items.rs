@@ -146,6 +146,36 @@ async fn items_in_the_browser(app: TestApp) {
     assert_eq!(status, Status::Ok);
     assert!(page.contains("Lamp") && page.contains("Item created."));
     assert!(!page.contains("Delete this item"), "only admins may delete");
+    // Bad input: the form again, the error next to its field, what was
+    // typed kept, nothing created.
+    let res = app
+        .client
+        .post("/items")
+        .header(ContentType::Form)
+        .body(form_body(&[
+            ("csrf_token", &csrf),
+            ("name", "   "),
+            ("description", "A second lamp"),
+        ]))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::UnprocessableEntity);
+    let page = res.into_string().await.unwrap();
+    assert!(page.contains(r#"aria-describedby="name-error""#), "{page}");
+    assert!(page.contains(r#"<p class="field-error" id="name-error">Give the item a name.</p>"#));
+    assert!(
+        page.contains(r#"value="A second lamp""#),
+        "the description is kept"
+    );
+    assert_eq!(
+        app.state()
+            .db
+            .run(gatehouse::db::item::Item::list)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // Without the CSRF value, nothing is created.
     let res = app
         .client

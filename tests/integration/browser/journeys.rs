@@ -37,9 +37,29 @@ async fn form_sign_in() {
         return;
     }
     let _slot = slot().await;
-    let server = Server::start(&[]).await;
+    let server = Server::start(&[("GATEHOUSE_REGISTRATION", "true")]).await;
     server.create_user("ada@example.com", "Ada Lovelace", false);
     let b = Browser::open().await;
+
+    // Someone new registers: the errors next to their fields, then an
+    // account and a session.
+    b.goto(&server, "/login").await;
+    b.click("a[href^='/register']").await;
+    b.check_a11y("register").await;
+    b.fill("#email", "newcomer@example.com").await;
+    b.fill("#name", "New Comer").await;
+    b.fill("#password", "a fine long passphrase").await;
+    b.fill("#confirm_password", "not the same").await;
+    b.click("form[action='/register'] button[type=submit]").await;
+    assert!(b.text().await.contains("do not match"), "{}", b.text().await);
+    assert_eq!(b.value("#email").await, "newcomer@example.com", "kept");
+    b.check_a11y("register with errors").await;
+    b.screenshot("register-errors").await;
+    b.fill("#password", "a fine long passphrase").await;
+    b.fill("#confirm_password", "a fine long passphrase").await;
+    b.click("form[action='/register'] button[type=submit]").await;
+    assert!(b.text().await.contains("Signed in as New Comer"));
+    sign_out(&b).await;
 
     // Home, then a protected page: the login page, which will come back.
     b.goto(&server, "/").await;
@@ -375,6 +395,15 @@ async fn administering_users() {
     assert!(bob.text().await.contains("Sign in"));
     nav(&bob, "/protected").await;
     assert_eq!(bob.path().await, "/login?next=/protected");
+
+    // The other admin pages: a new user, and editing one.
+    admin
+        .click("nav[aria-label='Admin'] a[href='/admin/users/new']")
+        .await;
+    admin.check_a11y("new user").await;
+    admin.goto(&server, &format!("{bob_page}/edit")).await;
+    assert_eq!(admin.value("#email").await, "bob@example.com");
+    admin.check_a11y("edit user").await;
 
     // Deleting Carol takes a confirmation.
     admin.goto(&server, "/admin/users?q=carol").await;
