@@ -263,12 +263,11 @@ impl User {
                             .sql(")"),
                         ))
                     } else {
-                        let pattern = like_pattern(q);
+                        // Too short for trigrams: the start of the email,
+                        // by its index (GLOB is case-sensitive, as the
+                        // index is; emails are stored lower-cased).
                         Some(Box::new(
-                            users::email
-                                .like(pattern.clone())
-                                .escape('\\')
-                                .or(users::name.like(pattern).escape('\\')),
+                            diesel::dsl::sql::<Bool>("users.email GLOB ").bind::<Text, _>(glob_prefix(q)),
                         ))
                     }
                 };
@@ -276,11 +275,19 @@ impl User {
             }
             DbConn::Postgres(c) => {
                 use diesel::PgTextExpressionMethods;
-                // Under 3 characters pg_trgm has no trigram to look up, and
-                // PostgreSQL scans (see README, "Benchmark").
-                let search = || {
-                    let pattern = like_pattern(q?);
-                    Some(users::email.ilike(pattern.clone()).or(users::name.ilike(pattern)))
+                type Search = Box<dyn BoxableExpression<users::table, diesel::pg::Pg, SqlType = Bool>>;
+                let search = || -> Option<Search> {
+                    let q = q?;
+                    if q.chars().count() >= 3 {
+                        let pattern = like_pattern(q);
+                        Some(Box::new(
+                            users::email.ilike(pattern.clone()).or(users::name.ilike(pattern)),
+                        ))
+                    } else {
+                        // Under 3 characters pg_trgm has no trigram to look
+                        // up: the start of the email, by its prefix index.
+                        Some(Box::new(users::email.like(prefix_pattern(q)).escape('\\')))
+                    }
                 };
                 run!(c, search())
             }
@@ -531,8 +538,31 @@ impl User {
 /// `%q%` for LIKE, with `q`'s own `%`, `_` and `\` matching themselves
 /// (escaped with `\`, PostgreSQL's default and SQLite's `ESCAPE`).
 fn like_pattern(q: &str) -> String {
+    format!("%{}", prefix_pattern(q))
+}
+
+/// `q%` for LIKE with `\` as the escape: `q`'s own `%`, `_` and `\` match
+/// themselves.
+fn prefix_pattern(q: &str) -> String {
     let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
+    format!("{}%", escaped.to_lowercase())
+}
+
+/// `q*` for SQLite's GLOB, `q`'s own `*`, `?` and `[` matching themselves.
+fn glob_prefix(q: &str) -> String {
+    let mut out = String::new();
+    for c in q.to_lowercase().chars() {
+        match c {
+            '*' | '?' | '[' => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('*');
+    out
 }
 
 /// The `ORDER BY` of a sort: one of a fixed set of strings, never input.
@@ -551,4 +581,16 @@ fn order_by(sort: UserSort) -> diesel::expression::SqlLiteral<diesel::sql_types:
         (SortColumn::LastSignIn, true) => "users.last_sign_in_at DESC NULLS LAST, users.id DESC",
     };
     diesel::dsl::sql(sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_patterns_match_their_own_wildcards_literally() {
+        assert_eq!(like_pattern("Ab"), "%ab%");
+        assert_eq!(prefix_pattern("a_%\\"), "a\\_\\%\\\\%");
+        assert_eq!(glob_prefix("A*?["), "a[*][?][[]*");
+    }
 }

@@ -703,8 +703,10 @@ async fn users_table_filters_and_sorting(app: TestApp) {
         order(&page),
         ["a@example.com", "c@example.com", "root@example.com"]
     );
-    // Search: case-insensitive substrings of email or name, short or long,
-    // kept up to date on every change; `%`, `_` and quotes are plain text.
+    // Search: case-insensitive substrings of email or name from three
+    // characters (trigram indexes), the start of the email below that (its
+    // index), kept up to date on every change; `%`, `_`, `*`, `?`, `[` and
+    // quotes are plain text.
     let found = |q: &'static str| {
         let admin = &admin;
         async move {
@@ -721,10 +723,18 @@ async fn users_table_filters_and_sorting(app: TestApp) {
         }
     };
     assert_eq!(found("AMY").await, ["c@example.com"]);
-    assert_eq!(found("mA").await, ["a@example.com"]);
+    assert_eq!(found("mAx").await, ["a@example.com"]);
+    assert_eq!(found("A@").await, ["a@example.com"]);
+    assert_eq!(found("ro").await, ["root@example.com"]);
+    assert!(
+        found("ma").await.is_empty(),
+        "two letters: the start of the email only"
+    );
     assert_eq!(found("t@example.c").await, ["root@example.com"]);
     assert_eq!(found("example.com").await.len(), 4);
-    for q in ["%", "_", "\\", "a\"b", "\"\"\"", "%%%"] {
+    for q in [
+        "%", "_", "\\", "a\"b", "\"\"\"", "%%%", "*", "?", "[a", "a*", "*@e",
+    ] {
         assert!(found(q).await.is_empty(), "{q}");
     }
     app.state()
