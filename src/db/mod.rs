@@ -282,7 +282,10 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        assert_eq!(db.migrate().unwrap(), 4);
+        let embedded = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+            .unwrap()
+            .count();
+        assert_eq!(db.migrate().unwrap(), embedded, "every migration applies");
         assert_eq!(db.migrate().unwrap(), 0, "migrations apply once");
     }
 
