@@ -400,9 +400,18 @@ async fn linking_from_the_account_page(backend: Backend) {
     assert_redirect_to(&res, "/account");
     let account = app.get("/account").await.into_string().await.unwrap();
     assert!(account.contains("Google is linked"));
-    assert_eq!(
-        find(&app, "ada@example.com").await.unwrap().google_sub.as_deref(),
-        Some("google-sub-1")
+    let ada = find(&app, "ada@example.com").await.unwrap();
+    assert_eq!(ada.google_sub.as_deref(), Some("google-sub-1"));
+    // An admin sees it on the user's page (Ada is an admin: her own page).
+    let admin_view = app
+        .get(&format!("/admin/users/{}", ada.id))
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(
+        admin_view.contains("<dt>Google</dt><dd>Linked</dd>"),
+        "{admin_view}"
     );
     // And now Google signs her in (an admin, linked by her own hand).
     let csrf = app
