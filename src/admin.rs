@@ -17,6 +17,10 @@ use crate::db::DbConn;
 use crate::domain::{Email, Role};
 use crate::error::{Error, FieldErrors, Result};
 
+/// The highest page number asked of a list (beyond it, pages are empty; an
+/// unbounded one would overflow the offset).
+pub const MAX_PAGE: i64 = 1_000_000;
+
 /// Display names are at most this many characters.
 pub const MAX_NAME: usize = 100;
 
@@ -214,6 +218,12 @@ pub async fn edit_user(app: &Gatehouse, actor: &Actor, id: i32, changes: Changes
         check_name(name, &mut errors);
     }
     let role = changes.role.as_deref().and_then(|r| parse_role(r, &mut errors));
+    if actor.id == id && role.is_some_and(|r| r != Role::Admin) {
+        errors.add(
+            "role",
+            "You cannot take away your own admin role: ask another admin.",
+        );
+    }
     errors.into_result()?;
     let name = changes.name;
     let (user, role_changed) = write(app, actor, EventKind::UserUpdated, move |conn| {
@@ -260,6 +270,11 @@ pub async fn set_disabled(app: &Gatehouse, actor: &Actor, id: i32, disabled: boo
     } else {
         EventKind::UserEnabled
     };
+    if disabled && actor.id == id {
+        return Err(Error::Invalid(
+            "You cannot disable your own account: ask another admin.".into(),
+        ));
+    }
     write(app, actor, kind, move |conn| {
         let user = User::set_disabled(conn, id, disabled)?;
         Ok((user, Some(id), "by an admin".to_owned()))
@@ -357,6 +372,11 @@ pub async fn unlink_google(app: &Gatehouse, actor: &Actor, id: i32) -> Result<Us
 /// deleted. The event keeps the email, so the log can still be searched
 /// for it.
 pub async fn delete_user(app: &Gatehouse, actor: &Actor, id: i32) -> Result<User> {
+    if actor.id == id {
+        return Err(Error::Invalid(
+            "You cannot delete your own account: ask another admin.".into(),
+        ));
+    }
     let Actor { id: actor_id, device } = actor.clone();
     app.db
         .run(move |conn| {

@@ -552,6 +552,15 @@ impl Settings {
         let password = self.password;
         let login = self.login;
         let google = self.google.validate(release)?;
+        if self.registration && google.as_ref().is_some_and(|g| g.link_by_email) {
+            // Anyone could register someone else's address, unverified, and
+            // have that person's Google sign-in linked to an account whose
+            // password they know.
+            return Err(bad(
+                "google.link_by_email",
+                "can't be on with `registration`: self-registered emails are not verified; people link Google from their account page instead",
+            ));
+        }
         if login.max_failures == 0 || login.max_failures > 1000 {
             return Err(bad("login.max_failures", "must be between 1 and 1000"));
         }

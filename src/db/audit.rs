@@ -60,7 +60,7 @@ impl EventKind {
     }
 
     /// Every kind, for the audit log's filter.
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::AccountLocked,
@@ -77,6 +77,7 @@ impl EventKind {
         EventKind::RoleChanged,
         EventKind::UserDisabled,
         EventKind::UserEnabled,
+        EventKind::GoogleLinked,
         EventKind::GoogleUnlinked,
         EventKind::Registered,
     ];

@@ -328,7 +328,7 @@ impl User {
     pub fn delete(conn: &mut DbConn, id: i32) -> Result<()> {
         conn.transaction(|conn| {
             let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
-            if user.is_admin() && !user.disabled && User::count_admins(conn)? <= 1 {
+            if user.is_admin() && !user.disabled && User::lock_active_admins(conn)? <= 1 {
                 return Err(Error::Invalid("the last admin cannot be deleted".into()));
             }
             diesel::delete(users::table.find(id)).execute(conn)?;
@@ -350,6 +350,26 @@ impl User {
         Ok((all, admins, disabled))
     }
 
+    /// The active admins, counted so that two admins changing each other at
+    /// once can't both pass the last-admin check: PostgreSQL locks their rows
+    /// until the transaction ends; SQLite lets one writer through at a time
+    /// (the other's write fails rather than acting on a stale count).
+    /// Call it inside the transaction that makes the change.
+    pub fn lock_active_admins(conn: &mut DbConn) -> Result<i64> {
+        match conn {
+            DbConn::Postgres(c) => {
+                let ids: Vec<i32> = users::table
+                    .filter(users::role.eq(Role::Admin.as_str()))
+                    .filter(users::disabled.eq(false))
+                    .select(users::id)
+                    .for_update()
+                    .load(c)?;
+                Ok(ids.len() as i64)
+            }
+            DbConn::Sqlite(_) => User::count_admins(conn),
+        }
+    }
+
     pub fn count_admins(conn: &mut DbConn) -> Result<i64> {
         Ok(users::table
             .filter(users::role.eq(Role::Admin.as_str()))
@@ -363,7 +383,11 @@ impl User {
     pub fn set_role(conn: &mut DbConn, id: i32, role: Role) -> Result<User> {
         conn.transaction(|conn| {
             let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
-            if user.is_admin() && role != Role::Admin && !user.disabled && User::count_admins(conn)? <= 1 {
+            if user.is_admin()
+                && role != Role::Admin
+                && !user.disabled
+                && User::lock_active_admins(conn)? <= 1
+            {
                 return Err(Error::Invalid("the last admin cannot be demoted".into()));
             }
             diesel::update(users::table.find(id))
@@ -379,7 +403,7 @@ impl User {
     pub fn set_disabled(conn: &mut DbConn, id: i32, disabled: bool) -> Result<User> {
         conn.transaction(|conn| {
             let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
-            if disabled && user.is_admin() && !user.disabled && User::count_admins(conn)? <= 1 {
+            if disabled && user.is_admin() && !user.disabled && User::lock_active_admins(conn)? <= 1 {
                 return Err(Error::Invalid("the last admin cannot be disabled".into()));
             }
             diesel::update(users::table.find(id))

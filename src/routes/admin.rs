@@ -12,7 +12,7 @@ use rocket::{get, post, routes, uri, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
-use crate::admin::{self, Actor, Changes, InitialPassword, NewAccount};
+use crate::admin::{self, Actor, Changes, InitialPassword, NewAccount, MAX_PAGE};
 use crate::app::Gatehouse;
 use crate::auth::{AdminUser, CsrfForm, CsrfProtected, FreshAdmin};
 use crate::db::audit::{self, AuditFilter, EventKind};
@@ -150,7 +150,7 @@ async fn users(
         column: sort.and_then(|s| s.parse().ok()).unwrap_or_default(),
         descending: dir == Some("desc"),
     };
-    let page = page.unwrap_or(1).max(1);
+    let page = page.unwrap_or(1).clamp(1, MAX_PAGE);
     let filter = UserFilter {
         q: q.clone(),
         role,
@@ -520,7 +520,7 @@ async fn audit_log(
     ctx: PageContext,
     app: &State<Gatehouse>,
 ) -> Result<(Status, Template), Error> {
-    let page = page.unwrap_or(1).max(1);
+    let page = page.unwrap_or(1).clamp(1, MAX_PAGE);
     let form = json!({
         "user": user.unwrap_or("").trim(), "type": r#type.unwrap_or(""),
         "from": from.unwrap_or("").trim(), "to": to.unwrap_or("").trim(),

@@ -10,7 +10,7 @@ use rocket::{delete, get, patch, post, routes, Route, State};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::admin::{self, Actor, Changes, InitialPassword, NewAccount};
+use crate::admin::{self, Actor, Changes, InitialPassword, NewAccount, MAX_PAGE};
 use crate::app::Gatehouse;
 use crate::auth::{AdminUser, FreshAdmin};
 use crate::catchers::JsonError;
@@ -132,7 +132,10 @@ async fn list_users(
             Some(other) => return Err(bad(format!("unknown dir `{other}` (expected asc or desc)"))),
         },
     };
-    let (page, per_page) = (page.unwrap_or(1).max(1), per_page.unwrap_or(25).clamp(1, 100));
+    let (page, per_page) = (
+        page.unwrap_or(1).clamp(1, MAX_PAGE),
+        per_page.unwrap_or(25).clamp(1, 100),
+    );
     let filter = UserFilter {
         q,
         role,
@@ -342,7 +345,7 @@ async fn audit_log(
     _admin: AdminUser,
     app: &State<Gatehouse>,
 ) -> ApiResult<Json<Value>> {
-    let page = page.unwrap_or(1).max(1);
+    let page = page.unwrap_or(1).clamp(1, MAX_PAGE);
     let filter = AuditFilter::parse(user, r#type, from, to).map_err(Error::Fields)?;
     let offset = (page - 1) * AUDIT_PER_PAGE;
     let (events, more): (Vec<AuditEvent>, bool) = app

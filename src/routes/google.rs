@@ -162,12 +162,7 @@ async fn callback(
         let code =
             code.ok_or_else(|| OidcError::BadRequest("The provider sent no authorization code.".into()))?;
         let claims = provider
-            .exchange(
-                code,
-                flow.verifier,
-                &provider.config.redirect_uri,
-                Some(&flow.nonce),
-            )
+            .exchange(code, flow.verifier, &provider.config.redirect_uri, &flow.nonce)
             .await?;
         email = claims.email.clone();
         match flow.link_user {
@@ -230,7 +225,7 @@ fn json_error(error: &OidcError) -> JsonError {
     }
 }
 
-/// `{"code", "redirect_uri", "code_verifier"}` -> the API's tokens
+/// `{"code", "redirect_uri", "code_verifier", "nonce"}` -> the API's tokens
 /// (Flask-JWT-Router's `oauth_login`).
 #[post("/auth/google", data = "<body>")]
 async fn api_sign_in(
@@ -257,7 +252,7 @@ async fn api_sign_in(
             ));
         }
         let claims = provider
-            .exchange(body.code, body.code_verifier, &redirect_uri, Some(&body.nonce))
+            .exchange(body.code, body.code_verifier, &redirect_uri, &body.nonce)
             .await?;
         email = claims.email.clone();
         signin::sign_in(app, claims, device.clone(), true).await

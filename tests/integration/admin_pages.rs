@@ -523,18 +523,30 @@ async fn last_admin_on_the_pages(app: TestApp) {
     // The only admin's own page offers no disable or delete.
     let page = admin.get(&me).await.into_string().await.unwrap();
     assert!(!page.contains("Disable this user") && !page.contains("Delete this user"));
+    // An admin can't lock themselves out, by any of the three.
+    let res = admin
+        .post(
+            &format!("{me}/edit"),
+            &[("email", "root@example.com"), ("name", "Root"), ("role", "user")],
+        )
+        .await;
+    assert_eq!(res.status(), Status::UnprocessableEntity);
+    let page = res.into_string().await.unwrap();
+    assert!(
+        page.contains("id=\"role-error\">You cannot take away your own admin role"),
+        "{page}"
+    );
     for (path, fields, message) in [
-        (
-            format!("{me}/edit"),
-            vec![("email", "root@example.com"), ("name", "Root"), ("role", "user")],
-            "the last admin cannot be demoted",
-        ),
         (
             format!("{me}/status"),
             vec![("disabled", "true")],
-            "the last admin cannot be disabled",
+            "You cannot disable your own account",
         ),
-        (format!("{me}/delete"), vec![], "the last admin cannot be deleted"),
+        (
+            format!("{me}/delete"),
+            vec![],
+            "You cannot delete your own account",
+        ),
     ] {
         let res = admin.post(&path, &fields).await;
         assert_redirect_to(&res, &me);
@@ -557,14 +569,18 @@ async fn last_admin_on_the_pages(app: TestApp) {
         .await
         .unwrap();
     assert!(page.contains("Disable this user") && page.contains("Delete this user"));
-    let res = admin
+    // ...and the second admin may demote the first, whose next admin page
+    // is refused.
+    let second = app.browser().await;
+    assert_redirect_to(&second.sign_in("second@example.com", PASSWORD).await, "/");
+    let res = second
         .post(
             &format!("{me}/edit"),
             &[("email", "root@example.com"), ("name", "Root"), ("role", "user")],
         )
         .await;
-    let (_, _, page) = admin.follow(res).await;
-    assert!(page.contains("root@example.com is saved."));
+    let (_, _, page) = second.follow(res).await;
+    assert!(page.contains("root@example.com is saved."), "{page}");
     assert_eq!(admin.get("/admin").await.status(), Status::Forbidden);
 }
 
@@ -966,7 +982,7 @@ async fn admin_pages(app: TestApp) {
         .await;
     assert_eq!(res.status(), Status::Unauthorized);
 
-    // The last admin can't disable themself (the page offers no button).
+    // An admin can't disable themself (the page offers no button).
     let page = app
         .get(&format!("/admin/users/{}", root.id))
         .await
@@ -982,5 +998,5 @@ async fn admin_pages(app: TestApp) {
         .dispatch()
         .await;
     let (_, _, page) = app.follow(res).await;
-    assert!(page.contains("the last admin cannot be disabled"));
+    assert!(page.contains("You cannot disable your own account"));
 }

@@ -73,13 +73,12 @@ pub fn key_id(token: &str) -> Result<String, OidcError> {
 }
 
 /// Verifies the signature with `key` and checks every claim. `nonce` is the
-/// one this sign-in started with (`None` only where none was made: a
-/// single-page app's code without one).
+/// one this sign-in started with (or the single-page app sent).
 pub fn verify(
     token: &str,
     key: &DecodingKey,
     config: &OidcConfig,
-    nonce: Option<&str>,
+    nonce: &str,
 ) -> Result<IdClaims, OidcError> {
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
@@ -134,16 +133,14 @@ pub fn verify(
     if claims.sub.is_empty() || claims.sub.len() > 255 {
         return Err(OidcError::InvalidToken("the ID token has no usable subject"));
     }
-    if let Some(expected) = nonce {
-        let same = claims
-            .nonce
-            .as_deref()
-            .is_some_and(|got| bool::from(got.as_bytes().ct_eq(expected.as_bytes())));
-        if !same {
-            return Err(OidcError::InvalidToken(
-                "the ID token's nonce does not match this sign-in",
-            ));
-        }
+    let same = claims
+        .nonce
+        .as_deref()
+        .is_some_and(|got| bool::from(got.as_bytes().ct_eq(nonce.as_bytes())));
+    if !same {
+        return Err(OidcError::InvalidToken(
+            "the ID token's nonce does not match this sign-in",
+        ));
     }
     Ok(claims)
 }

@@ -427,7 +427,7 @@ impl Provider {
         code: String,
         verifier: String,
         redirect_uri: &Url,
-        nonce: Option<&str>,
+        nonce: &str,
     ) -> Result<IdClaims, OidcError> {
         let meta = self.metadata().await?;
         let client = self.client(&meta, redirect_uri);
@@ -461,12 +461,7 @@ impl Provider {
     }
 
     /// Checks an ID token against the provider's keys and our settings.
-    pub async fn verify(
-        &self,
-        token: &str,
-        meta: &Metadata,
-        nonce: Option<&str>,
-    ) -> Result<IdClaims, OidcError> {
+    pub async fn verify(&self, token: &str, meta: &Metadata, nonce: &str) -> Result<IdClaims, OidcError> {
         let kid = id_token::key_id(token)?;
         let jwks_uri = meta.jwks_uri.clone();
         let fetch = || async {
