@@ -200,6 +200,29 @@ impl<'r, T: FromForm<'r> + CsrfProtected + Send> FromData<'r> for CsrfForm<T> {
     }
 }
 
+/// A form with a `csrf_token` field, checked by [`CsrfForm`]:
+/// `csrf_form!(ProfileForm { name: String });` declares the struct (with
+/// `FromForm`) and its [`CsrfProtected`] impl. Put the `csrf_token` input
+/// first in the HTML form: the central check reads only the body's first
+/// 512 bytes.
+#[macro_export]
+macro_rules! csrf_form {
+    ($(#[$meta:meta])* $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, rocket::form::FromForm)]
+        pub struct $name {
+            csrf_token: Option<String>,
+            $($field: $ty,)*
+        }
+
+        impl $crate::auth::CsrfProtected for $name {
+            fn csrf_token(&self) -> Option<&str> {
+                self.csrf_token.as_deref()
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::form_field_csrf;

@@ -1,6 +1,5 @@
 //! Account self-service: profile, password, own sessions.
 
-use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Route, State};
@@ -9,7 +8,8 @@ use serde_json::{json, Value};
 
 use crate::app::Gatehouse;
 use crate::auth::signin::{self, ChangePasswordError};
-use crate::auth::{cookies, CsrfForm, CsrfProtected, CurrentUser, FreshLogin};
+use crate::auth::{cookies, CsrfForm, CurrentUser, FreshLogin};
+use crate::csrf_form;
 use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::{Device, Session};
 use crate::db::user::User;
@@ -24,22 +24,6 @@ pub fn routes() -> Vec<Route> {
         revoke_session,
         sign_out_everywhere
     ]
-}
-
-macro_rules! csrf_form {
-    ($name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
-        #[derive(Debug, FromForm)]
-        pub struct $name {
-            $($field: $ty,)*
-            csrf_token: Option<String>,
-        }
-
-        impl CsrfProtected for $name {
-            fn csrf_token(&self) -> Option<&str> {
-                self.csrf_token.as_deref()
-            }
-        }
-    };
 }
 
 csrf_form!(ProfileForm { name: String });

@@ -5,7 +5,6 @@
 //! value, and do what the admin JSON API does (`crate::admin`), audited.
 
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
-use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Route, State};
@@ -14,7 +13,8 @@ use serde_json::{json, Value};
 
 use crate::admin::{self, Actor, Changes, InitialPassword, NewAccount, MAX_PAGE};
 use crate::app::Gatehouse;
-use crate::auth::{AdminUser, CsrfForm, CsrfProtected, FreshAdmin};
+use crate::auth::{AdminUser, CsrfForm, FreshAdmin};
+use crate::csrf_form;
 use crate::db::audit::{self, AuditFilter, EventKind};
 use crate::db::now;
 use crate::db::session::{Device, Session};
@@ -46,22 +46,6 @@ pub fn routes() -> Vec<Route> {
 
 const PER_PAGE: i64 = 25;
 const AUDIT_PER_PAGE: i64 = 50;
-
-macro_rules! csrf_form {
-    ($name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
-        #[derive(Debug, FromForm)]
-        pub struct $name {
-            csrf_token: Option<String>,
-            $($field: $ty,)*
-        }
-
-        impl CsrfProtected for $name {
-            fn csrf_token(&self) -> Option<&str> {
-                self.csrf_token.as_deref()
-            }
-        }
-    };
-}
 
 csrf_form!(EmptyForm {});
 csrf_form!(DisableForm { disabled: bool });

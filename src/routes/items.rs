@@ -3,7 +3,6 @@
 //! needs sign-in, creating one needs a fresh sign-in, deleting one needs the
 //! admin role.
 
-use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::serde::json::Json;
@@ -13,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::app::Gatehouse;
-use crate::auth::{AdminUser, CsrfForm, CsrfProtected, CurrentUser, FreshLogin, JwtOptional};
+use crate::auth::{AdminUser, CsrfForm, CurrentUser, FreshLogin, JwtOptional};
 use crate::catchers::JsonError;
+use crate::csrf_form;
 use crate::db::item::Item;
 use crate::error::Error;
 use crate::view::{FormOutcome, PageContext};
@@ -93,18 +93,10 @@ async fn item_page(
     ))
 }
 
-#[derive(Debug, FromForm)]
-pub struct ItemForm {
+csrf_form!(ItemForm {
     name: String,
-    description: String,
-    csrf_token: Option<String>,
-}
-
-impl CsrfProtected for ItemForm {
-    fn csrf_token(&self) -> Option<&str> {
-        self.csrf_token.as_deref()
-    }
-}
+    description: String
+});
 
 #[post("/items", data = "<form>")]
 async fn create_page(
@@ -135,16 +127,7 @@ async fn create_page(
     )))
 }
 
-#[derive(Debug, FromForm)]
-pub struct DeleteForm {
-    csrf_token: Option<String>,
-}
-
-impl CsrfProtected for DeleteForm {
-    fn csrf_token(&self) -> Option<&str> {
-        self.csrf_token.as_deref()
-    }
-}
+csrf_form!(DeleteForm {});
 
 #[post("/items/<id>/delete", data = "<_form>")]
 async fn delete_page(

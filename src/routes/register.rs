@@ -1,7 +1,6 @@
 //! Registration pages (`/register`), mounted only when `registration` is on
 //! (otherwise the path is a 404). The rules are in `auth::register`.
 
-use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{get, post, routes, Responder, Route, State};
@@ -12,7 +11,8 @@ use crate::app::Gatehouse;
 use crate::auth::redirect::{is_local_path, safe_next};
 use crate::auth::register::{self, Registration};
 use crate::auth::signin::{self, SignInError};
-use crate::auth::{CsrfForm, CsrfProtected};
+use crate::auth::CsrfForm;
+use crate::csrf_form;
 use crate::db::session::Device;
 use crate::error::Error;
 use crate::view::PageContext;
@@ -21,21 +21,7 @@ pub fn routes() -> Vec<Route> {
     routes![register_page, register_submit]
 }
 
-#[derive(Debug, FromForm)]
-pub struct RegisterForm {
-    csrf_token: Option<String>,
-    email: String,
-    name: String,
-    password: String,
-    confirm_password: String,
-    next: Option<String>,
-}
-
-impl CsrfProtected for RegisterForm {
-    fn csrf_token(&self) -> Option<&str> {
-        self.csrf_token.as_deref()
-    }
-}
+csrf_form!(RegisterForm { email: String, name: String, password: String, confirm_password: String, next: Option<String> });
 
 #[get("/register?<next>")]
 fn register_page(next: Option<&str>, page: PageContext) -> Template {

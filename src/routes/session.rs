@@ -1,6 +1,5 @@
 //! The sign-in form and sign-out.
 
-use rocket::form::FromForm;
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Responder, Route, State};
@@ -10,7 +9,8 @@ use serde_json::json;
 use crate::app::Gatehouse;
 use crate::auth::redirect::safe_next;
 use crate::auth::signin::{self, SignInError};
-use crate::auth::{CsrfForm, CsrfProtected, CurrentUser};
+use crate::auth::{CsrfForm, CurrentUser};
+use crate::csrf_form;
 use crate::db::session::Device;
 use crate::error::Error;
 use crate::view::PageContext;
@@ -19,20 +19,7 @@ pub fn routes() -> Vec<Route> {
     routes![login_page, login, logout, logout_signed_out]
 }
 
-#[derive(Debug, FromForm)]
-pub struct LoginForm {
-    email: String,
-    password: String,
-    remember: bool,
-    next: Option<String>,
-    csrf_token: Option<String>,
-}
-
-impl CsrfProtected for LoginForm {
-    fn csrf_token(&self) -> Option<&str> {
-        self.csrf_token.as_deref()
-    }
-}
+csrf_form!(LoginForm { email: String, password: String, remember: bool, next: Option<String> });
 
 /// The provider's name for the "Sign in with ..." button, if one is set up.
 fn google_provider(app: &Gatehouse) -> Option<&str> {
