@@ -229,6 +229,26 @@ impl TestApp {
         assert_redirect_to(&res, "/");
     }
 
+    /// The readable CSRF cookie's value (what a page's script would send).
+    pub fn csrf_cookie(&self) -> String {
+        self.client
+            .cookies()
+            .get("csrf_access_token")
+            .expect("signed in: a CSRF cookie")
+            .value()
+            .to_owned()
+    }
+
+    /// Signs out as the header's "Sign out" button does; returns the
+    /// response (a redirect home).
+    pub async fn sign_out(&self) -> LocalResponse<'_> {
+        self.client
+            .post("/logout")
+            .header(Header::new("X-CSRF-TOKEN", self.csrf_cookie()))
+            .dispatch()
+            .await
+    }
+
     /// The current access cookie's value.
     pub fn access_cookie(&self) -> Option<String> {
         self.client

@@ -188,19 +188,7 @@ async fn new_account_then_same_account(backend: Backend) {
 
     // Sign out, then in again: the same account, found by its subject even
     // if the email at Google changed.
-    let csrf = app
-        .client
-        .cookies()
-        .get("csrf_access_token")
-        .unwrap()
-        .value()
-        .to_owned();
-    let out = app
-        .client
-        .post("/logout")
-        .header(Header::new("X-CSRF-TOKEN", csrf))
-        .dispatch()
-        .await;
+    let out = app.sign_out().await;
     assert_eq!(out.status(), Status::SeeOther);
     assert_eq!(signed_in_as(&app).await, None);
     provider.set(|s| s.identity.email = "grace.hopper@example.com".into());
@@ -224,18 +212,7 @@ async fn links_a_verified_email(backend: Backend) {
 
     // Another Google account with the same email can't take it over.
     provider.set(|s| s.identity = Identity::new("google-sub-2", "grace@example.com"));
-    let csrf = app
-        .client
-        .cookies()
-        .get("csrf_access_token")
-        .unwrap()
-        .value()
-        .to_owned();
-    app.client
-        .post("/logout")
-        .header(Header::new("X-CSRF-TOKEN", csrf))
-        .dispatch()
-        .await;
+    app.sign_out().await;
     assert_refused(sign_in(&app, "/").await, Status::Unauthorized, "linked_elsewhere").await;
     assert_eq!(
         find(&app, "grace@example.com")
@@ -414,47 +391,18 @@ async fn linking_from_the_account_page(backend: Backend) {
         "{admin_view}"
     );
     // And now Google signs her in (an admin, linked by her own hand).
-    let csrf = app
-        .client
-        .cookies()
-        .get("csrf_access_token")
-        .unwrap()
-        .value()
-        .to_owned();
-    app.client
-        .post("/logout")
-        .header(Header::new("X-CSRF-TOKEN", csrf))
-        .dispatch()
-        .await;
+    app.sign_out().await;
     assert_redirect_to(&sign_in(&app, "/").await, "/");
     assert_eq!(signed_in_as(&app).await.as_deref(), Some("ada@example.com"));
 
     // A Google account already linked elsewhere can't be linked again.
     app.create_user("bob@example.com", "Bob", Role::User).await;
-    let csrf = app
-        .client
-        .cookies()
-        .get("csrf_access_token")
-        .unwrap()
-        .value()
-        .to_owned();
-    app.client
-        .post("/logout")
-        .header(Header::new("X-CSRF-TOKEN", csrf))
-        .dispatch()
-        .await;
+    app.sign_out().await;
     app.sign_in("bob@example.com").await;
-    let csrf = app
-        .client
-        .cookies()
-        .get("csrf_access_token")
-        .unwrap()
-        .value()
-        .to_owned();
     let res = app
         .client
         .post("/auth/google/link")
-        .header(Header::new("X-CSRF-TOKEN", csrf))
+        .header(Header::new("X-CSRF-TOKEN", app.csrf_cookie()))
         .dispatch()
         .await;
     let url = Url::parse(res.headers().get_one("Location").unwrap()).unwrap();

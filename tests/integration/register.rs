@@ -208,13 +208,7 @@ async fn existing_email_is_a_sign_in(app: TestApp) {
     drop(res);
     assert_eq!(app.get("/protected").await.status(), Status::Ok, "signed in");
     // Signed out, the same browser registers a new email.
-    let csrf = app
-        .client
-        .cookies()
-        .get("csrf_access_token")
-        .unwrap()
-        .value()
-        .to_owned();
+    let csrf = app.csrf_cookie();
     let res = app
         .client
         .post("/logout")
