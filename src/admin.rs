@@ -227,7 +227,7 @@ pub async fn edit_user(app: &Gatehouse, actor: &Actor, id: i32, changes: Changes
     errors.into_result()?;
     let name = changes.name;
     let (user, role_changed) = write(app, actor, EventKind::UserUpdated, move |conn| {
-        let before = User::find(conn, id)?.ok_or(Error::NotFound)?;
+        let before = User::get(conn, id)?;
         let mut user = User::update_profile(conn, id, name.as_deref(), email.as_ref())?;
         if let Some(role) = role {
             user = User::set_role(conn, id, role)?;
@@ -285,9 +285,9 @@ pub async fn set_disabled(app: &Gatehouse, actor: &Actor, id: i32, disabled: boo
 /// Lifts a sign-in lockout.
 pub async fn unlock(app: &Gatehouse, actor: &Actor, id: i32) -> Result<User> {
     write(app, actor, EventKind::AccountUnlocked, move |conn| {
-        User::find(conn, id)?.ok_or(Error::NotFound)?;
+        User::get(conn, id)?;
         User::unlock(conn, id)?;
-        let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+        let user = User::get(conn, id)?;
         Ok((user, Some(id), "by an admin".to_owned()))
     })
     .await
@@ -307,11 +307,11 @@ pub async fn reset_password(app: &Gatehouse, actor: &Actor, id: i32) -> Result<R
     let password = temporary_password();
     let hash = app.passwords.hash(password.clone()).await?;
     let (user, sessions_revoked) = write(app, actor, EventKind::PasswordReset, move |conn| {
-        User::find(conn, id)?.ok_or(Error::NotFound)?;
+        User::get(conn, id)?;
         User::set_temporary_password(conn, id, &hash)?;
         User::unlock(conn, id)?;
         let revoked = Session::revoke_all_for_user(conn, id)?;
-        let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+        let user = User::get(conn, id)?;
         let detail = format!("temporary password set by an admin; {revoked} session(s) revoked");
         Ok(((user, revoked), Some(id), detail))
     })
@@ -346,7 +346,7 @@ pub async fn revoke_session(
 /// Revokes every session of a user; returns how many were active.
 pub async fn revoke_all_sessions(app: &Gatehouse, actor: &Actor, id: i32) -> Result<usize> {
     write(app, actor, EventKind::SignOut, move |conn| {
-        User::find(conn, id)?.ok_or(Error::NotFound)?;
+        User::get(conn, id)?;
         let n = Session::revoke_all_for_user(conn, id)?;
         Ok((n, Some(id), format!("all sessions ({n}) revoked by an admin")))
     })
@@ -381,7 +381,7 @@ pub async fn delete_user(app: &Gatehouse, actor: &Actor, id: i32) -> Result<User
     app.db
         .run(move |conn| {
             conn.transaction(|conn| {
-                let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+                let user = User::get(conn, id)?;
                 User::delete(conn, id)?;
                 audit::record(
                     conn,

@@ -12,7 +12,6 @@
 
 use diesel::Connection;
 
-use super::limit::Attempt;
 use super::password::check_policy;
 use super::signin::{self, SignInError, SignedIn};
 use crate::admin::MAX_NAME;
@@ -79,25 +78,13 @@ pub async fn register(
         // the lockout, audited: exactly what the sign-in form does.
         return signin::sign_in_with_password(app, new.email.as_str(), new.password, device, false).await;
     }
-    if let Attempt::Limited { record } = app.limiter.check(device.ip.parse().ok()) {
-        if record {
-            let (email, device) = (new.email.clone(), device.clone());
-            app.db
-                .run(move |conn| {
-                    audit::record(
-                        conn,
-                        NewEvent {
-                            email: Some(email.as_str()),
-                            device: Some(&device),
-                            detail: "per-IP sign-in limit (registration)",
-                            ..NewEvent::new(EventKind::RateLimited)
-                        },
-                    )
-                })
-                .await?;
-        }
-        return Err(SignInError::RateLimited);
-    }
+    signin::check_ip_limit(
+        app,
+        &device,
+        Some(new.email.as_str()),
+        "per-IP sign-in limit (registration)",
+    )
+    .await?;
     let hash = app.passwords.hash(new.password).await?;
     let (email, name, event_device) = (new.email, new.name, device.clone());
     let created = app

@@ -50,21 +50,7 @@ pub async fn sign_in_with_password(
     device: Device,
     remember: bool,
 ) -> Result<SignedIn, SignInError> {
-    if let Attempt::Limited { record } = app.limiter.check(device.ip.parse().ok()) {
-        if record {
-            let email = email.trim().to_lowercase();
-            record_failure(
-                app,
-                None,
-                Some(email),
-                device,
-                EventKind::RateLimited,
-                "per-IP sign-in limit",
-            )
-            .await?;
-        }
-        return Err(SignInError::RateLimited);
-    }
+    check_ip_limit(app, &device, Some(email), "per-IP sign-in limit").await?;
     let typed = email.trim().to_lowercase();
     let user = match Email::parse(email) {
         Ok(email) => app.db.run(move |conn| User::find_by_email(conn, &email)).await?,
@@ -158,6 +144,28 @@ pub async fn sign_in_with_password(
         return Err(SignInError::InvalidCredentials);
     }
     Ok(start_session(app, user, device, remember, "password").await?)
+}
+
+/// Counts an attempt against the per-IP limit shared by every way of
+/// signing in. A refused one is written to the audit log (`rate_limited`,
+/// with `detail`) at most once a minute per address, so a flood can't fill
+/// the log.
+pub async fn check_ip_limit(
+    app: &Gatehouse,
+    device: &Device,
+    email: Option<&str>,
+    detail: &'static str,
+) -> Result<(), SignInError> {
+    match app.limiter.check(device.ip.parse().ok()) {
+        Attempt::Allowed => Ok(()),
+        Attempt::Limited { record } => {
+            if record {
+                let email = email.map(|e| e.trim().to_lowercase());
+                record_failure(app, None, email, device.clone(), EventKind::RateLimited, detail).await?;
+            }
+            Err(SignInError::RateLimited)
+        }
+    }
 }
 
 /// Writes a refused sign-in to the audit log.

@@ -170,6 +170,11 @@ impl User {
                 "this account is already linked to a Google account".into(),
             ));
         }
+        User::get(conn, id)
+    }
+
+    /// The user with this id, or `Error::NotFound`.
+    pub fn get(conn: &mut DbConn, id: i32) -> Result<User> {
         User::find(conn, id)?.ok_or(Error::NotFound)
     }
 
@@ -302,7 +307,7 @@ impl User {
         email: Option<&Email>,
     ) -> Result<User> {
         conn.transaction(|conn| {
-            User::find(conn, id)?.ok_or(Error::NotFound)?;
+            User::get(conn, id)?;
             if let Some(name) = name {
                 User::set_name(conn, id, name)?;
             }
@@ -319,7 +324,7 @@ impl User {
                     Err(e) => return Err(e.into()),
                 }
             }
-            User::find(conn, id)?.ok_or(Error::NotFound)
+            User::get(conn, id)
         })
     }
 
@@ -327,7 +332,7 @@ impl User {
     /// active admin.
     pub fn delete(conn: &mut DbConn, id: i32) -> Result<()> {
         conn.transaction(|conn| {
-            let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+            let user = User::get(conn, id)?;
             if user.is_admin() && !user.disabled && User::lock_active_admins(conn)? <= 1 {
                 return Err(Error::Invalid("the last admin cannot be deleted".into()));
             }
@@ -382,7 +387,7 @@ impl User {
     /// locks the whole site out of its admin area.
     pub fn set_role(conn: &mut DbConn, id: i32, role: Role) -> Result<User> {
         conn.transaction(|conn| {
-            let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+            let user = User::get(conn, id)?;
             if user.is_admin()
                 && role != Role::Admin
                 && !user.disabled
@@ -393,7 +398,7 @@ impl User {
             diesel::update(users::table.find(id))
                 .set((users::role.eq(role.as_str()), users::updated_at.eq(now())))
                 .execute(conn)?;
-            User::find(conn, id)?.ok_or(Error::NotFound)
+            User::get(conn, id)
         })
     }
 
@@ -402,14 +407,14 @@ impl User {
     /// request, because every request checks this flag.
     pub fn set_disabled(conn: &mut DbConn, id: i32, disabled: bool) -> Result<User> {
         conn.transaction(|conn| {
-            let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+            let user = User::get(conn, id)?;
             if disabled && user.is_admin() && !user.disabled && User::lock_active_admins(conn)? <= 1 {
                 return Err(Error::Invalid("the last admin cannot be disabled".into()));
             }
             diesel::update(users::table.find(id))
                 .set((users::disabled.eq(disabled), users::updated_at.eq(now())))
                 .execute(conn)?;
-            User::find(conn, id)?.ok_or(Error::NotFound)
+            User::get(conn, id)
         })
     }
 
@@ -437,7 +442,7 @@ impl User {
     /// password, which would leave them no way to sign in.
     pub fn unlink_google(conn: &mut DbConn, id: i32) -> Result<User> {
         conn.transaction(|conn| {
-            let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+            let user = User::get(conn, id)?;
             if user.google_sub.is_none() {
                 return Err(Error::Invalid(format!("{} is not linked to Google.", user.email)));
             }
@@ -450,7 +455,7 @@ impl User {
             diesel::update(users::table.find(id))
                 .set((users::google_sub.eq(None::<String>), users::updated_at.eq(now())))
                 .execute(conn)?;
-            User::find(conn, id)?.ok_or(Error::NotFound)
+            User::get(conn, id)
         })
     }
 

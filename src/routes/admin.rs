@@ -208,7 +208,7 @@ async fn user_page(
     let (user, sessions, events) = app
         .db
         .run(move |conn| {
-            let user = User::find(conn, id)?.ok_or(Error::NotFound)?;
+            let user = User::get(conn, id)?;
             let sessions = Session::list_active(conn, id, idle)?;
             let events = audit::recent(conn, Some(id), 20)?;
             Ok((user, sessions, events))
@@ -311,10 +311,7 @@ async fn edit_user_page(
     page: PageContext,
     app: &State<Gatehouse>,
 ) -> Result<Template, Error> {
-    let user = app
-        .db
-        .run(move |conn| User::find(conn, id)?.ok_or(Error::NotFound))
-        .await?;
+    let user = app.db.run(move |conn| User::get(conn, id)).await?;
     let form = json!({ "email": user.email, "name": user.name, "role": user.role });
     Ok(edit_page(&page, id, form, &FieldErrors::new()))
 }
@@ -468,10 +465,7 @@ async fn delete_page(
     page: PageContext,
     app: &State<Gatehouse>,
 ) -> Result<Template, Error> {
-    let user = app
-        .db
-        .run(move |conn| User::find(conn, id)?.ok_or(Error::NotFound))
-        .await?;
+    let user = app.db.run(move |conn| User::get(conn, id)).await?;
     Ok(page.render("admin/delete_user", json!({ "user": user_view(&user) })))
 }
 

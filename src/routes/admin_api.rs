@@ -313,7 +313,7 @@ async fn user_sessions(id: i32, _admin: AdminUser, app: &State<Gatehouse>) -> Ap
     let sessions = app
         .db
         .run(move |conn| {
-            User::find(conn, id)?.ok_or(Error::NotFound)?;
+            User::get(conn, id)?;
             Session::list_active(conn, id, idle)
         })
         .await?;

@@ -14,10 +14,10 @@ use serde_json::json;
 
 use super::api::TokenPair;
 use crate::app::Gatehouse;
-use crate::auth::limit::Attempt;
 use crate::auth::oidc::{flow, printable, signin, OidcError, Provider};
 use crate::auth::redirect::{is_local_path, safe_next};
 use crate::auth::signin::set_cookies;
+use crate::auth::signin::SignInError;
 use crate::auth::{CurrentUser, FreshLogin};
 use crate::catchers::JsonError;
 use crate::db::session::Device;
@@ -68,14 +68,10 @@ fn refused(page: &PageContext, app: &Gatehouse, error: &OidcError, next: Option<
 /// Counts a Google sign-in against the per-IP limit. A refused one is
 /// audited once a minute at most, so nobody can flood the audit log.
 async fn check_limit(app: &Gatehouse, device: &Device) -> Result<(), OidcError> {
-    match app.limiter.check(device.ip.parse().ok()) {
-        Attempt::Allowed => Ok(()),
-        Attempt::Limited { record } => {
-            if record {
-                signin::record_failure(app, &OidcError::RateLimited, None, device.clone()).await;
-            }
-            Err(OidcError::RateLimited)
-        }
+    match crate::auth::signin::check_ip_limit(app, device, None, "per-IP sign-in limit (Google)").await {
+        Ok(()) => Ok(()),
+        Err(SignInError::Other(e)) => Err(OidcError::Other(e)),
+        Err(_) => Err(OidcError::RateLimited),
     }
 }
 

@@ -282,21 +282,7 @@ impl TestApp {
     /// Follows redirects from a response, as a browser would, to the final
     /// page; returns its status, path and body.
     pub async fn follow(&self, res: LocalResponse<'_>) -> (Status, String, String) {
-        let mut status = res.status();
-        let mut location = res.headers().get_one("Location").map(str::to_owned);
-        let mut path = String::new();
-        let mut body = res.into_string().await.unwrap_or_default();
-        let mut hops = 0;
-        while let Some(next) = location.take() {
-            hops += 1;
-            assert!(hops < 10, "redirect loop at {next}");
-            let res = self.client.get(next.clone()).dispatch().await;
-            status = res.status();
-            path = next;
-            location = res.headers().get_one("Location").map(str::to_owned);
-            body = res.into_string().await.unwrap_or_default();
-        }
-        (status, path, body)
+        follow_redirects(&self.client, res).await
     }
 
     /// Moves every session's activity and last renewal `seconds` into the
@@ -327,6 +313,26 @@ impl TestApp {
             .map(|e| e.kind)
             .collect()
     }
+}
+
+/// Follows redirects from a response with `client`, as a browser would, to
+/// the final page; returns its status, path and body.
+pub async fn follow_redirects(client: &Client, res: LocalResponse<'_>) -> (Status, String, String) {
+    let mut status = res.status();
+    let mut location = res.headers().get_one("Location").map(str::to_owned);
+    let mut path = String::new();
+    let mut body = res.into_string().await.unwrap_or_default();
+    let mut hops = 0;
+    while let Some(next) = location.take() {
+        hops += 1;
+        assert!(hops < 10, "redirect loop at {next}");
+        let res = client.get(next.clone()).dispatch().await;
+        status = res.status();
+        path = next;
+        location = res.headers().get_one("Location").map(str::to_owned);
+        body = res.into_string().await.unwrap_or_default();
+    }
+    (status, path, body)
 }
 
 pub fn csrf_in(html: &str) -> Option<String> {
@@ -420,20 +426,6 @@ impl Browser {
 
     /// Follows redirects to the final page: status, path and body.
     pub async fn follow(&self, res: LocalResponse<'_>) -> (Status, String, String) {
-        let mut status = res.status();
-        let mut location = res.headers().get_one("Location").map(str::to_owned);
-        let mut path = String::new();
-        let mut body = res.into_string().await.unwrap_or_default();
-        let mut hops = 0;
-        while let Some(next) = location.take() {
-            hops += 1;
-            assert!(hops < 10, "redirect loop at {next}");
-            let res = self.client.get(next.clone()).dispatch().await;
-            status = res.status();
-            path = next;
-            location = res.headers().get_one("Location").map(str::to_owned);
-            body = res.into_string().await.unwrap_or_default();
-        }
-        (status, path, body)
+        follow_redirects(&self.client, res).await
     }
 }

@@ -203,10 +203,6 @@ fn check_domain(allowed: &[String], claims: &IdClaims) -> Result<(), OidcError> 
 /// Writes a refused Google sign-in to the audit log.
 pub async fn record_failure(app: &Gatehouse, error: &OidcError, email: Option<String>, device: Device) {
     let detail = format!("google: {}", error.code());
-    let kind = match error {
-        OidcError::RateLimited => EventKind::RateLimited,
-        _ => EventKind::SignInFailed,
-    };
     let result = app
         .db
         .run(move |conn| {
@@ -221,7 +217,7 @@ pub async fn record_failure(app: &Gatehouse, error: &OidcError, email: Option<St
                     email: email.as_deref(),
                     device: Some(&device),
                     detail: &detail,
-                    ..NewEvent::new(kind)
+                    ..NewEvent::new(EventKind::SignInFailed)
                 },
             )
         })
