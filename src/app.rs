@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::db::user::User;
 use crate::db::Db;
 use crate::error::Error;
+use crate::mail::Mailer;
 use crate::{catchers, routes};
 
 /// Everything a request needs, managed by Rocket and reached by guards with
@@ -29,6 +30,8 @@ pub struct Gatehouse {
     pub tokens: Tokens,
     pub passwords: Passwords,
     pub limiter: SignInLimiter,
+    /// Sends the registration mails.
+    pub mailer: Mailer,
     /// The OpenID Connect provider (Google), when configured.
     pub oidc: Option<Provider>,
     /// The app's additional-claims hook, if it managed one.
@@ -62,6 +65,7 @@ impl Gatehouse {
         let passwords = Passwords::new(config.password.bcrypt_cost)?;
         let tokens = Tokens::new(&config.jwt);
         let oidc = config.google.clone().map(Provider::new).transpose()?;
+        let mailer = Mailer::new(&config.mail)?;
         let per_minute = std::num::NonZeroU32::new(config.login.rate_limit_per_minute)
             .unwrap_or(std::num::NonZeroU32::MIN);
         Ok(Self {
@@ -70,6 +74,7 @@ impl Gatehouse {
             tokens,
             passwords,
             limiter: SignInLimiter::new(per_minute),
+            mailer,
             oidc,
             additional_claims: None,
         })
@@ -230,7 +235,9 @@ impl Fairing for SecurityHeaders {
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
              object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         ));
-        res.set_header(Header::new("Referrer-Policy", "same-origin"));
+        if !res.headers().contains("Referrer-Policy") {
+            res.set_header(Header::new("Referrer-Policy", "same-origin"));
+        }
         res.set_header(Header::new("X-Frame-Options", "DENY"));
         res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
         res.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::auth::keys::{is_hmac, parse_algorithm, KeyRing};
 use crate::auth::oidc::{GoogleSettings, OidcConfig};
 use crate::db::DatabaseUrl;
+use crate::mail::{MailConfig, MailSettings};
 
 /// The value in the sample Rocket.toml and README; never accepted in release.
 pub const SAMPLE_SECRET: &str = "sample-secret-CHANGE-ME-run-openssl-rand-base64-48";
@@ -68,6 +69,14 @@ pub struct Settings {
     pub ignored_routes: Vec<String>,
     /// Whether people may create their own account at `/register`.
     pub registration: bool,
+    /// Seconds a registration link stays valid.
+    pub registration_link_expires: u64,
+    /// Where people reach this site (`https://example.com`), for the links
+    /// in mails. Required in release when registration is on; in debug it
+    /// defaults to `http://localhost:<port>`.
+    pub public_url: Option<String>,
+    /// How mail is sent (registration links).
+    pub mail: MailSettings,
     pub jwt: JwtSettings,
     pub password: PasswordSettings,
     pub login: LoginSettings,
@@ -89,6 +98,9 @@ impl Default for Settings {
             white_list_routes: Vec::new(),
             ignored_routes: Vec::new(),
             registration: false,
+            registration_link_expires: 24 * 60 * 60,
+            public_url: None,
+            mail: MailSettings::default(),
             jwt: JwtSettings::default(),
             password: PasswordSettings::default(),
             login: LoginSettings::default(),
@@ -296,6 +308,10 @@ pub struct Config {
     pub white_list_routes: Vec<(rocket::http::Method, String)>,
     pub ignored_routes: Vec<String>,
     pub registration: bool,
+    pub registration_link_expires: i64,
+    /// The site's address for links in mails, without a trailing `/`.
+    pub public_url: String,
+    pub mail: MailConfig,
     pub release: bool,
     pub jwt: JwtConfig,
     pub password: PasswordSettings,
@@ -379,6 +395,11 @@ impl Config {
         // Any profile but debug gets the release checks (a `production`
         // profile must not run on a generated secret).
         let release = figment.profile() != rocket::Config::DEBUG_PROFILE;
+        let mut settings = settings;
+        if settings.public_url.is_none() && !release {
+            let port = figment.extract_inner::<u16>("port").unwrap_or(8000);
+            settings.public_url = Some(format!("http://localhost:{port}"));
+        }
         settings.validate(release)
     }
 }
@@ -552,13 +573,13 @@ impl Settings {
         let password = self.password;
         let login = self.login;
         let google = self.google.validate(release)?;
-        if self.registration && google.as_ref().is_some_and(|g| g.link_by_email) {
-            // Anyone could register someone else's address, unverified, and
-            // have that person's Google sign-in linked to an account whose
-            // password they know.
+        let mail = self.mail.validate(release, self.registration)?;
+        let public_url = check_public_url(self.public_url.as_deref(), release, self.registration)?;
+        let registration_link_expires = self.registration_link_expires;
+        if !(300..=7 * 24 * 3600).contains(&registration_link_expires) {
             return Err(bad(
-                "google.link_by_email",
-                "can't be on with `registration`: self-registered emails are not verified; people link Google from their account page instead",
+                "registration_link_expires",
+                "must be between 300 seconds and 7 days",
             ));
         }
         if login.max_failures == 0 || login.max_failures > 1000 {
@@ -611,6 +632,9 @@ impl Settings {
             white_list_routes,
             ignored_routes: self.ignored_routes,
             registration: self.registration,
+            registration_link_expires: registration_link_expires as i64,
+            public_url,
+            mail,
             database_pool_size: self.database_pool_size,
             site_name: self.site_name,
             api_prefix: self.api_prefix,
@@ -662,6 +686,46 @@ impl Settings {
             generated_secret,
         })
     }
+}
+
+/// The site's public address: `http(s)://host[:port][/path]`, no query.
+/// Release with registration needs it (and `https` off loopback).
+fn check_public_url(url: Option<&str>, release: bool, registration: bool) -> Result<String, ConfigError> {
+    let key = "public_url";
+    let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
+        if release && registration {
+            return Err(bad(
+                key,
+                "is not set; registration mails link to it (e.g. `https://accounts.example.com`)",
+            ));
+        }
+        return Ok(String::new());
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|e| bad(key, format!("`{url}` is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https")
+        || parsed.host_str().is_none()
+        || parsed.query().is_some()
+        || parsed.fragment().is_some()
+        || !parsed.username().is_empty()
+    {
+        return Err(bad(
+            key,
+            format!("`{url}` is not a site address like `https://example.com`"),
+        ));
+    }
+    let host = parsed.host_str().unwrap_or("");
+    let loopback = host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if release && parsed.scheme() == "http" && !loopback {
+        return Err(bad(
+            key,
+            "must be `https` in release (links in mails carry secrets)",
+        ));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 fn read_file(key: &str, path: &str) -> Result<Vec<u8>, ConfigError> {
@@ -770,5 +834,57 @@ mod tests {
             .merge(Serialized::default("jwt.access_token_expires", "soon"));
         let err = Config::from_figment(&figment).unwrap_err();
         assert_eq!(err.key, "jwt.access_token_expires");
+    }
+
+    #[test]
+    fn release_registration_needs_a_public_url_and_a_mailer() {
+        let registering = |url: Option<&str>, transport: &str| {
+            let mut s = with_secret(Some(GOOD));
+            s.registration = true;
+            s.public_url = url.map(str::to_owned);
+            s.mail.transport = transport.into();
+            s.mail.smtp_url = Some("smtps://u:p@smtp.example.com".into());
+            s.validate(true)
+        };
+        let e = registering(None, "smtp").unwrap_err();
+        assert_eq!(e.key, "public_url");
+        let e = registering(Some("http://accounts.example.com"), "smtp").unwrap_err();
+        assert!(e.message.contains("https"), "{e}");
+        for bad in [
+            "ftp://example.com",
+            "https://example.com/?x=1",
+            "https://u@example.com",
+            "example.com",
+        ] {
+            assert_eq!(
+                registering(Some(bad), "smtp").unwrap_err().key,
+                "public_url",
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            registering(Some("https://accounts.example.com"), "log")
+                .unwrap_err()
+                .key,
+            "mail.transport"
+        );
+        let ok = registering(Some("https://accounts.example.com/"), "smtp").unwrap();
+        assert_eq!(ok.public_url, "https://accounts.example.com");
+        assert!(
+            registering(Some("http://127.0.0.1:8000"), "smtp").is_ok(),
+            "loopback"
+        );
+        // Without registration nothing mails links: neither is needed.
+        assert!(with_secret(Some(GOOD)).validate(true).is_ok());
+    }
+
+    #[test]
+    fn debug_links_point_at_the_local_server() {
+        let figment = figment_with("debug", Settings::default()).merge(("port", 9123));
+        let config = Config::from_figment(&figment).unwrap();
+        assert_eq!(config.public_url, "http://localhost:9123");
+        let mut s = with_secret(Some(GOOD));
+        s.registration_link_expires = 10;
+        assert_eq!(s.validate(false).unwrap_err().key, "registration_link_expires");
     }
 }

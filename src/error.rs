@@ -21,6 +21,9 @@ pub enum Error {
     Hash(#[from] bcrypt::BcryptError),
     #[error("token encoding failed")]
     Token(#[from] jsonwebtoken::errors::Error),
+    /// A mail could not be sent (the cause, for the log).
+    #[error("sending mail failed: {0}")]
+    Mail(String),
     #[error("background task failed")]
     Join(#[from] rocket::tokio::task::JoinError),
     /// Bad input, with a message fit to show the person who sent it.
@@ -96,6 +99,7 @@ impl Error {
             Error::Invalid(_) | Error::Fields(_) => Status::UnprocessableEntity,
             Error::NotFound => Status::NotFound,
             Error::EmailTaken => Status::Conflict,
+            Error::Mail(_) => Status::ServiceUnavailable,
             _ => Status::InternalServerError,
         }
     }

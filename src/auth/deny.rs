@@ -49,7 +49,7 @@ pub fn path_matches(pattern: &str, path: &str) -> bool {
 fn builtin_public(config: &crate::config::Config, method: Method, path: &str) -> bool {
     let api = config.api_prefix.trim_end_matches('/');
     if config.registration
-        && path == "/register"
+        && matches!(path, "/register" | "/register/confirm")
         && matches!(method, Method::Get | Method::Head | Method::Post)
     {
         return true;

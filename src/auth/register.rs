@@ -1,31 +1,108 @@
-//! Registration (`/register`, when `registration` is on): a new account and
-//! its first session.
+//! Registration (`/register`, when `registration` is on), in two steps, so
+//! that nobody learns from it whether an email already has an account:
 //!
-//! Nobody may learn from it whether an email already has an account without
-//! that account's password: an email that has one is taken as a sign-in
-//! with the password given. The right password signs its owner in, with
-//! exactly the answer a new registration gets; any other gets the sign-in
-//! form's generic refusal, after the same bcrypt work, counted towards the
-//! account's lockout. Both paths are counted by the per-IP sign-in limit
-//! and do one bcrypt computation (a hash for a new account, a check for an
-//! existing one), so they take about the same time.
+//! 1. [`request`]: an email address. Whether it has an account or not, the
+//!    answer is the same ("check your mail") after the same work: one row in
+//!    `registrations`, one audit event and one mail. A new address gets a
+//!    link to finish; an address with an account gets a note saying so.
+//! 2. [`confirm`]: whoever holds the link (and so reads that mailbox) picks
+//!    a name and a password, and the account is made and signed in, in one
+//!    transaction.
+//!
+//! The link's token is 256 random bits; only its SHA-256 is stored. A link
+//! works once, until `registration_link_expires`; using one spends every
+//! other link sent to the same address.
 
+use base64::Engine;
 use diesel::Connection;
+use sha2::{Digest, Sha256};
 
 use super::password::check_policy;
 use super::signin::{self, SignInError, SignedIn};
 use crate::admin::MAX_NAME;
 use crate::app::Gatehouse;
 use crate::db::audit::{self, EventKind, NewEvent};
+use crate::db::registration::PendingRegistration;
 use crate::db::session::Device;
 use crate::db::user::{NewUser, User};
 use crate::domain::{Email, Role};
 use crate::error::{Error, FieldErrors};
 
-/// A registration form as typed.
+/// Mails one address can be sent per hour; beyond, requests are answered
+/// as usual but send nothing (no mail-bombing through the form).
+pub const MAILS_PER_ADDRESS_PER_HOUR: i64 = 3;
+
+/// Where a registration link points.
+pub const CONFIRM_PATH: &str = "/register/confirm";
+
+/// Step 1: mails `email` a link to finish registering, or, if it has an
+/// account, a note saying so. Refused only by the per-IP limit or a failed
+/// mail, the same way for both.
+pub async fn request(
+    app: &Gatehouse,
+    email: Email,
+    next: Option<String>,
+    device: Device,
+) -> Result<(), SignInError> {
+    signin::check_ip_limit(
+        app,
+        &device,
+        Some(email.as_str()),
+        "per-IP sign-in limit (registration)",
+    )
+    .await?;
+    let token = new_token();
+    let hash = token_hash(&token);
+    let lifetime = app.config.registration_link_expires;
+    let address = email.clone();
+    let existing = app
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                let existing = User::find_by_email(conn, &address)?;
+                if PendingRegistration::recent_mails(conn, &address)? >= MAILS_PER_ADDRESS_PER_HOUR {
+                    return Ok(None);
+                }
+                let hash = existing.is_none().then_some(hash.as_str());
+                PendingRegistration::record(conn, &address, hash, next.as_deref(), lifetime)?;
+                audit::record(
+                    conn,
+                    NewEvent {
+                        user_id: existing.as_ref().map(|u| u.id),
+                        email: Some(address.as_str()),
+                        device: Some(&device),
+                        detail: if existing.is_some() {
+                            "account exists"
+                        } else {
+                            "link sent"
+                        },
+                        ..NewEvent::new(EventKind::RegistrationRequested)
+                    },
+                )?;
+                Ok(Some(existing.is_some()))
+            })
+        })
+        .await?;
+    let (subject, body) = match existing {
+        None => return Ok(()),
+        Some(false) => link_mail(app, &email, &token),
+        Some(true) => account_exists_mail(app, &email),
+    };
+    app.mailer.send(&email, &subject, body).await?;
+    Ok(())
+}
+
+/// The address a link was sent to, while the link is valid.
+pub async fn pending(app: &Gatehouse, token: &str) -> Result<Option<PendingRegistration>, Error> {
+    let hash = token_hash(token);
+    app.db
+        .run(move |conn| PendingRegistration::find_valid(conn, &hash))
+        .await
+}
+
+/// What the link's holder types to finish.
 #[derive(Debug, Clone)]
 pub struct Registration {
-    pub email: String,
     pub name: String,
     pub password: String,
     pub confirm_password: String,
@@ -34,16 +111,14 @@ pub struct Registration {
 /// A registration whose fields are all good.
 #[derive(Debug, Clone)]
 pub struct ValidRegistration {
-    email: Email,
     name: String,
     password: String,
 }
 
 impl Registration {
-    /// Checks every field, the same way for a new email and a known one.
+    /// Checks every field: the password rules used everywhere.
     pub fn validate(self, min_length: usize) -> Result<ValidRegistration, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let email = Email::parse(&self.email).map_err(|m| errors.add("email", m)).ok();
         let name = self.name.trim().to_owned();
         if name.chars().count() > MAX_NAME {
             errors.add("name", format!("Use at most {MAX_NAME} characters."));
@@ -53,83 +128,144 @@ impl Registration {
         } else if self.password != self.confirm_password {
             errors.add("confirm_password", "The passwords do not match.");
         }
-        match email {
-            Some(email) if errors.is_empty() => Ok(ValidRegistration {
-                email,
+        if errors.is_empty() {
+            Ok(ValidRegistration {
                 name,
                 password: self.password,
-            }),
-            _ => Err(errors),
+            })
+        } else {
+            Err(errors)
         }
     }
 }
 
-/// Creates the account and starts a session, or, for an email that has an
-/// account, signs in with the password given (see the module's comment).
-pub async fn register(
+/// A finished registration: the new account's session, and where to go.
+pub struct Registered {
+    pub signed_in: SignedIn,
+    pub next: Option<String>,
+}
+
+/// Step 2: makes the account for a valid link and signs it in. Errors:
+/// `NotFound` for a link that is unknown, used or expired; `EmailTaken` if
+/// the address got an account meanwhile (told only to the link's holder).
+pub async fn confirm(
     app: &Gatehouse,
+    token: &str,
     new: ValidRegistration,
     device: Device,
-) -> Result<SignedIn, SignInError> {
-    let email = new.email.clone();
-    let existing = app.db.run(move |conn| User::find_by_email(conn, &email)).await?;
-    if existing.is_some() {
-        // Limited, checked against a dummy hash if need be, counted towards
-        // the lockout, audited: exactly what the sign-in form does.
-        return signin::sign_in_with_password(app, new.email.as_str(), new.password, device, false).await;
+) -> Result<Registered, Error> {
+    let hash = token_hash(token);
+    let check = hash.clone();
+    // Checked before the bcrypt work, so a bad link costs nothing.
+    if app
+        .db
+        .run(move |conn| PendingRegistration::find_valid(conn, &check))
+        .await?
+        .is_none()
+    {
+        return Err(Error::NotFound);
     }
-    signin::check_ip_limit(
-        app,
-        &device,
-        Some(new.email.as_str()),
-        "per-IP sign-in limit (registration)",
-    )
-    .await?;
-    let hash = app.passwords.hash(new.password).await?;
-    let (email, name, event_device) = (new.email, new.name, device.clone());
-    let created = app
+    let password_hash = app.passwords.hash(new.password).await?;
+    let lifetime = app.session_lifetime(false);
+    let refresh_jti = signin::new_refresh_jti();
+    let jti = refresh_jti.clone();
+    let (user, session, next) = app
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
+                // Again, inside the transaction: two tabs submitting the
+                // same link make one account.
+                let pending = PendingRegistration::find_valid(conn, &hash)?.ok_or(Error::NotFound)?;
+                let email = Email::parse(&pending.email).map_err(|_| Error::NotFound)?;
                 let user = User::create(
                     conn,
                     NewUser {
                         email,
-                        name,
-                        password_hash: Some(hash),
+                        name: new.name,
+                        password_hash: Some(password_hash),
                         role: Role::User,
                     },
                 )?;
+                PendingRegistration::spend_all(conn, &pending.email)?;
                 audit::record(
                     conn,
                     NewEvent {
                         user_id: Some(user.id),
-                        device: Some(&event_device),
-                        detail: "self-registration",
+                        device: Some(&device),
+                        detail: "self-registration, email confirmed",
                         ..NewEvent::new(EventKind::Registered)
                     },
                 )?;
-                Ok(user)
+                let session =
+                    signin::open_session(conn, user.id, &device, false, "password", lifetime, &jti)?;
+                Ok((user, session, pending.next))
             })
         })
-        .await;
-    let user = match created {
-        Ok(user) => user,
-        // Registered a moment ago by a concurrent request: the generic
-        // answer, as for a known email with another password.
-        Err(Error::EmailTaken) => return Err(SignInError::InvalidCredentials),
-        Err(e) => return Err(e.into()),
-    };
-    Ok(signin::start_session(app, user, device, false, "password").await?)
+        .await?;
+    Ok(Registered {
+        signed_in: signin::issue_tokens(app, user, session, &refresh_jti)?,
+        next,
+    })
+}
+
+/// 32 random bytes, URL-safe base64.
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    format!("{:x}", Sha256::digest(token.as_bytes()))
+}
+
+/// "24 hours", "90 minutes".
+fn lifetime_words(seconds: i64) -> String {
+    match seconds {
+        s if s % 3600 == 0 && s / 3600 == 1 => "1 hour".into(),
+        s if s % 3600 == 0 => format!("{} hours", s / 3600),
+        s => format!("{} minutes", s / 60),
+    }
+}
+
+fn link_mail(app: &Gatehouse, email: &Email, token: &str) -> (String, String) {
+    let site = &app.config.site_name;
+    let url = &app.config.public_url;
+    (
+        format!("Finish creating your {site} account"),
+        format!(
+            "Hello,\n\n\
+             Someone (we hope you) asked to create a {site} account for {email}.\n\
+             To choose your name and password and finish, open this link within {}:\n\n\
+             {url}{CONFIRM_PATH}?token={token}\n\n\
+             If you did not ask for this, ignore this mail: no account is made without the link.\n",
+            lifetime_words(app.config.registration_link_expires)
+        ),
+    )
+}
+
+fn account_exists_mail(app: &Gatehouse, email: &Email) -> (String, String) {
+    let site = &app.config.site_name;
+    let url = &app.config.public_url;
+    (
+        format!("Your {site} account"),
+        format!(
+            "Hello,\n\n\
+             Someone (we hope you) asked to create a {site} account for {email}.\n\
+             This address already has an account, so nothing was changed.\n\n\
+             Sign in here: {url}/login\n\n\
+             If you have forgotten your password, an administrator of {site} can reset it.\n\
+             If you did not ask for this, you can ignore this mail.\n"
+        ),
+    )
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Registration;
+    use super::{lifetime_words, new_token, token_hash, Registration};
 
     fn form(password: &str, confirm: &str) -> Registration {
         Registration {
-            email: "Ada@Example.com".into(),
             name: " Ada ".into(),
             password: password.into(),
             confirm_password: confirm.into(),
@@ -141,7 +277,7 @@ mod tests {
         let ok = form("a long passphrase", "a long passphrase")
             .validate(8)
             .unwrap();
-        assert_eq!((ok.email.as_str(), ok.name.as_str()), ("ada@example.com", "Ada"));
+        assert_eq!(ok.name, "Ada");
         let e = form("short", "short").validate(8).unwrap_err();
         assert!(e.get("password").unwrap().contains("at least 8"));
         let e = form("a long passphrase", "a long passphrasE")
@@ -149,9 +285,24 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.get("confirm_password"), Some("The passwords do not match."));
         let mut bad = form("a long passphrase", "a long passphrase");
-        bad.email = "nope".into();
         bad.name = "x".repeat(101);
-        let e = bad.validate(8).unwrap_err();
-        assert!(e.get("email").is_some() && e.get("name").is_some());
+        assert!(bad.validate(8).unwrap_err().get("name").is_some());
+    }
+
+    #[test]
+    fn tokens_are_random_and_stored_hashed() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43, "256 bits");
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+        assert_eq!(token_hash(&a), token_hash(&a));
+    }
+
+    #[test]
+    fn lifetimes_read_well() {
+        assert_eq!(lifetime_words(86_400), "24 hours");
+        assert_eq!(lifetime_words(3_600), "1 hour");
+        assert_eq!(lifetime_words(5_400), "90 minutes");
     }
 }

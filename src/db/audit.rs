@@ -32,6 +32,7 @@ pub enum EventKind {
     GoogleUnlinked,
     Registered,
     GoogleLinked,
+    RegistrationRequested,
 }
 
 impl EventKind {
@@ -56,11 +57,12 @@ impl EventKind {
             EventKind::GoogleUnlinked => "google_unlinked",
             EventKind::Registered => "registered",
             EventKind::GoogleLinked => "google_linked",
+            EventKind::RegistrationRequested => "registration_requested",
         }
     }
 
     /// Every kind, for the audit log's filter.
-    pub const ALL: [EventKind; 19] = [
+    pub const ALL: [EventKind; 20] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::AccountLocked,
@@ -79,6 +81,7 @@ impl EventKind {
         EventKind::UserEnabled,
         EventKind::GoogleLinked,
         EventKind::GoogleUnlinked,
+        EventKind::RegistrationRequested,
         EventKind::Registered,
     ];
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod item;
+pub mod registration;
 pub mod schema;
 pub mod session;
 pub mod user;

@@ -62,6 +62,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    registrations (id) {
+        id -> Integer,
+        email -> Text,
+        token_hash -> Nullable<Text>,
+        next -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, audit_events, items);
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, audit_events, items, registrations);

@@ -1,11 +1,13 @@
-//! Registration pages (`/register`), mounted only when `registration` is on
-//! (otherwise the path is a 404). The rules are in `auth::register`.
+//! Registration pages, mounted only when `registration` is on (otherwise
+//! the paths are 404s): `/register` asks for an email and mails a link;
+//! `/register/confirm` (the link) makes the account. The rules are in
+//! `auth::register`.
 
-use rocket::http::{CookieJar, Status};
+use rocket::http::{CookieJar, Header, Status};
 use rocket::response::Redirect;
 use rocket::{get, post, routes, Responder, Route, State};
 use rocket_dyn_templates::Template;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::app::Gatehouse;
 use crate::auth::redirect::{is_local_path, safe_next};
@@ -14,75 +16,202 @@ use crate::auth::signin::{self, SignInError};
 use crate::auth::CsrfForm;
 use crate::csrf_form;
 use crate::db::session::Device;
+use crate::domain::Email;
 use crate::error::Error;
 use crate::view::PageContext;
 
 pub fn routes() -> Vec<Route> {
-    routes![register_page, register_submit]
+    routes![register_page, register_submit, confirm_page, confirm_submit]
 }
 
-csrf_form!(RegisterForm { email: String, name: String, password: String, confirm_password: String, next: Option<String> });
+csrf_form!(RegisterForm { email: String, next: Option<String> });
+csrf_form!(ConfirmForm {
+    token: String,
+    name: String,
+    password: String,
+    confirm_password: String
+});
+
+/// Shown for a link that is unknown, used or expired.
+const LINK_INVALID: &str = "This link has expired or has already been used. Ask for a new one below.";
+/// Shown when mail can't be sent: the same whether the address has an
+/// account or not.
+const MAIL_FAILED: &str = "We could not send the mail just now. Please try again in a few minutes.";
 
 #[get("/register?<next>")]
 fn register_page(next: Option<&str>, page: PageContext) -> Template {
     page.render(
         "register",
-        json!({ "form": { "email": "", "name": "" }, "errors": {}, "next": next.filter(|n| is_local_path(n)) }),
+        json!({ "email": "", "errors": {}, "next": next.filter(|n| is_local_path(n)) }),
     )
-}
-
-#[derive(Responder)]
-enum RegisterOutcome {
-    SignedIn(Redirect),
-    Refused((Status, Template)),
 }
 
 #[post("/register", data = "<form>")]
 async fn register_submit(
     form: CsrfForm<RegisterForm>,
     app: &State<Gatehouse>,
-    jar: &CookieJar<'_>,
     device: Device,
     page: PageContext,
-) -> Result<RegisterOutcome, Error> {
+) -> Result<(Status, Template), Error> {
     let form = form.into_inner();
-    let next = form.next.clone().filter(|n| is_local_path(n));
-    let refused = |status: Status, errors: serde_json::Value, error: Option<String>| {
-        RegisterOutcome::Refused((
+    let next = form.next.filter(|n| is_local_path(n));
+    let typed = form.email.trim().to_owned();
+    let form_page = |status: Status, errors: Value, error: Option<&str>| {
+        (
             status,
             page.render(
                 "register",
+                json!({ "email": typed, "errors": errors, "error": error, "next": next }),
+            ),
+        )
+    };
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(message) => {
+            return Ok(form_page(
+                Status::UnprocessableEntity,
+                json!({ "email": message }),
+                None,
+            ))
+        }
+    };
+    match register::request(app, email.clone(), next.clone(), device).await {
+        Ok(()) => Ok((
+            Status::Ok,
+            page.render(
+                "register_sent",
                 json!({
-                    "form": { "email": form.email.trim(), "name": form.name },
-                    "errors": errors, "error": error, "next": next,
+                    "email": email.as_str(),
+                    "expires_hours": app.config.registration_link_expires / 3600,
+                    "next": next,
                 }),
             ),
-        ))
-    };
-    let registration = Registration {
-        email: form.email.clone(),
-        name: form.name.clone(),
-        password: form.password.clone(),
-        confirm_password: form.confirm_password.clone(),
-    };
-    let valid = match registration.validate(app.config.password.min_length) {
-        Ok(valid) => valid,
-        Err(errors) => return Ok(refused(Status::UnprocessableEntity, errors.to_map().into(), None)),
-    };
-    match register::register(app, valid, device).await {
-        Ok(signed_in) => {
-            signin::set_cookies(app, jar, &signed_in);
-            Ok(RegisterOutcome::SignedIn(Redirect::to(
-                safe_next(form.next.as_deref()).to_owned(),
-            )))
+        )),
+        Err(SignInError::RateLimited) => Ok(form_page(
+            Status::TooManyRequests,
+            json!({}),
+            Some(&SignInError::RateLimited.to_string()),
+        )),
+        Err(SignInError::Other(Error::Mail(cause))) => {
+            log::error!("registration mail to {email} not sent: {cause}");
+            Ok(form_page(
+                Status::ServiceUnavailable,
+                json!({}),
+                Some(MAIL_FAILED),
+            ))
         }
         Err(SignInError::Other(e)) => Err(e),
-        Err(e) => {
-            let status = match e {
-                SignInError::RateLimited => Status::TooManyRequests,
-                _ => Status::Unauthorized,
-            };
-            Ok(refused(status, json!({}), Some(e.to_string())))
+        Err(e) => Err(Error::Invalid(e.to_string())),
+    }
+}
+
+/// A page that holds a registration link's token: sent with no referrer.
+#[derive(Responder)]
+struct WithToken {
+    page: (Status, Template),
+    referrer: Header<'static>,
+}
+
+fn with_token(status: Status, page: Template) -> WithToken {
+    WithToken {
+        page: (status, page),
+        referrer: Header::new("Referrer-Policy", "no-referrer"),
+    }
+}
+
+fn link_invalid(page: &PageContext) -> WithToken {
+    with_token(
+        Status::NotFound,
+        page.render(
+            "register",
+            json!({ "email": "", "errors": {}, "error": LINK_INVALID, "link_invalid": true }),
+        ),
+    )
+}
+
+#[get("/register/confirm?<token>")]
+async fn confirm_page(
+    token: Option<&str>,
+    app: &State<Gatehouse>,
+    page: PageContext,
+) -> Result<WithToken, Error> {
+    let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 100) else {
+        return Ok(link_invalid(&page));
+    };
+    Ok(match register::pending(app, token).await? {
+        Some(pending) => with_token(
+            Status::Ok,
+            page.render(
+                "register_confirm",
+                json!({ "email": pending.email, "token": token, "name": "", "errors": {} }),
+            ),
+        ),
+        None => link_invalid(&page),
+    })
+}
+
+#[derive(Responder)]
+enum ConfirmOutcome {
+    Page(WithToken),
+    SignedIn(Redirect),
+}
+
+#[post("/register/confirm", data = "<form>")]
+async fn confirm_submit(
+    form: CsrfForm<ConfirmForm>,
+    app: &State<Gatehouse>,
+    jar: &CookieJar<'_>,
+    device: Device,
+    page: PageContext,
+) -> Result<ConfirmOutcome, Error> {
+    let form = form.into_inner();
+    if form.token.is_empty() || form.token.len() > 100 {
+        return Ok(ConfirmOutcome::Page(link_invalid(&page)));
+    }
+    let registration = Registration {
+        name: form.name.clone(),
+        password: form.password,
+        confirm_password: form.confirm_password,
+    };
+    let result = match registration.validate(app.config.password.min_length) {
+        Ok(valid) => register::confirm(app, &form.token, valid, device).await,
+        Err(errors) => Err(Error::Fields(errors)),
+    };
+    match result {
+        Ok(registered) => {
+            signin::set_cookies(app, jar, &registered.signed_in);
+            Ok(ConfirmOutcome::SignedIn(Redirect::to(
+                safe_next(registered.next.as_deref()).to_owned(),
+            )))
         }
+        Err(Error::Fields(errors)) => {
+            // The form again, for a link still valid, with the name kept.
+            let Some(pending) = register::pending(app, &form.token).await? else {
+                return Ok(ConfirmOutcome::Page(link_invalid(&page)));
+            };
+            Ok(ConfirmOutcome::Page(with_token(
+                Status::UnprocessableEntity,
+                page.render(
+                    "register_confirm",
+                    json!({
+                        "email": pending.email, "token": form.token,
+                        "name": form.name.trim(), "errors": errors.to_map(),
+                    }),
+                ),
+            )))
+        }
+        Err(Error::NotFound) => Ok(ConfirmOutcome::Page(link_invalid(&page))),
+        Err(Error::EmailTaken) => Ok(ConfirmOutcome::Page(with_token(
+            Status::Conflict,
+            page.render(
+                "error",
+                json!({
+                    "status": 409,
+                    "title": "This address already has an account",
+                    "message": "An account was made with this email address after the link was sent. Sign in with it instead.",
+                }),
+            ),
+        ))),
+        Err(e) => Err(e),
     }
 }

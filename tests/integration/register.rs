@@ -1,89 +1,150 @@
-//! Registration: off by default (404), the password rules, a session on
-//! success, and no way to learn whether an email has an account without its
-//! password.
-
-use std::time::{Duration, Instant};
+//! Registration: off by default (404); an email first, answered the same
+//! whether it has an account or not, with a mail either way; the mailed link
+//! then takes a name and a password (the usual rules) and ends in a session.
 
 use gatehouse::domain::{Email, Role};
 use rocket::http::{ContentType, Status};
+use serde_json::{json, Value};
 
 use crate::common::{assert_redirect_to, form_body, TestApp, PASSWORD};
 use crate::db_tests;
+use crate::mailbox::{mails, Mail};
+use crate::smtp_server::SmtpServer;
 
 db_tests!(
     registration_is_off_by_default,
-    registration_rules,
-    registration_signs_in,
-    existing_email_is_a_sign_in,
+    a_mailed_link_makes_the_account_and_signs_in,
+    password_rules_on_the_link_page,
+    a_known_email_gets_the_same_answer,
+    bad_used_and_expired_links_are_refused,
+    an_address_taken_meanwhile_is_refused,
     registration_needs_csrf,
     registration_is_rate_limited,
+    mails_per_address_are_limited,
+    a_mail_failure_is_reported_alike,
+    smtp_delivers_the_link,
 );
 
-/// The same app, with registration on (and any other setting).
-async fn with_registration(app: TestApp, extra: &'static [(&'static str, u32)]) -> TestApp {
+/// The app with registration on, mailing to files in a directory of its own.
+struct Registering {
+    app: TestApp,
+    mail_dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Registering {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
+}
+
+async fn with_registration(app: TestApp, extra: &[(&str, Value)]) -> Registering {
     let backend = app.backend;
     drop(app);
-    TestApp::spawn_with(backend, |f| {
-        extra
-            .iter()
-            .fold(f.merge(("registration", true)), |f, (k, v)| f.merge((*k, *v)))
+    let mail_dir = tempfile::tempdir().unwrap();
+    let dir = mail_dir.path().display().to_string();
+    let app = TestApp::spawn_with(backend, |f| {
+        let f = f
+            .merge(("registration", true))
+            .merge(("mail.transport", "file"))
+            .merge(("mail.dir", dir.clone()));
+        extra.iter().fold(f, |f, (k, v)| f.merge((*k, v.clone())))
     })
     .await
-    .unwrap()
+    .unwrap();
+    Registering { app, mail_dir }
 }
 
-async fn submit<'a>(
-    app: &'a TestApp,
-    fields: &[(&str, &str)],
-) -> rocket::local::asynchronous::LocalResponse<'a> {
-    let csrf = app.csrf("/register").await;
-    let mut all = vec![("csrf_token", csrf.as_str())];
-    all.extend_from_slice(fields);
-    app.client
-        .post("/register")
-        .header(ContentType::Form)
-        .body(form_body(&all))
-        .dispatch()
-        .await
-}
+impl Registering {
+    fn mails(&self) -> Vec<Mail> {
+        mails(self.mail_dir.path())
+    }
 
-fn fields<'a>(email: &'a str, password: &'a str, confirm: &'a str) -> Vec<(&'static str, &'a str)> {
-    vec![
-        ("email", email),
-        ("name", "Ada Lovelace"),
-        ("password", password),
-        ("confirm_password", confirm),
-    ]
-}
+    /// The link in the latest mail to `email`.
+    fn link_for(&self, email: &str) -> String {
+        self.mails()
+            .into_iter()
+            .rev()
+            .find(|m| m.to == email)
+            .and_then(|m| m.link())
+            .unwrap_or_else(|| panic!("no link mailed to {email}: {:?}", self.mails()))
+    }
 
-async fn user_exists(app: &TestApp, email: &str) -> Option<gatehouse::db::user::User> {
-    let email = Email::parse(email).unwrap();
-    app.state()
-        .db
-        .run(move |conn| gatehouse::db::user::User::find_by_email(conn, &email))
-        .await
-        .unwrap()
+    /// Step 1, as the browser sends it.
+    async fn request(&self, fields: &[(&str, &str)]) -> rocket::local::asynchronous::LocalResponse<'_> {
+        let csrf = self.csrf("/register").await;
+        let mut all = vec![("csrf_token", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.client
+            .post("/register")
+            .header(ContentType::Form)
+            .body(form_body(&all))
+            .dispatch()
+            .await
+    }
+
+    /// Step 2: the link's form, with a name and a password.
+    async fn confirm(
+        &self,
+        link: &str,
+        password: &str,
+        confirm: &str,
+    ) -> rocket::local::asynchronous::LocalResponse<'_> {
+        let csrf = self.csrf(link).await;
+        let token = link.split_once("token=").unwrap().1;
+        self.client
+            .post("/register/confirm")
+            .header(ContentType::Form)
+            .body(form_body(&[
+                ("csrf_token", &csrf),
+                ("token", token),
+                ("name", "Ada Lovelace"),
+                ("password", password),
+                ("confirm_password", confirm),
+            ]))
+            .dispatch()
+            .await
+    }
+
+    async fn user(&self, email: &str) -> Option<gatehouse::db::user::User> {
+        let email = Email::parse(email).unwrap();
+        self.state()
+            .db
+            .run(move |conn| gatehouse::db::user::User::find_by_email(conn, &email))
+            .await
+            .unwrap()
+    }
+
+    async fn registration_rows(&self) -> i64 {
+        self.state()
+            .db
+            .run(|conn| {
+                use diesel::prelude::*;
+                Ok(gatehouse::db::schema::registrations::table
+                    .count()
+                    .get_result::<i64>(conn)?)
+            })
+            .await
+            .unwrap()
+    }
 }
 
 async fn registration_is_off_by_default(app: TestApp) {
     assert_eq!(app.get("/register").await.status(), Status::NotFound);
+    assert_eq!(
+        app.get("/register/confirm?token=x").await.status(),
+        Status::NotFound
+    );
     let csrf = app.csrf("/login").await;
     let status = app
         .client
         .post("/register")
         .header(ContentType::Form)
-        .body(form_body(&[
-            ("csrf_token", &csrf),
-            ("email", "ada@example.com"),
-            ("password", PASSWORD),
-            ("confirm_password", PASSWORD),
-            ("name", ""),
-        ]))
+        .body(form_body(&[("csrf_token", &csrf), ("email", "ada@example.com")]))
         .dispatch()
         .await
         .status();
     assert_eq!(status, Status::NotFound);
-    assert!(user_exists(&app, "ada@example.com").await.is_none());
     let login = app.get("/login").await.into_string().await.unwrap();
     assert!(!login.contains("/register"), "no link while it is off");
 
@@ -94,18 +155,91 @@ async fn registration_is_off_by_default(app: TestApp) {
         "{login}"
     );
     let page = app.get("/register").await.into_string().await.unwrap();
-    for label in [
-        "for=\"email\"",
-        "for=\"name\"",
-        "for=\"password\"",
-        "for=\"confirm_password\"",
-    ] {
-        assert!(page.contains(label), "{label}");
-    }
+    assert!(page.contains("for=\"email\""), "{page}");
+    assert!(
+        !page.contains("name=\"password\""),
+        "the password comes after the mail"
+    );
 }
 
-async fn registration_rules(app: TestApp) {
+async fn a_mailed_link_makes_the_account_and_signs_in(app: TestApp) {
     let app = with_registration(app, &[]).await;
+    let res = app
+        .request(&[("email", "Ada@Example.com"), ("next", "/protected")])
+        .await;
+    assert_eq!(res.status(), Status::Ok);
+    assert!(res.cookies().get("access_token_cookie").is_none());
+    let page = res.into_string().await.unwrap();
+    assert!(
+        page.contains("Check your email") && page.contains("ada@example.com"),
+        "{page}"
+    );
+    assert!(
+        app.user("ada@example.com").await.is_none(),
+        "no account before the link"
+    );
+
+    let mails = app.mails();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, "ada@example.com");
+    assert_eq!(mails[0].subject, "Finish creating your Gatehouse account");
+    assert!(mails[0].body.contains("within 24 hours"), "{}", mails[0].body);
+    let link = app.link_for("ada@example.com");
+    assert!(link.starts_with("/register/confirm?token="), "{link}");
+    let token = link.split_once("token=").unwrap().1;
+    assert_eq!(token.len(), 43, "256 random bits");
+
+    // The link's page: the address, a name and the password fields, and no
+    // referrer (the URL holds the token).
+    let res = app.get(&link).await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(res.headers().get_one("Referrer-Policy"), Some("no-referrer"));
+    let page = res.into_string().await.unwrap();
+    assert!(page.contains("value=\"ada@example.com\" readonly"), "{page}");
+    for label in ["for=\"name\"", "for=\"password\"", "for=\"confirm_password\""] {
+        assert!(page.contains(label), "{label}");
+    }
+
+    // The stored row has the token's hash, not the token.
+    let stored = app
+        .state()
+        .db
+        .run(|conn| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::registrations::dsl::*;
+            Ok(registrations.select(token_hash).load::<Option<String>>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].as_deref().is_some_and(|h| h.len() == 64 && h != token));
+
+    let res = app.confirm(&link, "a long passphrase", "a long passphrase").await;
+    assert_redirect_to(&res, "/protected");
+    assert!(res.cookies().get("access_token_cookie").is_some());
+    let (status, _, page) = app.follow(res).await;
+    assert_eq!(status, Status::Ok);
+    assert!(page.contains("Ada Lovelace"));
+    let ada = app.user("ada@example.com").await.unwrap();
+    assert_eq!((ada.role.as_str(), ada.name.as_str()), ("user", "Ada Lovelace"));
+    assert!(!ada.must_change_password && !ada.disabled);
+    let kinds = app.audit_kinds().await;
+    for kind in ["registration_requested", "registered", "sign_in"] {
+        assert!(kinds.contains(&kind.to_owned()), "{kind}: {kinds:?}");
+    }
+
+    // The password works for signing in later.
+    app.sign_out().await;
+    let res = app
+        .sign_in_form("ada@example.com", "a long passphrase", &[])
+        .await;
+    assert_redirect_to(&res, "/");
+}
+
+async fn password_rules_on_the_link_page(app: TestApp) {
+    let app = with_registration(app, &[]).await;
+    app.request(&[("email", "ada@example.com")]).await;
+    let link = app.link_for("ada@example.com");
     let long = "a1".repeat(37);
     for (password, confirm, field, message) in [
         ("short", "short", "password", "Use at least 8 characters."),
@@ -123,7 +257,7 @@ async fn registration_rules(app: TestApp) {
             "The passwords do not match.",
         ),
     ] {
-        let res = submit(&app, &fields("Ada@Example.com", password, confirm)).await;
+        let res = app.confirm(&link, password, confirm).await;
         assert_eq!(res.status(), Status::UnprocessableEntity, "{password}");
         assert!(res.cookies().get("access_token_cookie").is_none());
         let page = res.into_string().await.unwrap();
@@ -131,181 +265,293 @@ async fn registration_rules(app: TestApp) {
             page.contains(&format!("id=\"{field}-error\">{message}")),
             "{password}: {page}"
         );
-        assert!(
-            page.contains("value=\"Ada@Example.com\"") && page.contains("value=\"Ada Lovelace\""),
-            "values kept"
-        );
+        assert!(page.contains("value=\"Ada Lovelace\""), "the name is kept");
+        assert!(page.contains("value=\"ada@example.com\""), "the address is shown");
         assert!(!page.contains(password), "passwords are never echoed");
     }
-    let res = submit(
-        &app,
-        &fields("not an email", "a long passphrase", "a long passphrase"),
-    )
-    .await;
-    assert!(res.into_string().await.unwrap().contains("id=\"email-error\">"));
-    assert!(user_exists(&app, "ada@example.com").await.is_none());
+    assert!(app.user("ada@example.com").await.is_none());
+    // The link still works after mistakes.
+    let res = app.confirm(&link, PASSWORD, PASSWORD).await;
+    assert_redirect_to(&res, "/");
+    // A bad address is refused at the first step, with what was typed kept.
+    let res = app.request(&[("email", "not an email")]).await;
+    assert_eq!(res.status(), Status::UnprocessableEntity);
+    let page = res.into_string().await.unwrap();
+    assert!(page.contains("id=\"email-error\">") && page.contains("value=\"not an email\""));
+    assert_eq!(app.mails().len(), 1, "no mail for a bad address");
 }
 
-async fn registration_signs_in(app: TestApp) {
-    let app = with_registration(app, &[]).await;
-    let mut with_next = fields("Ada@Example.com", "a long passphrase", "a long passphrase");
-    with_next.push(("next", "/protected"));
-    let res = submit(&app, &with_next).await;
-    assert_redirect_to(&res, "/protected");
-    assert!(res.cookies().get("access_token_cookie").is_some());
-    let (status, _, page) = app.follow(res).await;
-    assert_eq!(status, Status::Ok);
-    assert!(page.contains("Ada Lovelace"));
-    let ada = user_exists(&app, "ada@example.com").await.unwrap();
-    assert_eq!((ada.role.as_str(), ada.name.as_str()), ("user", "Ada Lovelace"));
-    assert!(!ada.must_change_password);
-    let kinds = app.audit_kinds().await;
-    assert!(kinds.contains(&"registered".to_owned()) && kinds.contains(&"sign_in".to_owned()));
-    // A hostile `next` lands on the home page.
-    let mut hostile = fields("bob@example.com", "a long passphrase", "a long passphrase");
-    hostile.push(("next", "//evil.example"));
-    assert_redirect_to(&submit(&app, &hostile).await, "/");
-}
-
-async fn existing_email_is_a_sign_in(app: TestApp) {
+async fn a_known_email_gets_the_same_answer(app: TestApp) {
     let app = with_registration(app, &[]).await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
 
-    // Another password: the sign-in form's generic answer, no session, and a
-    // failure counted towards the account's lockout.
-    let res = submit(
-        &app,
-        &fields("ada@example.com", "a long passphrase", "a long passphrase"),
-    )
-    .await;
-    assert_eq!(res.status(), Status::Unauthorized);
-    assert!(res.cookies().get("access_token_cookie").is_none());
-    let page = res.into_string().await.unwrap();
-    assert!(page.contains("Incorrect email or password."), "{page}");
-    assert_redirect_to(&app.get("/protected").await, "/login?next=/protected");
-    let ada = user_exists(&app, "ada@example.com").await.unwrap();
-    assert_eq!(ada.failed_logins, 1, "counted towards the lockout");
-    assert_eq!(ada.name, "Ada", "nothing changed");
-    let login = app
-        .sign_in_form("ada@example.com", "a long passphrase", &[])
-        .await;
-    assert!(
-        login
-            .into_string()
-            .await
-            .unwrap()
-            .contains("Incorrect email or password."),
-        "the same message"
-    );
-
-    // The right password: exactly what a new registration gets.
-    let mut existing = fields("ada@example.com", PASSWORD, PASSWORD);
-    existing.push(("next", "/protected"));
-    let res = submit(&app, &existing).await;
-    let (status, location) = (res.status(), res.headers().get_one("Location").map(str::to_owned));
-    let mut cookies: Vec<String> = res.cookies().iter().map(|c| c.name().to_owned()).collect();
-    cookies.sort();
-    drop(res);
-    assert_eq!(app.get("/protected").await.status(), Status::Ok, "signed in");
-    // Signed out, the same browser registers a new email.
-    let csrf = app.csrf_cookie();
-    let res = app
-        .client
-        .post("/logout")
-        .header(ContentType::Form)
-        .body(form_body(&[("csrf_token", &csrf)]))
-        .dispatch()
-        .await;
-    assert_redirect_to(&res, "/");
-    drop(res);
-    let mut new = fields("new@example.com", PASSWORD, PASSWORD);
-    new.push(("next", "/protected"));
-    let res = submit(&app, &new).await;
-    let mut new_cookies: Vec<String> = res.cookies().iter().map(|c| c.name().to_owned()).collect();
-    new_cookies.sort();
-    assert_eq!(
-        (res.status(), res.headers().get_one("Location").map(str::to_owned)),
-        (status, location)
-    );
-    assert_eq!(new_cookies, cookies);
-    assert!(user_exists(&app, "new@example.com").await.is_some());
-
-    // Both paths do bcrypt work: neither answers in less than about one
-    // bcrypt computation (a lower bound only, so a busy machine can't fail it).
-    let started = Instant::now();
-    app.state()
-        .passwords
-        .hash("calibration pass".into())
-        .await
-        .unwrap();
-    let bcrypt = started.elapsed();
-    let timed = |email: &'static str| {
+    let answer = |email: &'static str| {
         let app = &app;
         async move {
-            let started = Instant::now();
-            submit(
-                app,
-                &fields(email, "another long passphrase", "another long passphrase"),
-            )
-            .await;
-            started.elapsed()
+            let res = app.request(&[("email", email), ("next", "/protected")]).await;
+            let status = res.status();
+            let mut headers: Vec<String> = res
+                .headers()
+                .iter()
+                .map(|h| h.name().as_str().to_ascii_lowercase())
+                .collect();
+            headers.sort();
+            let cookies: Vec<String> = res.cookies().iter().map(|c| c.name().to_owned()).collect();
+            let page = res.into_string().await.unwrap();
+            // The page differs only by the address it repeats (and the
+            // per-page CSRF value).
+            let page = page.replace(email, "EMAIL");
+            let page = match crate::common::csrf_in(&page) {
+                Some(csrf) => page.replace(&csrf, "CSRF"),
+                None => page,
+            };
+            (status, headers, cookies, page)
         }
     };
-    let known = timed("ada@example.com").await;
-    let unknown = timed("carol@example.com").await;
-    let floor = bcrypt.mul_f64(0.6).max(Duration::from_millis(1));
-    assert!(
-        known >= floor && unknown >= floor,
-        "{known:?} {unknown:?} vs bcrypt {bcrypt:?}"
+    let (rows, events) = (app.registration_rows().await, app.audit_kinds().await.len());
+    let known = answer("ada@example.com").await;
+    let (rows_known, events_known) = (app.registration_rows().await, app.audit_kinds().await.len());
+    let unknown = answer("carol@example.com").await;
+    assert_eq!(known, unknown, "the same answer");
+    assert_eq!(known.0, Status::Ok);
+    // The same work: one row, one audit event and one mail each.
+    assert_eq!((rows_known - rows, events_known - events), (1, 1));
+    assert_eq!(
+        (
+            app.registration_rows().await - rows_known,
+            app.audit_kinds().await.len() - events_known
+        ),
+        (1, 1)
     );
+    let mails = app.mails();
+    assert_eq!(mails.len(), 2);
+
+    // Only the owner of the address learns it has an account, from a mail
+    // with no link; nothing about the account changed.
+    let to_ada = mails.iter().find(|m| m.to == "ada@example.com").unwrap();
+    assert_eq!(to_ada.subject, "Your Gatehouse account");
+    assert!(to_ada.body.contains("already has an account"), "{}", to_ada.body);
+    assert!(to_ada.body.contains("http://localhost:8000/login"));
+    assert!(to_ada.link().is_none() && !to_ada.body.contains("token"));
+    let ada = app.user("ada@example.com").await.unwrap();
+    assert_eq!((ada.name.as_str(), ada.failed_logins), ("Ada", 0));
+    app.sign_in("ada@example.com").await;
+    assert!(app.link_for("carol@example.com").contains("token="));
+}
+
+async fn bad_used_and_expired_links_are_refused(app: TestApp) {
+    let app = with_registration(app, &[]).await;
+    refused(app.get("/register/confirm?token=made-up").await).await;
+    refused(app.get("/register/confirm").await).await;
+    refused(
+        app.get(&format!("/register/confirm?token={}", "x".repeat(500)))
+            .await,
+    )
+    .await;
+
+    // Two links for the same address: the first used spends both.
+    app.request(&[("email", "ada@example.com")]).await;
+    let first = app.link_for("ada@example.com");
+    app.request(&[("email", "ada@example.com")]).await;
+    let second = app.link_for("ada@example.com");
+    assert_ne!(first, second);
+    assert_redirect_to(&app.confirm(&second, PASSWORD, PASSWORD).await, "/");
+    app.sign_out().await;
+    refused(app.get(&second).await).await;
+    refused(app.get(&first).await).await;
+    refused(app.confirm(&second, PASSWORD, PASSWORD).await).await;
+
+    // A link past its lifetime.
+    app.request(&[("email", "bob@example.com")]).await;
+    let link = app.link_for("bob@example.com");
+    app.state()
+        .db
+        .run(|conn| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::registrations::dsl::*;
+            diesel::update(registrations.filter(email.eq("bob@example.com")))
+                .set(expires_at.eq(gatehouse::db::now() - 1))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    refused(app.get(&link).await).await;
+    refused(app.confirm(&link, PASSWORD, PASSWORD).await).await;
+    assert!(app.user("bob@example.com").await.is_none());
+}
+
+async fn refused(res: rocket::local::asynchronous::LocalResponse<'_>) {
+    assert_eq!(res.status(), Status::NotFound);
+    let page = res.into_string().await.unwrap();
+    assert!(
+        page.contains("This link has expired or has already been used."),
+        "{page}"
+    );
+    assert!(page.contains("action=\"/register\""), "a form to ask again");
+}
+
+async fn an_address_taken_meanwhile_is_refused(app: TestApp) {
+    let app = with_registration(app, &[]).await;
+    app.request(&[("email", "ada@example.com")]).await;
+    let link = app.link_for("ada@example.com");
+    // An admin (or a Google sign-in) makes the account before the link is used.
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    let res = app.confirm(&link, "a long passphrase", "a long passphrase").await;
+    assert_eq!(res.status(), Status::Conflict);
+    assert!(res.cookies().get("access_token_cookie").is_none());
+    assert!(res
+        .into_string()
+        .await
+        .unwrap()
+        .contains("This address already has an account"));
+    let ada = app.user("ada@example.com").await.unwrap();
+    assert_eq!(ada.name, "Ada", "the account is untouched");
+    app.sign_in("ada@example.com").await;
 }
 
 async fn registration_needs_csrf(app: TestApp) {
     let app = with_registration(app, &[]).await;
     app.get("/register").await;
+    for fields in [vec![], vec![("csrf_token", "forged")]] {
+        let mut all = fields.clone();
+        all.push(("email", "ada@example.com"));
+        let res = app
+            .client
+            .post("/register")
+            .header(ContentType::Form)
+            .body(form_body(&all))
+            .dispatch()
+            .await;
+        assert_eq!(res.status(), Status::Forbidden);
+    }
+    assert!(app.mails().is_empty());
+
+    app.request(&[("email", "ada@example.com")]).await;
+    let link = app.link_for("ada@example.com");
+    let token = link.split_once("token=").unwrap().1;
     let res = app
         .client
-        .post("/register")
+        .post("/register/confirm")
         .header(ContentType::Form)
-        .body(form_body(&fields("ada@example.com", PASSWORD, PASSWORD)))
+        .body(form_body(&[
+            ("token", token),
+            ("name", "Ada"),
+            ("password", PASSWORD),
+            ("confirm_password", PASSWORD),
+        ]))
         .dispatch()
         .await;
     assert_eq!(res.status(), Status::Forbidden);
-    let mut wrong = vec![("csrf_token", "forged")];
-    wrong.extend(fields("ada@example.com", PASSWORD, PASSWORD));
-    let res = app
-        .client
-        .post("/register")
-        .header(ContentType::Form)
-        .body(form_body(&wrong))
-        .dispatch()
-        .await;
-    assert_eq!(res.status(), Status::Forbidden);
-    assert!(user_exists(&app, "ada@example.com").await.is_none());
+    assert!(app.user("ada@example.com").await.is_none());
 }
 
 async fn registration_is_rate_limited(app: TestApp) {
-    let app = with_registration(app, &[("login.rate_limit_per_minute", 3)]).await;
+    let app = with_registration(app, &[("login.rate_limit_per_minute", json!(3))]).await;
     app.create_user("ada@example.com", "Ada", Role::User).await;
     // New and known emails count alike, with sign-ins, per address.
-    submit(
-        &app,
-        &fields("one@example.com", "a long passphrase", "a long passphrase"),
-    )
-    .await;
-    submit(
-        &app,
-        &fields("ada@example.com", "a long passphrase", "a long passphrase"),
-    )
-    .await;
+    app.request(&[("email", "one@example.com")]).await;
+    app.request(&[("email", "ada@example.com")]).await;
     app.sign_in_form("nobody@example.com", "wrong guess", &[]).await;
-    let res = submit(
-        &app,
-        &fields("two@example.com", "a long passphrase", "a long passphrase"),
+    for email in ["two@example.com", "ada@example.com"] {
+        let res = app.request(&[("email", email)]).await;
+        assert_eq!(res.status(), Status::TooManyRequests);
+        let page = res.into_string().await.unwrap();
+        assert!(
+            page.contains(&format!("value=\"{email}\"")),
+            "the address is kept"
+        );
+    }
+    assert_eq!(app.mails().len(), 2, "no mail once limited");
+}
+
+async fn mails_per_address_are_limited(app: TestApp) {
+    let app = with_registration(app, &[]).await;
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    for email in ["ada@example.com", "victim@example.com"] {
+        for _ in 0..5 {
+            let res = app.request(&[("email", email)]).await;
+            assert_eq!(res.status(), Status::Ok, "the same answer every time");
+        }
+        let count = app.mails().iter().filter(|m| m.to == email).count();
+        assert_eq!(count, 3, "{email}: three mails an hour at most");
+    }
+    // An hour later, mail flows again.
+    app.state()
+        .db
+        .run(|conn| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::registrations::dsl::*;
+            diesel::update(registrations)
+                .set(created_at.eq(gatehouse::db::now() - 3601))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    app.request(&[("email", "victim@example.com")]).await;
+    assert_eq!(
+        app.mails()
+            .iter()
+            .filter(|m| m.to == "victim@example.com")
+            .count(),
+        4
+    );
+}
+
+async fn a_mail_failure_is_reported_alike(app: TestApp) {
+    // An SMTP server that is not there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = format!("smtp://127.0.0.1:{port}");
+    let app = with_registration(
+        app,
+        &[("mail.transport", json!("smtp")), ("mail.smtp_url", json!(url))],
     )
     .await;
-    assert_eq!(res.status(), Status::TooManyRequests);
-    assert!(user_exists(&app, "two@example.com").await.is_none());
-    let res = submit(&app, &fields("ada@example.com", PASSWORD, PASSWORD)).await;
-    assert_eq!(res.status(), Status::TooManyRequests);
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    let mut pages = Vec::new();
+    for email in ["ada@example.com", "carol@example.com"] {
+        let res = app.request(&[("email", email)]).await;
+        assert_eq!(res.status(), Status::ServiceUnavailable, "{email}");
+        let page = res.into_string().await.unwrap();
+        assert!(page.contains("We could not send the mail just now."), "{page}");
+        assert!(
+            page.contains(&format!("value=\"{email}\"")),
+            "the address is kept"
+        );
+        let page = page.replace(email, "EMAIL");
+        pages.push(page.replace(&crate::common::csrf_in(&page).unwrap(), "CSRF"));
+    }
+    assert_eq!(pages[0], pages[1]);
+}
+
+async fn smtp_delivers_the_link(app: TestApp) {
+    let smtp = SmtpServer::start();
+    let app = with_registration(
+        app,
+        &[
+            ("mail.transport", json!("smtp")),
+            ("mail.smtp_url", json!(smtp.url())),
+            ("mail.from", json!("Gatehouse <accounts@example.com>")),
+            ("public_url", json!("https://accounts.example.com/")),
+        ],
+    )
+    .await;
+    assert_eq!(
+        app.request(&[("email", "ada@example.com")]).await.status(),
+        Status::Ok
+    );
+    let received = smtp.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].from, "accounts@example.com");
+    assert_eq!(received[0].to, ["ada@example.com"]);
+    let mail = Mail::parse(&received[0].data);
+    assert_eq!(mail.subject, "Finish creating your Gatehouse account");
+    let path = mail
+        .link_under("https://accounts.example.com")
+        .expect("a link under public_url");
+    assert_redirect_to(&app.confirm(&path, PASSWORD, PASSWORD).await, "/");
+    assert!(app.user("ada@example.com").await.is_some());
 }

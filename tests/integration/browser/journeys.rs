@@ -41,23 +41,40 @@ async fn form_sign_in() {
     server.create_user("ada@example.com", "Ada Lovelace", false);
     let b = Browser::open().await;
 
-    // Someone new registers: the errors next to their fields, then an
-    // account and a session.
+    // Someone new registers: an email, a mailed link, then a name and a
+    // password (errors next to their fields), an account and a session.
     b.goto(&server, "/login").await;
     b.click("a[href^='/register']").await;
     b.check_a11y("register").await;
+    b.fill("#email", "newcomer@").await;
+    b.click("form[action='/register'] button[type=submit]").await;
+    assert!(
+        b.text().await.contains("like name@example.com"),
+        "{}",
+        b.text().await
+    );
+    assert_eq!(b.value("#email").await, "newcomer@", "kept");
     b.fill("#email", "newcomer@example.com").await;
+    b.click("form[action='/register'] button[type=submit]").await;
+    assert!(b.text().await.contains("Check your email"), "{}", b.text().await);
+    b.check_a11y("register: mail sent").await;
+    b.screenshot("register-sent").await;
+    b.goto(&server, &server.mailed_link("newcomer@example.com")).await;
+    b.check_a11y("register: the link").await;
+    assert_eq!(b.value("#email").await, "newcomer@example.com");
     b.fill("#name", "New Comer").await;
     b.fill("#password", "a fine long passphrase").await;
     b.fill("#confirm_password", "not the same").await;
-    b.click("form[action='/register'] button[type=submit]").await;
+    b.click("form[action='/register/confirm'] button[type=submit]")
+        .await;
     assert!(b.text().await.contains("do not match"), "{}", b.text().await);
-    assert_eq!(b.value("#email").await, "newcomer@example.com", "kept");
+    assert_eq!(b.value("#name").await, "New Comer", "kept");
     b.check_a11y("register with errors").await;
-    b.screenshot("register-errors").await;
+    b.screenshot_tall("register-errors").await;
     b.fill("#password", "a fine long passphrase").await;
     b.fill("#confirm_password", "a fine long passphrase").await;
-    b.click("form[action='/register'] button[type=submit]").await;
+    b.click("form[action='/register/confirm'] button[type=submit]")
+        .await;
     assert!(b.text().await.contains("Signed in as New Comer"));
     sign_out(&b).await;
 

@@ -106,6 +106,13 @@ impl Server {
             // localhost only, and this server is reached as 127.0.0.1.
             ("GATEHOUSE_JWT__COOKIE_SECURE", "false".to_owned()),
             ("GATEHOUSE_PASSWORD__BCRYPT_COST", "10".to_owned()),
+            // Mails (registration links) go to files the test reads.
+            ("GATEHOUSE_PUBLIC_URL", format!("http://127.0.0.1:{port}")),
+            ("GATEHOUSE_MAIL__TRANSPORT", "file".to_owned()),
+            (
+                "GATEHOUSE_MAIL__DIR",
+                dir.path().join("mail").display().to_string(),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -150,6 +157,16 @@ impl Server {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The path of the registration link last mailed to `email`.
+    pub fn mailed_link(&self, email: &str) -> String {
+        crate::mailbox::mails(&self.dir.path().join("mail"))
+            .into_iter()
+            .rev()
+            .find(|m| m.to == email)
+            .and_then(|m| m.link_under(&self.base))
+            .unwrap_or_else(|| panic!("no link mailed to {email}"))
     }
 
     /// `gatehouse user create` on this server's database.

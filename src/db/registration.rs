@@ -1,0 +1,93 @@
+//! Registration mails: one row per mail sent by `/register`. A pending
+//! account carries the SHA-256 of its confirmation link's token (the token
+//! itself is only in the mail); a note to an address that already has an
+//! account carries none. Both kinds count towards the per-address limit on
+//! mails, so the two answers cost the same and look the same.
+
+use diesel::prelude::*;
+
+use super::schema::registrations;
+use super::{now, DbConn};
+use crate::domain::Email;
+use crate::error::Result;
+
+/// How long a row is kept after it stops being usable: the window of the
+/// per-address limit on mails.
+pub const MAIL_WINDOW: i64 = 3600;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = registrations)]
+pub struct PendingRegistration {
+    pub id: i32,
+    pub email: String,
+    pub next: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl PendingRegistration {
+    /// Records a mail to `email`: a confirmation link (with `token_hash`)
+    /// valid for `lifetime` seconds, or a note (no hash). Rows past their
+    /// use are swept first.
+    pub fn record(
+        conn: &mut DbConn,
+        email: &Email,
+        token_hash: Option<&str>,
+        next: Option<&str>,
+        lifetime: i64,
+    ) -> Result<()> {
+        let now = now();
+        diesel::delete(
+            registrations::table
+                .filter(registrations::created_at.lt(now - MAIL_WINDOW))
+                .filter(registrations::expires_at.lt(now)),
+        )
+        .execute(conn)?;
+        let expires_at = if token_hash.is_some() { now + lifetime } else { now };
+        diesel::insert_into(registrations::table)
+            .values((
+                registrations::email.eq(email.as_str()),
+                registrations::token_hash.eq(token_hash),
+                registrations::next.eq(next),
+                registrations::created_at.eq(now),
+                registrations::expires_at.eq(expires_at),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Mails sent to `email` within the last [`MAIL_WINDOW`].
+    pub fn recent_mails(conn: &mut DbConn, email: &Email) -> Result<i64> {
+        Ok(registrations::table
+            .filter(registrations::email.eq(email.as_str()))
+            .filter(registrations::created_at.ge(now() - MAIL_WINDOW))
+            .count()
+            .get_result(conn)?)
+    }
+
+    /// The pending account a link's token hash belongs to, while it is valid.
+    pub fn find_valid(conn: &mut DbConn, token_hash: &str) -> Result<Option<Self>> {
+        Ok(registrations::table
+            .filter(registrations::token_hash.eq(token_hash))
+            .filter(registrations::expires_at.gt(now()))
+            .select(Self::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Spends every link sent to `email` (one account per address): the
+    /// rows stay, for the per-address limit, but no longer confirm anything.
+    pub fn spend_all(conn: &mut DbConn, email: &str) -> Result<usize> {
+        let now = now();
+        Ok(diesel::update(
+            registrations::table
+                .filter(registrations::email.eq(email))
+                .filter(registrations::token_hash.is_not_null()),
+        )
+        .set((
+            registrations::token_hash.eq(None::<String>),
+            registrations::expires_at.eq(now),
+        ))
+        .execute(conn)?)
+    }
+}
