@@ -199,7 +199,17 @@ async fn new_account_then_same_account(backend: Backend) {
 
 async fn links_a_verified_email(backend: Backend) {
     let provider = Provider::start();
-    let app = spawn(backend, &provider, &[("google.link_by_email", json!(true))]).await;
+    // With registration on too: self-registered addresses are confirmed by
+    // mail, so linking by a verified email can't meet a squatted address.
+    let app = spawn(
+        backend,
+        &provider,
+        &[
+            ("google.link_by_email", json!(true)),
+            ("registration", json!(true)),
+        ],
+    )
+    .await;
     let existing = app.create_user("grace@example.com", "Grace", Role::User).await;
     assert_redirect_to(&sign_in(&app, "/account").await, "/account");
     assert_eq!(signed_in_as(&app).await.as_deref(), Some("grace@example.com"));
