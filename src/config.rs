@@ -573,6 +573,16 @@ impl Settings {
         let password = self.password;
         let login = self.login;
         let google = self.google.validate(release)?;
+        if self.registration && google.as_ref().is_some_and(|g| g.link_by_email) {
+            // Nothing records which accounts' addresses were confirmed:
+            // accounts from before registration mailed links were not, and
+            // linking by email would hand such an account its address's
+            // Google sign-in.
+            return Err(bad(
+                "google.link_by_email",
+                "can't be on with `registration`: Gatehouse doesn't record which self-registered addresses were confirmed; people link Google from their account page instead",
+            ));
+        }
         let mail = self.mail.validate(release, self.registration)?;
         let public_url = check_public_url(self.public_url.as_deref(), release, self.registration)?;
         let registration_link_expires = self.registration_link_expires;
@@ -707,6 +717,7 @@ fn check_public_url(url: Option<&str>, release: bool, registration: bool) -> Res
         || parsed.query().is_some()
         || parsed.fragment().is_some()
         || !parsed.username().is_empty()
+        || parsed.password().is_some()
     {
         return Err(bad(
             key,

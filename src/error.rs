@@ -121,7 +121,9 @@ impl<'r> Responder<'r, 'static> for Error {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let status = self.status();
         if status.code >= 500 {
-            log::error!("{} {}: {}", req.method(), req.uri(), self.chain());
+            // The path only: a query can hold a token (`?auth=`, a
+            // registration link's `?token=`).
+            log::error!("{} {}: {}", req.method(), req.uri().path(), self.chain());
         }
         Err(status)
     }

@@ -15,7 +15,7 @@ use crate::domain::Email;
 use crate::error::Error;
 
 /// `[mail]` as written in configuration.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MailSettings {
     /// `log`, `file` or `smtp`.
@@ -30,6 +30,19 @@ pub struct MailSettings {
     pub smtp_url: Option<String>,
     /// Seconds to wait for the SMTP server.
     pub timeout: u64,
+}
+
+impl std::fmt::Debug for MailSettings {
+    /// Never prints `smtp_url`, which may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("transport", &self.transport)
+            .field("from", &self.from)
+            .field("dir", &self.dir)
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "(set)"))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl Default for MailSettings {
@@ -136,8 +149,12 @@ impl MailSettings {
 fn check_smtp_url(url: &str, release: bool) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("is not a URL: {e}"))?;
     AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| format!("is not an SMTP URL: {e}"))?;
-    let encrypted =
-        parsed.scheme() == "smtps" || parsed.query_pairs().any(|(k, v)| k == "tls" && v == "required");
+    // lettre reads the first `tls` parameter; so does this check.
+    let encrypted = parsed.scheme() == "smtps"
+        || parsed
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .is_some_and(|(_, v)| v == "required");
     let host = parsed.host_str().unwrap_or("");
     let loopback = host == "localhost"
         || host
@@ -171,7 +188,13 @@ impl Mailer {
         let inner = match &config.transport {
             Transport::Log => Inner::Log,
             Transport::File(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| {
+                // The mails hold live links: a new directory is the
+                // server's user's alone.
+                let mut builder = std::fs::DirBuilder::new();
+                builder.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                builder.create(dir).map_err(|e| {
                     Error::Config(format!("`mail.dir`: cannot create `{}`: {e}", dir.display()))
                 })?;
                 Inner::File(AsyncFileTransport::new(dir))
@@ -271,6 +294,10 @@ mod tests {
         assert!(smtp("smtps://u:p@smtp.example.com", true).is_ok());
         assert!(smtp("smtp://u:p@smtp.example.com:587?tls=required", true).is_ok());
         assert!(smtp("smtp://127.0.0.1:2525", true).is_ok());
+        assert!(
+            smtp("smtp://u:p@smtp.example.com?tls=opportunistic&tls=required", true).is_err(),
+            "lettre reads the first `tls`"
+        );
         let e = smtp("smtp://u:secret@smtp.example.com", true).unwrap_err();
         assert!(e.message.contains("in the clear") && !e.message.contains("secret"));
         assert!(smtp("smtp://u:p@smtp.example.com", false).is_ok());

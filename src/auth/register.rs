@@ -55,53 +55,85 @@ pub async fn request(
     let hash = token_hash(&token);
     let lifetime = app.config.registration_link_expires;
     let address = email.clone();
-    let existing = app
+    let (existing, sent) = app
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                let existing = User::find_by_email(conn, &address)?;
-                if PendingRegistration::recent_mails(conn, &address)? >= MAILS_PER_ADDRESS_PER_HOUR {
-                    return Ok(None);
-                }
-                let hash = existing.is_none().then_some(hash.as_str());
-                PendingRegistration::record(conn, &address, hash, next.as_deref(), lifetime)?;
+                PendingRegistration::lock_address(conn, &address)?;
+                let user_id = User::find_by_email(conn, &address)?.map(|u| u.id);
+                let existing = user_id.is_some();
+                let limited =
+                    PendingRegistration::recent_mails(conn, &address)? >= MAILS_PER_ADDRESS_PER_HOUR;
+                let row = if limited {
+                    None
+                } else {
+                    let hash = (!existing).then_some(hash.as_str());
+                    Some(PendingRegistration::record(
+                        conn,
+                        &address,
+                        hash,
+                        next.as_deref(),
+                        lifetime,
+                    )?)
+                };
+                let detail = match (limited, existing) {
+                    (true, _) => "mail limit reached, none sent",
+                    (false, true) => "account exists, note sent",
+                    (false, false) => "link sent",
+                };
                 audit::record(
                     conn,
                     NewEvent {
-                        user_id: existing.as_ref().map(|u| u.id),
+                        user_id,
                         email: Some(address.as_str()),
                         device: Some(&device),
-                        detail: if existing.is_some() {
-                            "account exists"
-                        } else {
-                            "link sent"
-                        },
+                        detail,
                         ..NewEvent::new(EventKind::RegistrationRequested)
                     },
                 )?;
-                Ok(Some(existing.is_some()))
+                Ok((existing, row))
             })
         })
         .await?;
-    let (subject, body) = match existing {
-        None => return Ok(()),
-        Some(false) => link_mail(app, &email, &token),
-        Some(true) => account_exists_mail(app, &email),
+    let Some(row) = sent else {
+        return Ok(());
     };
-    app.mailer.send(&email, &subject, body).await?;
+    let (subject, body) = if existing {
+        account_exists_mail(app, &email)
+    } else {
+        link_mail(app, &email, &token)
+    };
+    if let Err(e) = app.mailer.send(&email, &subject, body).await {
+        // Not sent: it doesn't count towards the address's limit.
+        app.db
+            .run(move |conn| PendingRegistration::forget(conn, row))
+            .await?;
+        return Err(e.into());
+    }
     Ok(())
 }
 
-/// The address a link was sent to, while the link is valid.
+/// The address a link was sent to, while the link is valid. `EmailTaken`
+/// if the address got an account since (the link is then spent).
 pub async fn pending(app: &Gatehouse, token: &str) -> Result<Option<PendingRegistration>, Error> {
     let hash = token_hash(token);
     app.db
-        .run(move |conn| PendingRegistration::find_valid(conn, &hash))
+        .run(move |conn| {
+            let Some(pending) = PendingRegistration::find_valid(conn, &hash)? else {
+                return Ok(None);
+            };
+            let email = Email::parse(&pending.email).map_err(|_| Error::NotFound)?;
+            if User::find_by_email(conn, &email)?.is_some() {
+                PendingRegistration::spend_all(conn, &pending.email)?;
+                return Err(Error::EmailTaken);
+            }
+            Ok(Some(pending))
+        })
         .await
 }
 
 /// What the link's holder types to finish.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Registration {
     pub name: String,
     pub password: String,
@@ -109,10 +141,19 @@ pub struct Registration {
 }
 
 /// A registration whose fields are all good.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ValidRegistration {
     name: String,
     password: String,
+}
+
+impl std::fmt::Debug for ValidRegistration {
+    /// Never prints the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ValidRegistration")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Registration {
@@ -147,46 +188,51 @@ pub struct Registered {
 
 /// Step 2: makes the account for a valid link and signs it in. Errors:
 /// `NotFound` for a link that is unknown, used or expired; `EmailTaken` if
-/// the address got an account meanwhile (told only to the link's holder).
+/// the address got an account meanwhile (told only to the link's holder);
+/// `RateLimited` past the per-IP sign-in limit.
 pub async fn confirm(
     app: &Gatehouse,
     token: &str,
     new: ValidRegistration,
     device: Device,
-) -> Result<Registered, Error> {
-    let hash = token_hash(token);
-    let check = hash.clone();
+) -> Result<Registered, SignInError> {
+    signin::check_ip_limit(app, &device, None, "per-IP sign-in limit (registration link)").await?;
     // Checked before the bcrypt work, so a bad link costs nothing.
-    if app
-        .db
-        .run(move |conn| PendingRegistration::find_valid(conn, &check))
-        .await?
-        .is_none()
-    {
-        return Err(Error::NotFound);
+    if pending(app, token).await?.is_none() {
+        return Err(Error::NotFound.into());
     }
+    let hash = token_hash(token);
     let password_hash = app.passwords.hash(new.password).await?;
     let lifetime = app.session_lifetime(false);
     let refresh_jti = signin::new_refresh_jti();
     let jti = refresh_jti.clone();
-    let (user, session, next) = app
+    let made = app
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                // Again, inside the transaction: two tabs submitting the
-                // same link make one account.
-                let pending = PendingRegistration::find_valid(conn, &hash)?.ok_or(Error::NotFound)?;
+                // First, and a write: of two submissions of one link, one
+                // gets it and the other finds it spent.
+                let pending = PendingRegistration::claim(conn, &hash)?.ok_or(Error::NotFound)?;
                 let email = Email::parse(&pending.email).map_err(|_| Error::NotFound)?;
-                let user = User::create(
-                    conn,
-                    NewUser {
-                        email,
-                        name: new.name,
-                        password_hash: Some(password_hash),
-                        role: Role::User,
-                    },
-                )?;
+                // In a savepoint: if the address got an account meanwhile,
+                // its links are still spent.
+                let created = conn.transaction(|conn| {
+                    User::create(
+                        conn,
+                        NewUser {
+                            email,
+                            name: new.name,
+                            password_hash: Some(password_hash),
+                            role: Role::User,
+                        },
+                    )
+                });
                 PendingRegistration::spend_all(conn, &pending.email)?;
+                let user = match created {
+                    Ok(user) => user,
+                    Err(Error::EmailTaken) => return Ok(None),
+                    Err(e) => return Err(e),
+                };
                 audit::record(
                     conn,
                     NewEvent {
@@ -198,10 +244,13 @@ pub async fn confirm(
                 )?;
                 let session =
                     signin::open_session(conn, user.id, &device, false, "password", lifetime, &jti)?;
-                Ok((user, session, pending.next))
+                Ok(Some((user, session, pending.next)))
             })
         })
         .await?;
+    let Some((user, session, next)) = made else {
+        return Err(Error::EmailTaken.into());
+    };
     Ok(Registered {
         signed_in: signin::issue_tokens(app, user, session, &refresh_jti)?,
         next,
@@ -220,7 +269,7 @@ fn token_hash(token: &str) -> String {
 }
 
 /// "24 hours", "90 minutes".
-fn lifetime_words(seconds: i64) -> String {
+pub fn lifetime_words(seconds: i64) -> String {
     match seconds {
         s if s % 3600 == 0 && s / 3600 == 1 => "1 hour".into(),
         s if s % 3600 == 0 => format!("{} hours", s / 3600),

@@ -26,16 +26,17 @@ pub struct PendingRegistration {
 }
 
 impl PendingRegistration {
-    /// Records a mail to `email`: a confirmation link (with `token_hash`)
-    /// valid for `lifetime` seconds, or a note (no hash). Rows past their
-    /// use are swept first.
-    pub fn record(
-        conn: &mut DbConn,
-        email: &Email,
-        token_hash: Option<&str>,
-        next: Option<&str>,
-        lifetime: i64,
-    ) -> Result<()> {
+    /// Call first in a transaction that counts and then records mails to
+    /// `email`: requests for one address are taken one after the other, so
+    /// that the per-address limit holds. PostgreSQL takes an advisory lock
+    /// on the address; on SQLite the sweep of rows past their use, a write,
+    /// takes the database's write lock before anything is read.
+    pub fn lock_address(conn: &mut DbConn, email: &Email) -> Result<()> {
+        if let DbConn::Postgres(pg) = conn {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind::<diesel::sql_types::Text, _>(format!("registration:{}", email.as_str()))
+                .execute(pg)?;
+        }
         let now = now();
         diesel::delete(
             registrations::table
@@ -43,8 +44,21 @@ impl PendingRegistration {
                 .filter(registrations::expires_at.lt(now)),
         )
         .execute(conn)?;
+        Ok(())
+    }
+
+    /// Records a mail to `email`: a confirmation link (with `token_hash`)
+    /// valid for `lifetime` seconds, or a note (no hash). Returns the row's id.
+    pub fn record(
+        conn: &mut DbConn,
+        email: &Email,
+        token_hash: Option<&str>,
+        next: Option<&str>,
+        lifetime: i64,
+    ) -> Result<i32> {
+        let now = now();
         let expires_at = if token_hash.is_some() { now + lifetime } else { now };
-        diesel::insert_into(registrations::table)
+        Ok(diesel::insert_into(registrations::table)
             .values((
                 registrations::email.eq(email.as_str()),
                 registrations::token_hash.eq(token_hash),
@@ -52,8 +66,47 @@ impl PendingRegistration {
                 registrations::created_at.eq(now),
                 registrations::expires_at.eq(expires_at),
             ))
-            .execute(conn)?;
+            .returning(registrations::id)
+            .get_result(conn)?)
+    }
+
+    /// Forgets a mail that could not be sent, so that it doesn't count
+    /// towards the address's limit.
+    pub fn forget(conn: &mut DbConn, id: i32) -> Result<()> {
+        diesel::delete(registrations::table.find(id)).execute(conn)?;
         Ok(())
+    }
+
+    /// Spends a valid link and returns its row: the first statement of the
+    /// transaction that makes the account, and a write, so that of two
+    /// submissions of one link exactly one gets the row.
+    pub fn claim(conn: &mut DbConn, token_hash: &str) -> Result<Option<Self>> {
+        let now = now();
+        Ok(diesel::update(
+            registrations::table
+                .filter(registrations::token_hash.eq(token_hash))
+                .filter(registrations::expires_at.gt(now)),
+        )
+        .set((
+            registrations::token_hash.eq(None::<String>),
+            registrations::expires_at.eq(now),
+        ))
+        .returning((
+            registrations::id,
+            registrations::email,
+            registrations::next,
+            registrations::created_at,
+            registrations::expires_at,
+        ))
+        .get_result::<(i32, String, Option<String>, i64, i64)>(conn)
+        .optional()?
+        .map(|(id, email, next, created_at, expires_at)| Self {
+            id,
+            email,
+            next,
+            created_at,
+            expires_at,
+        }))
     }
 
     /// Mails sent to `email` within the last [`MAIL_WINDOW`].

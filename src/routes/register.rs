@@ -82,7 +82,7 @@ async fn register_submit(
                 "register_sent",
                 json!({
                     "email": email.as_str(),
-                    "expires_hours": app.config.registration_link_expires / 3600,
+                    "expires": register::lifetime_words(app.config.registration_link_expires),
                     "next": next,
                 }),
             ),
@@ -129,6 +129,20 @@ fn link_invalid(page: &PageContext) -> WithToken {
     )
 }
 
+fn email_taken(page: &PageContext) -> WithToken {
+    with_token(
+        Status::Conflict,
+        page.render(
+            "error",
+            json!({
+                "status": 409,
+                "title": "This address already has an account",
+                "message": "An account was made with this email address after the link was sent. Sign in with it instead.",
+            }),
+        ),
+    )
+}
+
 #[get("/register/confirm?<token>")]
 async fn confirm_page(
     token: Option<&str>,
@@ -138,15 +152,17 @@ async fn confirm_page(
     let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 100) else {
         return Ok(link_invalid(&page));
     };
-    Ok(match register::pending(app, token).await? {
-        Some(pending) => with_token(
+    Ok(match register::pending(app, token).await {
+        Ok(Some(pending)) => with_token(
             Status::Ok,
             page.render(
                 "register_confirm",
                 json!({ "email": pending.email, "token": token, "name": "", "errors": {} }),
             ),
         ),
-        None => link_invalid(&page),
+        Ok(None) => link_invalid(&page),
+        Err(Error::EmailTaken) => email_taken(&page),
+        Err(e) => return Err(e),
     })
 }
 
@@ -175,7 +191,20 @@ async fn confirm_submit(
     };
     let result = match registration.validate(app.config.password.min_length) {
         Ok(valid) => register::confirm(app, &form.token, valid, device).await,
-        Err(errors) => Err(Error::Fields(errors)),
+        Err(errors) => Err(SignInError::Other(Error::Fields(errors))),
+    };
+    let result = match result {
+        Ok(registered) => Ok(registered),
+        Err(SignInError::Other(e)) => Err(e),
+        Err(e) => {
+            return Ok(ConfirmOutcome::Page(with_token(
+                Status::TooManyRequests,
+                page.render(
+                    "error",
+                    json!({ "status": 429, "title": "Too many attempts", "message": e.to_string() }),
+                ),
+            )))
+        }
     };
     match result {
         Ok(registered) => {
@@ -186,8 +215,11 @@ async fn confirm_submit(
         }
         Err(Error::Fields(errors)) => {
             // The form again, for a link still valid, with the name kept.
-            let Some(pending) = register::pending(app, &form.token).await? else {
-                return Ok(ConfirmOutcome::Page(link_invalid(&page)));
+            let pending = match register::pending(app, &form.token).await {
+                Ok(Some(pending)) => pending,
+                Ok(None) => return Ok(ConfirmOutcome::Page(link_invalid(&page))),
+                Err(Error::EmailTaken) => return Ok(ConfirmOutcome::Page(email_taken(&page))),
+                Err(e) => return Err(e),
             };
             Ok(ConfirmOutcome::Page(with_token(
                 Status::UnprocessableEntity,
@@ -201,17 +233,7 @@ async fn confirm_submit(
             )))
         }
         Err(Error::NotFound) => Ok(ConfirmOutcome::Page(link_invalid(&page))),
-        Err(Error::EmailTaken) => Ok(ConfirmOutcome::Page(with_token(
-            Status::Conflict,
-            page.render(
-                "error",
-                json!({
-                    "status": 409,
-                    "title": "This address already has an account",
-                    "message": "An account was made with this email address after the link was sent. Sign in with it instead.",
-                }),
-            ),
-        ))),
+        Err(Error::EmailTaken) => Ok(ConfirmOutcome::Page(email_taken(&page))),
         Err(e) => Err(e),
     }
 }

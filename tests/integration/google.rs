@@ -199,17 +199,7 @@ async fn new_account_then_same_account(backend: Backend) {
 
 async fn links_a_verified_email(backend: Backend) {
     let provider = Provider::start();
-    // With registration on too: self-registered addresses are confirmed by
-    // mail, so linking by a verified email can't meet a squatted address.
-    let app = spawn(
-        backend,
-        &provider,
-        &[
-            ("google.link_by_email", json!(true)),
-            ("registration", json!(true)),
-        ],
-    )
-    .await;
+    let app = spawn(backend, &provider, &[("google.link_by_email", json!(true))]).await;
     let existing = app.create_user("grace@example.com", "Grace", Role::User).await;
     assert_redirect_to(&sign_in(&app, "/account").await, "/account");
     assert_eq!(signed_in_as(&app).await.as_deref(), Some("grace@example.com"));
@@ -874,5 +864,18 @@ async fn configuration_is_checked_at_launch() {
             .key,
         "google.issuer",
         "plain http off loopback"
+    );
+    let with_registration = crate::common::figment(&url)
+        .merge(("google.client_id", "id"))
+        .merge(("google.client_secret", "secret"))
+        .merge(("google.redirect_uri", REDIRECT_URI))
+        .merge(("google.link_by_email", true))
+        .merge(("registration", true));
+    assert_eq!(
+        gatehouse::config::Config::from_figment(&with_registration)
+            .unwrap_err()
+            .key,
+        "google.link_by_email",
+        "linking by email with self-registered accounts"
     );
 }

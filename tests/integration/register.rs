@@ -23,6 +23,8 @@ db_tests!(
     mails_per_address_are_limited,
     a_mail_failure_is_reported_alike,
     smtp_delivers_the_link,
+    simultaneous_requests_and_submissions,
+    the_link_page_is_rate_limited,
 );
 
 /// The app with registration on, mailing to files in a directory of its own.
@@ -397,14 +399,32 @@ async fn an_address_taken_meanwhile_is_refused(app: TestApp) {
     let link = app.link_for("ada@example.com");
     // An admin (or a Google sign-in) makes the account before the link is used.
     app.create_user("ada@example.com", "Ada", Role::User).await;
-    let res = app.confirm(&link, "a long passphrase", "a long passphrase").await;
+    // The link's page says so already; submitting it does too, and makes
+    // nothing.
+    let res = app.get(&link).await;
     assert_eq!(res.status(), Status::Conflict);
-    assert!(res.cookies().get("access_token_cookie").is_none());
     assert!(res
         .into_string()
         .await
         .unwrap()
         .contains("This address already has an account"));
+    let csrf = app.csrf("/register").await;
+    let token = link.split_once("token=").unwrap().1;
+    let res = app
+        .client
+        .post("/register/confirm")
+        .header(ContentType::Form)
+        .body(form_body(&[
+            ("csrf_token", &csrf),
+            ("token", token),
+            ("name", "Mallory"),
+            ("password", "a long passphrase"),
+            ("confirm_password", "a long passphrase"),
+        ]))
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::NotFound, "the link was spent");
+    assert!(res.cookies().get("access_token_cookie").is_none());
     let ada = app.user("ada@example.com").await.unwrap();
     assert_eq!(ada.name, "Ada", "the account is untouched");
     app.sign_in("ada@example.com").await;
@@ -525,6 +545,13 @@ async fn a_mail_failure_is_reported_alike(app: TestApp) {
         pages.push(page.replace(&crate::common::csrf_in(&page).unwrap(), "CSRF"));
     }
     assert_eq!(pages[0], pages[1]);
+    // Mails not sent don't count towards the per-address limit: every try
+    // says so, none is answered "sent".
+    for _ in 0..4 {
+        let res = app.request(&[("email", "carol@example.com")]).await;
+        assert_eq!(res.status(), Status::ServiceUnavailable);
+    }
+    assert_eq!(app.registration_rows().await, 0);
 }
 
 async fn smtp_delivers_the_link(app: TestApp) {
@@ -554,4 +581,80 @@ async fn smtp_delivers_the_link(app: TestApp) {
         .expect("a link under public_url");
     assert_redirect_to(&app.confirm(&path, PASSWORD, PASSWORD).await, "/");
     assert!(app.user("ada@example.com").await.is_some());
+}
+
+async fn simultaneous_requests_and_submissions(app: TestApp) {
+    use rocket::futures::future::join_all;
+    let app = with_registration(app, &[]).await;
+    // Six requests for one address at once: three mails, no errors.
+    let csrf = app.csrf("/register").await;
+    let body = form_body(&[("csrf_token", &csrf), ("email", "ada@example.com")]);
+    let statuses: Vec<Status> = join_all((0..6).map(|_| {
+        app.client
+            .post("/register")
+            .header(ContentType::Form)
+            .body(body.clone())
+            .dispatch()
+    }))
+    .await
+    .iter()
+    .map(|r| r.status())
+    .collect();
+    assert!(statuses.iter().all(|s| *s == Status::Ok), "{statuses:?}");
+    assert_eq!(app.mails().len(), 3);
+
+    // One link submitted twice at once (a double click): one account, one
+    // session; the other submission finds the link spent.
+    let link = app.link_for("ada@example.com");
+    let token = link.split_once("token=").unwrap().1.to_owned();
+    let csrf = app.csrf(&link).await;
+    let body = form_body(&[
+        ("csrf_token", &csrf),
+        ("token", &token),
+        ("name", "Ada"),
+        ("password", PASSWORD),
+        ("confirm_password", PASSWORD),
+    ]);
+    let mut statuses: Vec<u16> = join_all((0..2).map(|_| {
+        app.client
+            .post("/register/confirm")
+            .header(ContentType::Form)
+            .body(body.clone())
+            .dispatch()
+    }))
+    .await
+    .iter()
+    .map(|r| r.status().code)
+    .collect();
+    statuses.sort();
+    assert_eq!(statuses, [303, 404]);
+    assert!(app.user("ada@example.com").await.is_some());
+    let sessions = app
+        .state()
+        .db
+        .run(|conn| {
+            use diesel::prelude::*;
+            Ok(gatehouse::db::schema::sessions::table
+                .count()
+                .get_result::<i64>(conn)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(sessions, 1);
+}
+
+async fn the_link_page_is_rate_limited(app: TestApp) {
+    let app = with_registration(app, &[("login.rate_limit_per_minute", json!(2))]).await;
+    app.request(&[("email", "ada@example.com")]).await;
+    let link = app.link_for("ada@example.com");
+    // Submissions count with sign-ins: the second one here is over.
+    app.sign_in_form("nobody@example.com", "wrong guess", &[]).await;
+    let res = app.confirm(&link, PASSWORD, PASSWORD).await;
+    assert_eq!(res.status(), Status::TooManyRequests);
+    assert!(res.into_string().await.unwrap().contains("Too many"));
+    assert!(app.user("ada@example.com").await.is_none());
+    assert!(
+        app.get(&link).await.status() == Status::Ok,
+        "the link still works later"
+    );
 }
