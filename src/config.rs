@@ -724,12 +724,7 @@ fn check_public_url(url: Option<&str>, release: bool, registration: bool) -> Res
             format!("`{url}` is not a site address like `https://example.com`"),
         ));
     }
-    let host = parsed.host_str().unwrap_or("");
-    let loopback = host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
+    let loopback = crate::auth::oidc::settings::is_loopback(&parsed);
     if release && parsed.scheme() == "http" && !loopback {
         return Err(bad(
             key,

@@ -155,12 +155,7 @@ fn check_smtp_url(url: &str, release: bool) -> Result<(), String> {
             .query_pairs()
             .find(|(k, _)| k == "tls")
             .is_some_and(|(_, v)| v == "required");
-    let host = parsed.host_str().unwrap_or("");
-    let loopback = host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
+    let loopback = crate::auth::oidc::settings::is_loopback(&parsed);
     if release && !encrypted && !loopback {
         return Err(
             "sends mail (and its password) in the clear; use `smtps://` or add `?tls=required`".into(),
@@ -224,22 +219,31 @@ impl Mailer {
             .header(ContentType::TEXT_PLAIN)
             .body(body.clone())
             .map_err(|e| mail(&e))?;
-        let sent = match &self.inner {
+        // Built even for `log`, so that a mail the others would refuse is
+        // refused in development too.
+        match &self.inner {
             Inner::Log => {
                 // The text as written (not transfer-encoded), so that a
                 // developer can open the link from the console.
                 log::info!("mail (transport `log`) to {to}: {subject}\n{body}");
-                drop(message);
-                return Ok(());
+                Ok(())
             }
-            Inner::File(t) => rocket::tokio::time::timeout(self.timeout, t.send(message))
-                .await
-                .map(|r| r.map(drop).map_err(|e| mail(&e))),
-            Inner::Smtp(t) => rocket::tokio::time::timeout(self.timeout, t.send(message))
-                .await
-                .map(|r| r.map(drop).map_err(|e| mail(&e))),
-        };
-        sent.unwrap_or_else(|_| Err(Error::Mail("the mail server did not answer in time".into())))
+            Inner::File(t) => send_within(t, message, self.timeout).await,
+            Inner::Smtp(t) => send_within(t.as_ref(), message, self.timeout).await,
+        }
+    }
+}
+
+/// Sends through a lettre transport, giving up after `timeout`.
+async fn send_within<T>(transport: &T, message: Message, timeout: Duration) -> Result<(), Error>
+where
+    T: AsyncTransport + Sync,
+    T::Error: std::fmt::Display,
+{
+    match rocket::tokio::time::timeout(timeout, transport.send(message)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(Error::Mail(e.to_string())),
+        Err(_) => Err(Error::Mail("the mail server did not answer in time".into())),
     }
 }
 

@@ -22,7 +22,7 @@ use super::signin::{self, SignInError, SignedIn};
 use crate::admin::MAX_NAME;
 use crate::app::Gatehouse;
 use crate::db::audit::{self, EventKind, NewEvent};
-use crate::db::registration::PendingRegistration;
+use crate::db::registration::RegistrationMail;
 use crate::db::session::Device;
 use crate::db::user::{NewUser, User};
 use crate::domain::{Email, Role};
@@ -55,76 +55,96 @@ pub async fn request(
     let hash = token_hash(&token);
     let lifetime = app.config.registration_link_expires;
     let address = email.clone();
-    let (existing, sent) = app
+    let (user_id, row) = app
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                PendingRegistration::lock_address(conn, &address)?;
+                RegistrationMail::lock_address(conn, &address)?;
                 let user_id = User::find_by_email(conn, &address)?.map(|u| u.id);
-                let existing = user_id.is_some();
-                let limited =
-                    PendingRegistration::recent_mails(conn, &address)? >= MAILS_PER_ADDRESS_PER_HOUR;
-                let row = if limited {
-                    None
-                } else {
-                    let hash = (!existing).then_some(hash.as_str());
-                    Some(PendingRegistration::record(
-                        conn,
-                        &address,
-                        hash,
-                        next.as_deref(),
-                        lifetime,
-                    )?)
-                };
-                let detail = match (limited, existing) {
-                    (true, _) => "mail limit reached, none sent",
-                    (false, true) => "account exists, note sent",
-                    (false, false) => "link sent",
-                };
-                audit::record(
-                    conn,
-                    NewEvent {
-                        user_id,
-                        email: Some(address.as_str()),
-                        device: Some(&device),
-                        detail,
-                        ..NewEvent::new(EventKind::RegistrationRequested)
-                    },
-                )?;
-                Ok((existing, row))
+                if RegistrationMail::recent_mails(conn, &address)? >= MAILS_PER_ADDRESS_PER_HOUR {
+                    return Ok((user_id, None));
+                }
+                let hash = user_id.is_none().then_some(hash.as_str());
+                let row = RegistrationMail::record(conn, &address, hash, next.as_deref(), lifetime)?;
+                Ok((user_id, Some(row)))
             })
         })
         .await?;
-    let Some(row) = sent else {
-        return Ok(());
+    let mailed = match row {
+        None => Mailed::Limited,
+        Some(row) => {
+            let (subject, body) = match user_id {
+                Some(_) => account_exists_mail(app, &email),
+                None => link_mail(app, &email, &token),
+            };
+            match app.mailer.send(&email, &subject, body).await {
+                Ok(()) if user_id.is_some() => Mailed::Note,
+                Ok(()) => Mailed::Link,
+                Err(e) => {
+                    // Not sent: it doesn't count towards the limit.
+                    app.db
+                        .run(move |conn| RegistrationMail::forget(conn, row))
+                        .await?;
+                    Mailed::Failed(e)
+                }
+            }
+        }
     };
-    let (subject, body) = if existing {
-        account_exists_mail(app, &email)
-    } else {
-        link_mail(app, &email, &token)
-    };
-    if let Err(e) = app.mailer.send(&email, &subject, body).await {
-        // Not sent: it doesn't count towards the address's limit.
-        app.db
-            .run(move |conn| PendingRegistration::forget(conn, row))
-            .await?;
-        return Err(e.into());
+    // Written once the mail's fate is known, the same way for both.
+    let detail = mailed.detail();
+    app.db
+        .run(move |conn| {
+            audit::record(
+                conn,
+                NewEvent {
+                    user_id,
+                    email: Some(email.as_str()),
+                    device: Some(&device),
+                    detail,
+                    ..NewEvent::new(EventKind::RegistrationRequested)
+                },
+            )
+        })
+        .await?;
+    match mailed {
+        Mailed::Failed(e) => Err(e.into()),
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// What became of a request's mail.
+enum Mailed {
+    Link,
+    Note,
+    Limited,
+    Failed(Error),
+}
+
+impl Mailed {
+    /// For the audit log.
+    fn detail(&self) -> &'static str {
+        match self {
+            Mailed::Link => "link sent",
+            Mailed::Note => "account exists, note sent",
+            Mailed::Limited => "mail limit reached, none sent",
+            Mailed::Failed(_) => "mail not sent",
+        }
+    }
 }
 
 /// The address a link was sent to, while the link is valid. `EmailTaken`
-/// if the address got an account since (the link is then spent).
-pub async fn pending(app: &Gatehouse, token: &str) -> Result<Option<PendingRegistration>, Error> {
-    let hash = token_hash(token);
+/// if the address got an account since. Reads only (it serves a GET).
+pub async fn pending(app: &Gatehouse, token: &str) -> Result<Option<RegistrationMail>, Error> {
+    let Some(hash) = lookup_hash(token) else {
+        return Ok(None);
+    };
     app.db
         .run(move |conn| {
-            let Some(pending) = PendingRegistration::find_valid(conn, &hash)? else {
+            let Some(pending) = RegistrationMail::find_valid(conn, &hash)? else {
                 return Ok(None);
             };
             let email = Email::parse(&pending.email).map_err(|_| Error::NotFound)?;
             if User::find_by_email(conn, &email)?.is_some() {
-                PendingRegistration::spend_all(conn, &pending.email)?;
                 return Err(Error::EmailTaken);
             }
             Ok(Some(pending))
@@ -186,22 +206,63 @@ pub struct Registered {
     pub next: Option<String>,
 }
 
-/// Step 2: makes the account for a valid link and signs it in. Errors:
-/// `NotFound` for a link that is unknown, used or expired; `EmailTaken` if
-/// the address got an account meanwhile (told only to the link's holder);
-/// `RateLimited` past the per-IP sign-in limit.
+/// Why a link's form was refused.
+#[derive(Debug)]
+pub enum ConfirmError {
+    /// The link is unknown, used or expired.
+    LinkInvalid,
+    /// The address got an account after the mail was sent (told only to
+    /// the link's holder, who reads that mailbox).
+    EmailTaken,
+    /// Fields to correct; the form is shown again for `email`.
+    Fields {
+        email: String,
+        errors: FieldErrors,
+    },
+    /// Past the per-IP sign-in limit.
+    RateLimited,
+    Other(Error),
+}
+
+impl From<Error> for ConfirmError {
+    fn from(e: Error) -> Self {
+        ConfirmError::Other(e)
+    }
+}
+
+/// Step 2: makes the account for a valid link and signs it in: the per-IP
+/// limit, then the link, then the fields, then the bcrypt work, then one
+/// transaction that spends the address's links and makes the account, its
+/// `registered` event and its first session.
 pub async fn confirm(
     app: &Gatehouse,
     token: &str,
-    new: ValidRegistration,
+    form: Registration,
     device: Device,
-) -> Result<Registered, SignInError> {
-    signin::check_ip_limit(app, &device, None, "per-IP sign-in limit (registration link)").await?;
-    // Checked before the bcrypt work, so a bad link costs nothing.
-    if pending(app, token).await?.is_none() {
-        return Err(Error::NotFound.into());
+) -> Result<Registered, ConfirmError> {
+    match signin::check_ip_limit(app, &device, None, "per-IP sign-in limit (registration link)").await {
+        Ok(()) => {}
+        Err(SignInError::Other(e)) => return Err(e.into()),
+        Err(_) => return Err(ConfirmError::RateLimited),
     }
-    let hash = token_hash(token);
+    let Some(hash) = lookup_hash(token) else {
+        return Err(ConfirmError::LinkInvalid);
+    };
+    let check = hash.clone();
+    let Some(pending) = app
+        .db
+        .run(move |conn| RegistrationMail::find_valid(conn, &check))
+        .await?
+    else {
+        return Err(ConfirmError::LinkInvalid);
+    };
+    let new = form
+        .validate(app.config.password.min_length)
+        .map_err(|errors| ConfirmError::Fields {
+            email: pending.email.clone(),
+            errors,
+        })?;
+    let email = Email::parse(&pending.email).map_err(|_| ConfirmError::LinkInvalid)?;
     let password_hash = app.passwords.hash(new.password).await?;
     let lifetime = app.session_lifetime(false);
     let refresh_jti = signin::new_refresh_jti();
@@ -210,12 +271,14 @@ pub async fn confirm(
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                // First, and a write: of two submissions of one link, one
-                // gets it and the other finds it spent.
-                let pending = PendingRegistration::claim(conn, &hash)?.ok_or(Error::NotFound)?;
-                let email = Email::parse(&pending.email).map_err(|_| Error::NotFound)?;
-                // In a savepoint: if the address got an account meanwhile,
-                // its links are still spent.
+                // One address's links are spent one transaction at a time;
+                // of two submissions of one link, one gets it.
+                RegistrationMail::lock_address(conn, &email)?;
+                let Some(claimed) = RegistrationMail::claim(conn, &hash)? else {
+                    return Ok(Made::LinkSpent);
+                };
+                // In a savepoint: if the address got an account meanwhile
+                // (an admin, a Google sign-in), its links are still spent.
                 let created = conn.transaction(|conn| {
                     User::create(
                         conn,
@@ -227,10 +290,10 @@ pub async fn confirm(
                         },
                     )
                 });
-                PendingRegistration::spend_all(conn, &pending.email)?;
+                RegistrationMail::spend_all(conn, &claimed.email)?;
                 let user = match created {
                     Ok(user) => user,
-                    Err(Error::EmailTaken) => return Ok(None),
+                    Err(Error::EmailTaken) => return Ok(Made::EmailTaken),
                     Err(e) => return Err(e),
                 };
                 audit::record(
@@ -244,17 +307,34 @@ pub async fn confirm(
                 )?;
                 let session =
                     signin::open_session(conn, user.id, &device, false, "password", lifetime, &jti)?;
-                Ok(Some((user, session, pending.next)))
+                Ok(Made::Account(Box::new((user, session)), claimed.next))
             })
         })
         .await?;
-    let Some((user, session, next)) = made else {
-        return Err(Error::EmailTaken.into());
-    };
-    Ok(Registered {
-        signed_in: signin::issue_tokens(app, user, session, &refresh_jti)?,
-        next,
-    })
+    match made {
+        Made::Account(account, next) => {
+            let (user, session) = *account;
+            Ok(Registered {
+                signed_in: signin::issue_tokens(app, user, session, &refresh_jti)?,
+                next,
+            })
+        }
+        Made::LinkSpent => Err(ConfirmError::LinkInvalid),
+        Made::EmailTaken => Err(ConfirmError::EmailTaken),
+    }
+}
+
+/// What step 2's transaction did.
+enum Made {
+    Account(Box<(User, crate::db::session::Session)>, Option<String>),
+    LinkSpent,
+    EmailTaken,
+}
+
+/// The stored hash to look a link's token up by, for a token that could be
+/// one (anything else is refused before the database).
+fn lookup_hash(token: &str) -> Option<String> {
+    (!token.is_empty() && token.len() <= 100).then(|| token_hash(token))
 }
 
 /// 32 random bytes, URL-safe base64.

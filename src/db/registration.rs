@@ -15,9 +15,11 @@ use crate::error::Result;
 /// per-address limit on mails.
 pub const MAIL_WINDOW: i64 = 3600;
 
+/// A row: a mail sent by `/register`, with a link (pending account) or
+/// without (a note to an address that has an account).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = registrations)]
-pub struct PendingRegistration {
+pub struct RegistrationMail {
     pub id: i32,
     pub email: String,
     pub next: Option<String>,
@@ -25,12 +27,15 @@ pub struct PendingRegistration {
     pub expires_at: i64,
 }
 
-impl PendingRegistration {
-    /// Call first in a transaction that counts and then records mails to
-    /// `email`: requests for one address are taken one after the other, so
-    /// that the per-address limit holds. PostgreSQL takes an advisory lock
-    /// on the address; on SQLite the sweep of rows past their use, a write,
-    /// takes the database's write lock before anything is read.
+impl RegistrationMail {
+    /// Call first in a transaction about `email`'s mails (counting and
+    /// recording them, or spending a link): such transactions for one
+    /// address are taken one after the other, so that the per-address limit
+    /// holds and two links can't race. PostgreSQL takes an advisory lock on
+    /// the address; on SQLite the sweep of rows past their use, a write,
+    /// takes the database's write lock before anything is read (a
+    /// transaction that reads first can't take it later if another wrote
+    /// meanwhile).
     pub fn lock_address(conn: &mut DbConn, email: &Email) -> Result<()> {
         if let DbConn::Postgres(pg) = conn {
             diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
@@ -128,14 +133,17 @@ impl PendingRegistration {
             .optional()?)
     }
 
-    /// Spends every link sent to `email` (one account per address): the
-    /// rows stay, for the per-address limit, but no longer confirm anything.
+    /// Spends every valid link sent to `email` (one account per address):
+    /// the rows stay, for the per-address limit, but no longer confirm
+    /// anything. Expired rows are left alone: they are the sweep's, and
+    /// two transactions never lock the same rows in two orders.
     pub fn spend_all(conn: &mut DbConn, email: &str) -> Result<usize> {
         let now = now();
         Ok(diesel::update(
             registrations::table
                 .filter(registrations::email.eq(email))
-                .filter(registrations::token_hash.is_not_null()),
+                .filter(registrations::token_hash.is_not_null())
+                .filter(registrations::expires_at.gt(now)),
         )
         .set((
             registrations::token_hash.eq(None::<String>),

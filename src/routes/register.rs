@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::app::Gatehouse;
 use crate::auth::redirect::{is_local_path, safe_next};
-use crate::auth::register::{self, Registration};
+use crate::auth::register::{self, ConfirmError, Registration};
 use crate::auth::signin::{self, SignInError};
 use crate::auth::CsrfForm;
 use crate::csrf_form;
@@ -124,7 +124,7 @@ fn link_invalid(page: &PageContext) -> WithToken {
         Status::NotFound,
         page.render(
             "register",
-            json!({ "email": "", "errors": {}, "error": LINK_INVALID, "link_invalid": true }),
+            json!({ "email": "", "errors": {}, "error": LINK_INVALID }),
         ),
     )
 }
@@ -149,9 +149,7 @@ async fn confirm_page(
     app: &State<Gatehouse>,
     page: PageContext,
 ) -> Result<WithToken, Error> {
-    let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 100) else {
-        return Ok(link_invalid(&page));
-    };
+    let token = token.unwrap_or_default();
     Ok(match register::pending(app, token).await {
         Ok(Some(pending)) => with_token(
             Status::Ok,
@@ -181,59 +179,42 @@ async fn confirm_submit(
     page: PageContext,
 ) -> Result<ConfirmOutcome, Error> {
     let form = form.into_inner();
-    if form.token.is_empty() || form.token.len() > 100 {
-        return Ok(ConfirmOutcome::Page(link_invalid(&page)));
-    }
     let registration = Registration {
         name: form.name.clone(),
         password: form.password,
         confirm_password: form.confirm_password,
     };
-    let result = match registration.validate(app.config.password.min_length) {
-        Ok(valid) => register::confirm(app, &form.token, valid, device).await,
-        Err(errors) => Err(SignInError::Other(Error::Fields(errors))),
-    };
-    let result = match result {
-        Ok(registered) => Ok(registered),
-        Err(SignInError::Other(e)) => Err(e),
-        Err(e) => {
-            return Ok(ConfirmOutcome::Page(with_token(
-                Status::TooManyRequests,
-                page.render(
-                    "error",
-                    json!({ "status": 429, "title": "Too many attempts", "message": e.to_string() }),
-                ),
-            )))
-        }
-    };
-    match result {
+    let refused = match register::confirm(app, &form.token, registration, device).await {
         Ok(registered) => {
             signin::set_cookies(app, jar, &registered.signed_in);
-            Ok(ConfirmOutcome::SignedIn(Redirect::to(
+            return Ok(ConfirmOutcome::SignedIn(Redirect::to(
                 safe_next(registered.next.as_deref()).to_owned(),
-            )))
+            )));
         }
-        Err(Error::Fields(errors)) => {
-            // The form again, for a link still valid, with the name kept.
-            let pending = match register::pending(app, &form.token).await {
-                Ok(Some(pending)) => pending,
-                Ok(None) => return Ok(ConfirmOutcome::Page(link_invalid(&page))),
-                Err(Error::EmailTaken) => return Ok(ConfirmOutcome::Page(email_taken(&page))),
-                Err(e) => return Err(e),
-            };
-            Ok(ConfirmOutcome::Page(with_token(
-                Status::UnprocessableEntity,
-                page.render(
-                    "register_confirm",
-                    json!({
-                        "email": pending.email, "token": form.token,
-                        "name": form.name.trim(), "errors": errors.to_map(),
-                    }),
-                ),
-            )))
-        }
-        Err(Error::NotFound) => Ok(ConfirmOutcome::Page(link_invalid(&page))),
-        Err(Error::EmailTaken) => Ok(ConfirmOutcome::Page(email_taken(&page))),
-        Err(e) => Err(e),
-    }
+        Err(ConfirmError::LinkInvalid) => link_invalid(&page),
+        Err(ConfirmError::EmailTaken) => email_taken(&page),
+        // The form again, with the name kept.
+        Err(ConfirmError::Fields { email, errors }) => with_token(
+            Status::UnprocessableEntity,
+            page.render(
+                "register_confirm",
+                json!({
+                    "email": email, "token": form.token,
+                    "name": form.name.trim(), "errors": errors.to_map(),
+                }),
+            ),
+        ),
+        Err(ConfirmError::RateLimited) => with_token(
+            Status::TooManyRequests,
+            page.render(
+                "error",
+                json!({
+                    "status": 429, "title": "Too many attempts",
+                    "message": SignInError::RateLimited.to_string(),
+                }),
+            ),
+        ),
+        Err(ConfirmError::Other(e)) => return Err(e),
+    };
+    Ok(ConfirmOutcome::Page(refused))
 }

@@ -2,7 +2,7 @@
 //! transport, or what the loopback SMTP server received.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A mail the file transport wrote.
 #[derive(Debug)]
@@ -26,19 +26,23 @@ impl Mail {
     }
 }
 
-/// Every mail written so far, oldest first.
-pub fn mails(dir: &Path) -> Vec<Mail> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
+/// Every mail written so far, with its file, in no particular order.
+pub fn mail_files(dir: &Path) -> Vec<(PathBuf, Mail)> {
+    std::fs::read_dir(dir)
         .unwrap()
         .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-        .map(|e| (e.metadata().unwrap().modified().unwrap(), e.path()))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|(_, path)| Mail::parse(&std::fs::read_to_string(path).unwrap()))
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .map(|p| {
+            let mail = Mail::parse(&std::fs::read_to_string(&p).unwrap());
+            (p, mail)
+        })
         .collect()
+}
+
+/// Every mail written so far, in no particular order.
+pub fn mails(dir: &Path) -> Vec<Mail> {
+    mail_files(dir).into_iter().map(|(_, m)| m).collect()
 }
 
 impl Mail {

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::common::{assert_redirect_to, form_body, TestApp, PASSWORD};
 use crate::db_tests;
-use crate::mailbox::{mails, Mail};
+use crate::mailbox::{mail_files, mails, Mail};
 use crate::smtp_server::SmtpServer;
 
 db_tests!(
@@ -24,13 +24,15 @@ db_tests!(
     a_mail_failure_is_reported_alike,
     smtp_delivers_the_link,
     simultaneous_requests_and_submissions,
-    the_link_page_is_rate_limited,
+    submitting_a_link_is_rate_limited,
 );
 
 /// The app with registration on, mailing to files in a directory of its own.
 struct Registering {
     app: TestApp,
     mail_dir: tempfile::TempDir,
+    /// Mail files whose link a test has taken.
+    taken: std::sync::Mutex<std::collections::HashSet<std::path::PathBuf>>,
 }
 
 impl std::ops::Deref for Registering {
@@ -54,7 +56,11 @@ async fn with_registration(app: TestApp, extra: &[(&str, Value)]) -> Registering
     })
     .await
     .unwrap();
-    Registering { app, mail_dir }
+    Registering {
+        app,
+        mail_dir,
+        taken: Default::default(),
+    }
 }
 
 impl Registering {
@@ -62,14 +68,25 @@ impl Registering {
         mails(self.mail_dir.path())
     }
 
-    /// The link in the latest mail to `email`.
+    /// The link in the one mail to `email` not looked at yet. (Files are
+    /// told apart by name: their times can tie.)
     fn link_for(&self, email: &str) -> String {
-        self.mails()
+        let links = self.links_for(email);
+        assert_eq!(links.len(), 1, "one new mail to {email}: {links:?}");
+        links.into_iter().next().unwrap()
+    }
+
+    /// The links in every mail to `email` not looked at yet.
+    fn links_for(&self, email: &str) -> Vec<String> {
+        let mut taken = self.taken.lock().unwrap();
+        mail_files(self.mail_dir.path())
             .into_iter()
-            .rev()
-            .find(|m| m.to == email)
-            .and_then(|m| m.link())
-            .unwrap_or_else(|| panic!("no link mailed to {email}: {:?}", self.mails()))
+            .filter(|(path, mail)| mail.to == email && taken.insert(path.clone()))
+            .map(|(_, mail)| {
+                mail.link()
+                    .unwrap_or_else(|| panic!("no link in the mail to {email}: {mail:?}"))
+            })
+            .collect()
     }
 
     /// Step 1, as the browser sends it.
@@ -399,15 +416,17 @@ async fn an_address_taken_meanwhile_is_refused(app: TestApp) {
     let link = app.link_for("ada@example.com");
     // An admin (or a Google sign-in) makes the account before the link is used.
     app.create_user("ada@example.com", "Ada", Role::User).await;
-    // The link's page says so already; submitting it does too, and makes
-    // nothing.
-    let res = app.get(&link).await;
-    assert_eq!(res.status(), Status::Conflict);
-    assert!(res
-        .into_string()
-        .await
-        .unwrap()
-        .contains("This address already has an account"));
+    // The link's page says so (and changes nothing: it is a GET);
+    // submitting it does too, makes nothing, and spends the link.
+    for _ in 0..2 {
+        let res = app.get(&link).await;
+        assert_eq!(res.status(), Status::Conflict);
+        assert!(res
+            .into_string()
+            .await
+            .unwrap()
+            .contains("This address already has an account"));
+    }
     let csrf = app.csrf("/register").await;
     let token = link.split_once("token=").unwrap().1;
     let res = app
@@ -423,8 +442,9 @@ async fn an_address_taken_meanwhile_is_refused(app: TestApp) {
         ]))
         .dispatch()
         .await;
-    assert_eq!(res.status(), Status::NotFound, "the link was spent");
+    assert_eq!(res.status(), Status::Conflict);
     assert!(res.cookies().get("access_token_cookie").is_none());
+    refused(app.get(&link).await).await;
     let ada = app.user("ada@example.com").await.unwrap();
     assert_eq!(ada.name, "Ada", "the account is untouched");
     app.sign_in("ada@example.com").await;
@@ -552,6 +572,16 @@ async fn a_mail_failure_is_reported_alike(app: TestApp) {
         assert_eq!(res.status(), Status::ServiceUnavailable);
     }
     assert_eq!(app.registration_rows().await, 0);
+    let failures = app
+        .state()
+        .db
+        .run(|conn| gatehouse::db::audit::recent(conn, None, 100))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "registration_requested" && e.detail == "mail not sent")
+        .count();
+    assert_eq!(failures, 6, "each failure is in the audit log");
 }
 
 async fn smtp_delivers_the_link(app: TestApp) {
@@ -605,7 +635,7 @@ async fn simultaneous_requests_and_submissions(app: TestApp) {
 
     // One link submitted twice at once (a double click): one account, one
     // session; the other submission finds the link spent.
-    let link = app.link_for("ada@example.com");
+    let link = app.links_for("ada@example.com").remove(0);
     let token = link.split_once("token=").unwrap().1.to_owned();
     let csrf = app.csrf(&link).await;
     let body = form_body(&[
@@ -643,7 +673,7 @@ async fn simultaneous_requests_and_submissions(app: TestApp) {
     assert_eq!(sessions, 1);
 }
 
-async fn the_link_page_is_rate_limited(app: TestApp) {
+async fn submitting_a_link_is_rate_limited(app: TestApp) {
     let app = with_registration(app, &[("login.rate_limit_per_minute", json!(2))]).await;
     app.request(&[("email", "ada@example.com")]).await;
     let link = app.link_for("ada@example.com");

@@ -107,9 +107,13 @@ fn bad(key: &str, message: impl Into<String>) -> ConfigError {
 }
 
 /// Whether a URL's host is this machine (127.0.0.0/8, ::1, `localhost`).
+/// (A scheme the URL parser doesn't know, such as `smtp`, leaves an IPv4
+/// address as a name: it is read as an address here.)
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
         Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
