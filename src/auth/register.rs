@@ -92,20 +92,15 @@ pub async fn request(
     };
     // Written once the mail's fate is known, the same way for both.
     let detail = mailed.detail();
-    app.db
-        .run(move |conn| {
-            audit::record(
-                conn,
-                NewEvent {
-                    user_id,
-                    email: Some(email.as_str()),
-                    device: Some(&device),
-                    detail,
-                    ..NewEvent::new(EventKind::RegistrationRequested)
-                },
-            )
-        })
-        .await?;
+    signin::record_event(
+        app,
+        user_id,
+        Some(email.as_str().to_owned()),
+        device,
+        EventKind::RegistrationRequested,
+        detail,
+    )
+    .await?;
     match mailed {
         Mailed::Failed(e) => Err(e.into()),
         _ => Ok(()),

@@ -62,7 +62,7 @@ pub async fn sign_in_with_password(
     let ok = app.passwords.verify(password, hash).await?;
     let user = match user {
         Some(user) if user.is_locked(now()) => {
-            record_failure(
+            record_event(
                 app,
                 Some(user.id),
                 None,
@@ -89,7 +89,7 @@ pub async fn sign_in_with_password(
                     .await?;
                 if locked {
                     let detail = "too many failed sign-ins";
-                    record_failure(
+                    record_event(
                         app,
                         user_id,
                         None,
@@ -100,7 +100,7 @@ pub async fn sign_in_with_password(
                     .await?;
                 }
             }
-            record_failure(
+            record_event(
                 app,
                 user_id,
                 Some(typed),
@@ -113,7 +113,7 @@ pub async fn sign_in_with_password(
         }
     };
     if user.disabled {
-        record_failure(
+        record_event(
             app,
             Some(user.id),
             None,
@@ -132,7 +132,7 @@ pub async fn sign_in_with_password(
         .run(move |conn| Ok(User::find(conn, id)?.is_some_and(|u| u.is_locked(now()))))
         .await?;
     if now_locked {
-        record_failure(
+        record_event(
             app,
             Some(user.id),
             None,
@@ -161,15 +161,16 @@ pub async fn check_ip_limit(
         Attempt::Limited { record } => {
             if record {
                 let email = email.map(|e| e.trim().to_lowercase());
-                record_failure(app, None, email, device.clone(), EventKind::RateLimited, detail).await?;
+                record_event(app, None, email, device.clone(), EventKind::RateLimited, detail).await?;
             }
             Err(SignInError::RateLimited)
         }
     }
 }
 
-/// Writes a refused sign-in to the audit log.
-async fn record_failure(
+/// Writes an event about a sign-in (or registration) to the audit log, off
+/// the async workers.
+pub async fn record_event(
     app: &Gatehouse,
     user_id: Option<i32>,
     email: Option<String>,
@@ -368,7 +369,7 @@ pub async fn change_password(
             .await?;
         if locked {
             let detail = "too many wrong current passwords";
-            record_failure(app, Some(id), None, device, EventKind::AccountLocked, detail).await?;
+            record_event(app, Some(id), None, device, EventKind::AccountLocked, detail).await?;
         }
         return Err(ChangePasswordError::WrongPassword);
     }
