@@ -860,6 +860,7 @@ mod tests {
             "ftp://example.com",
             "https://example.com/?x=1",
             "https://u@example.com",
+            "https://:pw@example.com",
             "example.com",
         ] {
             assert_eq!(

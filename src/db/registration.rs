@@ -20,11 +20,10 @@ pub const MAIL_WINDOW: i64 = 3600;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = registrations)]
 pub struct RegistrationMail {
-    pub id: i32,
+    /// The address the mail went to.
     pub email: String,
+    /// Where to go once registered (a local path, checked when asked).
     pub next: Option<String>,
-    pub created_at: i64,
-    pub expires_at: i64,
 }
 
 impl RegistrationMail {
@@ -96,22 +95,10 @@ impl RegistrationMail {
             registrations::token_hash.eq(None::<String>),
             registrations::expires_at.eq(now),
         ))
-        .returning((
-            registrations::id,
-            registrations::email,
-            registrations::next,
-            registrations::created_at,
-            registrations::expires_at,
-        ))
-        .get_result::<(i32, String, Option<String>, i64, i64)>(conn)
+        .returning((registrations::email, registrations::next))
+        .get_result::<(String, Option<String>)>(conn)
         .optional()?
-        .map(|(id, email, next, created_at, expires_at)| Self {
-            id,
-            email,
-            next,
-            created_at,
-            expires_at,
-        }))
+        .map(|(email, next)| Self { email, next }))
     }
 
     /// Mails sent to `email` within the last [`MAIL_WINDOW`].

@@ -76,7 +76,7 @@ async fn admin_routes_check_the_role(app: TestApp) {
     }
     // Writes need a fresh token.
     let state = app.state();
-    let root = user_by_email(state, "root@example.com").await;
+    let root = app.find_user("root@example.com").await.unwrap();
     let stale = testing::sign_in_stale(state, &root).await.unwrap();
     let (status, body) = call(
         &app,
@@ -155,7 +155,7 @@ async fn admin_actions(app: TestApp) {
     // Ada signs in; each admin action reaches her open session at once.
     let ada_tokens = {
         let state = app.state();
-        let user = user_by_email(state, "ada@example.com").await;
+        let user = app.find_user("ada@example.com").await.unwrap();
         testing::sign_in(state, &user).await.unwrap()
     };
     let ada_alive = || async {
@@ -318,14 +318,4 @@ async fn last_admin_is_protected(app: TestApp) {
     let (status, me) = call(&app, Method::Get, "/api/v1/me", root, None).await;
     assert_eq!(status, Status::Ok);
     assert_eq!(me["identity"]["role"], "admin");
-}
-
-async fn user_by_email(state: &gatehouse::Gatehouse, email: &str) -> gatehouse::db::user::User {
-    let email = gatehouse::domain::Email::parse(email).unwrap();
-    state
-        .db
-        .run(move |conn| gatehouse::db::user::User::find_by_email(conn, &email))
-        .await
-        .unwrap()
-        .unwrap()
 }

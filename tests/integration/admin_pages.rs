@@ -3,7 +3,7 @@
 //! protection, and the audit log page.
 
 use gatehouse::db::user::User;
-use gatehouse::domain::{Email, Role};
+use gatehouse::domain::Role;
 use gatehouse::testing;
 use rocket::http::{ContentType, Header, Status};
 
@@ -22,15 +22,6 @@ db_tests!(
     users_table_filters_and_sorting,
     audit_page_filters,
 );
-
-async fn find(app: &TestApp, email: &str) -> Option<User> {
-    let email = Email::parse(email).unwrap();
-    app.state()
-        .db
-        .run(move |conn| User::find_by_email(conn, &email))
-        .await
-        .unwrap()
-}
 
 /// The admin's browser (`app.client`), signed in as a fresh admin.
 async fn admin_browser(app: &TestApp) -> (User, Browser) {
@@ -126,9 +117,9 @@ async fn admin_page_routes_check_the_role(app: TestApp) {
         assert_eq!(res.status(), Status::Forbidden, "user POST {path}");
     }
     // Nothing was changed by any of them.
-    let ada_now = find(&app, "ada@example.com").await.unwrap();
+    let ada_now = app.find_user("ada@example.com").await.unwrap();
     assert!(!ada_now.disabled && ada_now.role == "user" && !ada_now.must_change_password);
-    assert!(find(&app, "new@example.com").await.is_none());
+    assert!(app.find_user("new@example.com").await.is_none());
 }
 
 async fn admin_page_writes_need_csrf_and_a_fresh_sign_in(app: TestApp) {
@@ -174,9 +165,9 @@ async fn admin_page_writes_need_csrf_and_a_fresh_sign_in(app: TestApp) {
         let res = req.dispatch().await;
         assert_redirect_to(&res, "/login");
     }
-    let ada_now = find(&app, "ada@example.com").await.unwrap();
+    let ada_now = app.find_user("ada@example.com").await.unwrap();
     assert!(!ada_now.disabled && ada_now.role == "user" && !ada_now.must_change_password);
-    assert!(find(&app, "new@example.com").await.is_none());
+    assert!(app.find_user("new@example.com").await.is_none());
     let res = app
         .bare
         .get("/api/v1/me")
@@ -244,7 +235,7 @@ async fn create_and_edit_users(app: TestApp) {
             ],
         )
         .await;
-    let ada = find(&app, "ada@example.com").await.expect("created");
+    let ada = app.find_user("ada@example.com").await.expect("created");
     assert_redirect_to(&res, &format!("/admin/users/{}", ada.id));
     let (_, _, page) = admin.follow(res).await;
     assert!(page.contains("ada@example.com is created."));
@@ -295,7 +286,7 @@ async fn create_and_edit_users(app: TestApp) {
         .await;
     let (_, _, page) = admin.follow(res).await;
     assert!(page.contains("ada.lovelace@example.com is saved."));
-    let ada = find(&app, "ada.lovelace@example.com").await.unwrap();
+    let ada = app.find_user("ada.lovelace@example.com").await.unwrap();
     assert_eq!((ada.name.as_str(), ada.role.as_str()), ("Ada Lovelace", "admin"));
     assert_eq!(
         browser.get("/admin").await.status(),
@@ -327,7 +318,7 @@ async fn temporary_passwords_must_be_changed(app: TestApp) {
     let page = res.into_string().await.unwrap();
     let temporary = between(&page, "<code>", "</code>").to_owned();
     assert_eq!(temporary.len(), 19, "{temporary}");
-    let ada = find(&app, "ada@example.com").await.unwrap();
+    let ada = app.find_user("ada@example.com").await.unwrap();
     assert!(ada.must_change_password);
 
     // Ada signs in with it and is held at the password change until done.
@@ -364,7 +355,12 @@ async fn temporary_passwords_must_be_changed(app: TestApp) {
         .await;
     assert_redirect_to(&res, "/account");
     assert_eq!(browser.get("/protected").await.status(), Status::Ok, "free to go");
-    assert!(!find(&app, "ada@example.com").await.unwrap().must_change_password);
+    assert!(
+        !app.find_user("ada@example.com")
+            .await
+            .unwrap()
+            .must_change_password
+    );
 
     // A reset: another temporary password, Ada's sessions end.
     let res = admin
@@ -433,7 +429,7 @@ async fn sessions_google_and_delete(app: TestApp) {
     assert_redirect_to(&res, &user_page);
     assert!(!alive(&one).await && alive(&two).await);
     // A session id of another user, under Ada's page: not found.
-    let root_session = testing::sign_in(app.state(), &find(&app, "root@example.com").await.unwrap())
+    let root_session = testing::sign_in(app.state(), &app.find_user("root@example.com").await.unwrap())
         .await
         .unwrap();
     let res = admin
@@ -461,7 +457,8 @@ async fn sessions_google_and_delete(app: TestApp) {
         .follow(admin.post(&format!("{user_page}/unlock"), &[]).await)
         .await;
     assert!(page.contains("ada@example.com can sign in again."));
-    assert!(!find(&app, "ada@example.com")
+    assert!(!app
+        .find_user("ada@example.com")
         .await
         .unwrap()
         .is_locked(gatehouse::db::now()));
@@ -477,7 +474,12 @@ async fn sessions_google_and_delete(app: TestApp) {
         page.contains("has no password: without Google they could not sign in"),
         "{page}"
     );
-    assert!(find(&app, "ada@example.com").await.unwrap().google_sub.is_some());
+    assert!(app
+        .find_user("ada@example.com")
+        .await
+        .unwrap()
+        .google_sub
+        .is_some());
     set_google_sub(&app, ada.id, Some("google-sub-1"), true).await;
     let hash = app.state().passwords.hash(PASSWORD.into()).await.unwrap();
     app.state()
@@ -489,7 +491,12 @@ async fn sessions_google_and_delete(app: TestApp) {
         .follow(admin.post(&format!("{user_page}/unlink-google"), &[]).await)
         .await;
     assert!(page.contains("ada@example.com is no longer linked to Google."));
-    assert!(find(&app, "ada@example.com").await.unwrap().google_sub.is_none());
+    assert!(app
+        .find_user("ada@example.com")
+        .await
+        .unwrap()
+        .google_sub
+        .is_none());
 
     // Delete: a confirmation page first, then the POST.
     let three = testing::sign_in(app.state(), &ada).await.unwrap();
@@ -501,14 +508,14 @@ async fn sessions_google_and_delete(app: TestApp) {
         .unwrap();
     assert!(page.contains("Delete ada@example.com?") && page.contains("Cancel"));
     assert!(
-        find(&app, "ada@example.com").await.is_some(),
+        app.find_user("ada@example.com").await.is_some(),
         "a GET deletes nothing"
     );
     let res = admin.post(&format!("{user_page}/delete"), &[]).await;
     assert_redirect_to(&res, "/admin/users");
     let (_, _, page) = admin.follow(res).await;
     assert!(page.contains("ada@example.com is deleted."));
-    assert!(find(&app, "ada@example.com").await.is_none());
+    assert!(app.find_user("ada@example.com").await.is_none());
     assert!(!alive(&three).await);
     assert_eq!(admin.get(&user_page).await.status(), Status::NotFound);
     let kinds = app.audit_kinds().await;
@@ -556,7 +563,7 @@ async fn last_admin_on_the_pages(app: TestApp) {
             "{path}"
         );
     }
-    let root = find(&app, "root@example.com").await.unwrap();
+    let root = app.find_user("root@example.com").await.unwrap();
     assert!(root.is_admin() && !root.disabled);
     assert_eq!(admin.get("/admin").await.status(), Status::Ok);
 
@@ -760,7 +767,7 @@ async fn users_table_filters_and_sorting(app: TestApp) {
         .unwrap();
     assert_eq!(found("quentin").await, ["b@example.com"]);
     assert!(found("Zed").await.is_empty());
-    let a = find(&app, "a@example.com").await.unwrap();
+    let a = app.find_user("a@example.com").await.unwrap();
     app.state()
         .db
         .run(move |conn| User::delete(conn, a.id))

@@ -188,6 +188,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The account with this email, if there is one.
+    pub async fn find_user(&self, email: &str) -> Option<User> {
+        let email = Email::parse(email).unwrap();
+        self.state()
+            .db
+            .run(move |conn| User::find_by_email(conn, &email))
+            .await
+            .unwrap()
+    }
+
     /// The CSRF value of the form on a page.
     pub async fn csrf(&self, uri: &str) -> String {
         let body = self

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use gatehouse::db::user::User;
-use gatehouse::domain::{Email, Role};
+use gatehouse::domain::Role;
 use oauth2::url::Url;
 use oauth2::PkceCodeChallenge;
 use rocket::http::{ContentType, Header, Status};
@@ -106,15 +106,6 @@ async fn user_count(app: &TestApp) -> usize {
     app.state().db.run(User::list).await.unwrap().len()
 }
 
-async fn find(app: &TestApp, email: &str) -> Option<User> {
-    let email = Email::parse(email).unwrap();
-    app.state()
-        .db
-        .run(move |c| User::find_by_email(c, &email))
-        .await
-        .unwrap()
-}
-
 async fn signed_in_as(app: &TestApp) -> Option<String> {
     let res = app.get_json("/api/v1/me").await;
     if res.status() != Status::Ok {
@@ -172,7 +163,8 @@ async fn new_account_then_same_account(backend: Backend) {
     );
     assert_eq!(signed_in_as(&app).await.as_deref(), Some("grace@example.com"));
 
-    let user = find(&app, "grace@example.com")
+    let user = app
+        .find_user("grace@example.com")
         .await
         .expect("an account was made");
     assert_eq!(user.google_sub.as_deref(), Some("google-sub-1"));
@@ -203,7 +195,7 @@ async fn links_a_verified_email(backend: Backend) {
     let existing = app.create_user("grace@example.com", "Grace", Role::User).await;
     assert_redirect_to(&sign_in(&app, "/account").await, "/account");
     assert_eq!(signed_in_as(&app).await.as_deref(), Some("grace@example.com"));
-    let user = find(&app, "grace@example.com").await.unwrap();
+    let user = app.find_user("grace@example.com").await.unwrap();
     assert_eq!(user.id, existing.id);
     assert_eq!(user.google_sub.as_deref(), Some("google-sub-1"));
     assert!(user.password_hash.is_some(), "the password still works too");
@@ -215,7 +207,7 @@ async fn links_a_verified_email(backend: Backend) {
     app.sign_out().await;
     assert_refused(sign_in(&app, "/").await, Status::Unauthorized, "linked_elsewhere").await;
     assert_eq!(
-        find(&app, "grace@example.com")
+        app.find_user("grace@example.com")
             .await
             .unwrap()
             .google_sub
@@ -237,7 +229,8 @@ async fn no_account_or_link_unless_configured(backend: Backend) {
     let app = spawn(backend, &provider, &[]).await;
     app.create_user("grace@example.com", "Grace", Role::User).await;
     assert_refused(sign_in(&app, "/").await, Status::Unauthorized, "link_not_allowed").await;
-    assert!(find(&app, "grace@example.com")
+    assert!(app
+        .find_user("grace@example.com")
         .await
         .unwrap()
         .google_sub
@@ -377,7 +370,7 @@ async fn linking_from_the_account_page(backend: Backend) {
     assert_redirect_to(&res, "/account");
     let account = app.get("/account").await.into_string().await.unwrap();
     assert!(account.contains("Google is linked"));
-    let ada = find(&app, "ada@example.com").await.unwrap();
+    let ada = app.find_user("ada@example.com").await.unwrap();
     assert_eq!(ada.google_sub.as_deref(), Some("google-sub-1"));
     // An admin sees it on the user's page (Ada is an admin: her own page).
     let admin_view = app
@@ -412,7 +405,12 @@ async fn linking_from_the_account_page(backend: Backend) {
         "subject_taken",
     )
     .await;
-    assert!(find(&app, "bob@example.com").await.unwrap().google_sub.is_none());
+    assert!(app
+        .find_user("bob@example.com")
+        .await
+        .unwrap()
+        .google_sub
+        .is_none());
 }
 
 async fn discovery_is_checked(backend: Backend) {
@@ -617,7 +615,8 @@ async fn unverified_email_never_links(backend: Backend) {
         "email_not_verified",
     )
     .await;
-    assert!(find(&app, "grace@example.com")
+    assert!(app
+        .find_user("grace@example.com")
         .await
         .unwrap()
         .google_sub
@@ -666,7 +665,7 @@ async fn disabled_users_are_refused(backend: Backend) {
         .unwrap();
     assert_refused(sign_in(&app, "/").await, Status::Forbidden, "account_disabled").await;
     assert!(
-        find(&app, "grace@example.com")
+        app.find_user("grace@example.com")
             .await
             .unwrap()
             .google_sub
