@@ -10,8 +10,9 @@
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
+use gatehouse::config::DatabaseUrl;
 use gatehouse::db::user::{SortColumn, User, UserFilter, UserSort};
-use gatehouse::db::{DatabaseUrl, Db, DbConn};
+use gatehouse::db::{Db, DbConn};
 use gatehouse::domain::Role;
 
 const PER_PAGE: i64 = 25;

@@ -2,110 +2,18 @@
 //! the tests build the very same app from a figment.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
-use rocket::fairing::{AdHoc, Fairing, Info, Kind};
+use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::fs::FileServer;
-use rocket::http::{ContentType, Header};
-use rocket::{Build, Request, Response, Rocket};
+use rocket::{Build, Rocket};
 use rocket_dyn_templates::Template;
 
-use crate::auth::limit::SignInLimiter;
-use crate::auth::oidc::Provider;
-use crate::auth::password::Passwords;
-use crate::auth::token::Tokens;
 use crate::config::Config;
 use crate::db::user::User;
-use crate::db::Db;
-use crate::error::Error;
-use crate::mail::Mailer;
+use crate::state::{AdditionalClaims, Gatehouse};
+use crate::web::{cookies, csrf, deny, headers, must_change};
 use crate::{catchers, routes};
-
-/// Everything a request needs, managed by Rocket and reached by guards with
-/// `request.rocket().state::<Gatehouse>()`.
-pub struct Gatehouse {
-    pub config: Config,
-    pub db: Db,
-    pub tokens: Tokens,
-    pub passwords: Passwords,
-    pub limiter: SignInLimiter,
-    /// Sends the registration mails.
-    pub mailer: Mailer,
-    /// The OpenID Connect provider (Google), when configured.
-    pub oidc: Option<Provider>,
-    /// The app's additional-claims hook, if it managed one.
-    pub additional_claims: Option<AdditionalClaims>,
-}
-
-type ClaimsFn = dyn Fn(&User) -> serde_json::Map<String, serde_json::Value> + Send + Sync;
-
-/// An app's hook for claims of its own in every access token (Flask-JWT-
-/// Extended's `additional_claims_loader`). Manage one before launch:
-/// `gatehouse::build(figment).manage(AdditionalClaims::new(|user| ...))`.
-/// Read them back from `CurrentUser::claims.extra`. Gatehouse's own claim
-/// names are reserved and dropped from what the hook returns.
-#[derive(Clone)]
-pub struct AdditionalClaims(Arc<ClaimsFn>);
-
-impl AdditionalClaims {
-    pub fn new(
-        f: impl Fn(&User) -> serde_json::Map<String, serde_json::Value> + Send + Sync + 'static,
-    ) -> Self {
-        Self(Arc::new(f))
-    }
-}
-
-impl Gatehouse {
-    /// Checks the configuration, connects to the database and migrates it.
-    /// Blocking: call from a blocking context.
-    pub fn open(config: Config) -> Result<Self, Error> {
-        let db = Db::connect(&config.database, config.database_pool_size)?;
-        db.migrate()?;
-        let passwords = Passwords::new(config.password.bcrypt_cost)?;
-        let tokens = Tokens::new(&config.jwt);
-        let oidc = config.google.clone().map(Provider::new).transpose()?;
-        let mailer = Mailer::new(&config.mail)?;
-        let per_minute = std::num::NonZeroU32::new(config.login.rate_limit_per_minute)
-            .unwrap_or(std::num::NonZeroU32::MIN);
-        Ok(Self {
-            config,
-            db,
-            tokens,
-            passwords,
-            limiter: SignInLimiter::new(per_minute),
-            mailer,
-            oidc,
-            additional_claims: None,
-        })
-    }
-
-    /// How long a new session lasts: longer with "remember me".
-    pub fn session_lifetime(&self, remember: bool) -> i64 {
-        if remember {
-            self.config.jwt.remember_expires
-        } else {
-            self.config.jwt.session_expires
-        }
-    }
-
-    /// Mints an access token for a user's session, with the app's additional
-    /// claims.
-    pub fn issue_access(
-        &self,
-        user: &User,
-        session_id: &str,
-        csrf: &str,
-        fresh: bool,
-    ) -> Result<(String, crate::auth::Claims), Error> {
-        let extra = self
-            .additional_claims
-            .as_ref()
-            .map(|hook| (hook.0)(user))
-            .unwrap_or_default();
-        self.tokens.issue_access(user.id, session_id, csrf, fresh, extra)
-    }
-}
 
 /// The whole app: [`stage`] plus Gatehouse's catchers at `/`.
 pub fn build(figment: Figment) -> Rocket<Build> {
@@ -188,11 +96,11 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
             })
         }))
         .attach(Template::fairing())
-        .attach(SecurityHeaders)
-        .attach(crate::auth::cookies::PendingCookies)
-        .attach(crate::auth::csrf::CsrfCheck)
-        .attach(crate::auth::deny::DenyByDefault)
-        .attach(crate::auth::must_change::PasswordChangeRequired)
+        .attach(headers::SecurityHeaders)
+        .attach(cookies::PendingCookies)
+        .attach(csrf::CsrfCheck)
+        .attach(deny::DenyByDefault)
+        .attach(must_change::PasswordChangeRequired)
         .mount("/", routes::routes())
         .mount("/", register_routes)
         .mount(api_prefix.clone(), routes::api::routes())
@@ -201,7 +109,7 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .mount(api_prefix, routes::admin_api::routes())
         .mount(auth_url_rule, routes::api::flask_jwt_routes())
         .mount("/", routes::api::well_known_routes())
-        .mount("/", crate::auth::deny::routes())
+        .mount("/", deny::routes())
         .mount("/static", FileServer::from(static_dir).rank(20))
 }
 
@@ -212,53 +120,5 @@ fn warn_no_admin_once() {
         log::warn!(
             "There is no admin account yet. Create one with: cargo run -- user create --email you@example.com --admin   (or `gatehouse user create --email you@example.com --admin`)"
         );
-    }
-}
-
-/// Security headers on every response; pages are never cached, so the back
-/// button after sign-out shows no protected content. The policy allows no
-/// inline script or style and nothing from other origins.
-pub struct SecurityHeaders;
-
-#[rocket::async_trait]
-impl Fairing for SecurityHeaders {
-    fn info(&self) -> Info {
-        Info {
-            name: "Security headers",
-            kind: Kind::Response,
-        }
-    }
-
-    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        res.set_header(Header::new(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-        ));
-        if !res.headers().contains("Referrer-Policy") {
-            res.set_header(Header::new("Referrer-Policy", "same-origin"));
-        }
-        res.set_header(Header::new("X-Frame-Options", "DENY"));
-        res.set_header(Header::new("X-Content-Type-Options", "nosniff"));
-        res.set_header(Header::new("Cross-Origin-Opener-Policy", "same-origin"));
-        res.set_header(Header::new(
-            "Permissions-Policy",
-            "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-        ));
-        // Where cookies are `Secure`, the site is served over HTTPS: keep
-        // browsers on it.
-        let secure = req
-            .rocket()
-            .state::<Gatehouse>()
-            .is_some_and(|app| app.config.jwt.cookie_secure);
-        if secure {
-            res.set_header(Header::new("Strict-Transport-Security", "max-age=31536000"));
-        }
-        let is_page = res
-            .content_type()
-            .is_none_or(|ct| ct == ContentType::HTML || ct.is_json());
-        if is_page && !res.headers().contains("Cache-Control") {
-            res.set_header(Header::new("Cache-Control", "no-store"));
-        }
     }
 }

@@ -5,13 +5,13 @@ use std::io::{self, BufRead, IsTerminal};
 
 use clap::{Parser, Subcommand};
 
-use crate::app::Gatehouse;
 use crate::auth::password::check_policy;
 use crate::config::Config;
 use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::user::{NewUser, User};
 use crate::domain::{Email, Role};
 use crate::error::Error;
+use crate::state::Gatehouse;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -1,4 +1,4 @@
-//! Domain types that parse: once you hold one, it is valid.
+//! Domain types that parse (once you hold one, it is valid), and the clock.
 
 use std::fmt;
 use std::str::FromStr;
@@ -86,6 +86,14 @@ impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// Seconds since the Unix epoch: the one clock every table uses.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

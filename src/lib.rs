@@ -4,7 +4,7 @@
 //! protect a route of your own by taking a guard:
 //!
 //! ```no_run
-//! use gatehouse::auth::CurrentUser;
+//! use gatehouse::CurrentUser;
 //!
 //! #[rocket::get("/dashboard")]
 //! fn dashboard(user: CurrentUser) -> String {
@@ -16,8 +16,24 @@
 //!     gatehouse::build(gatehouse::config::figment()).mount("/", rocket::routes![dashboard])
 //! }
 //! ```
+//!
+//! The modules are floors: a module imports only the ones below it.
+//!
+//! | floor | module | what it holds |
+//! |---|---|---|
+//! | binary | [`cli`] | the command line: serve, migrate, `user ...` |
+//! | wiring | [`app`] | state, fairings, routes and catchers on a Rocket |
+//! | handlers | [`routes`], [`catchers`] | a guard or form in, one service call, a page or JSON out |
+//! | web | [`web`] | Rocket plumbing: guards, CSRF, fairings, cookies, page context, the JSON error |
+//! | services | [`services`] | what a request does, on `&Gatehouse` and plain data |
+//! | state | [`state`] | [`Gatehouse`], the managed state |
+//! | primitives | [`auth`], [`mail`], [`db`] | tokens, passwords, limiter, OIDC client; mail; tables |
+//! | settings | [`config`] | every settings section, checked at ignite |
+//! | bottom | [`domain`], [`error`] | `Email`, `Role`, `now()`; the one error type |
+//!
+//! [`testing`] helps an app's own tests (and Gatehouse's) make users and
+//! tokens.
 
-pub mod admin;
 pub mod app;
 pub mod auth;
 pub mod catchers;
@@ -28,8 +44,16 @@ pub mod domain;
 pub mod error;
 pub mod mail;
 pub mod routes;
+pub mod services;
+pub mod state;
 pub mod testing;
-pub mod view;
+pub mod web;
 
-pub use app::{build, stage, Gatehouse};
+pub use app::{build, stage};
+pub use auth::{AuthFailure, Claims};
 pub use error::Error;
+pub use state::{AdditionalClaims, Gatehouse};
+pub use web::{
+    failure_reason, AdminUser, CsrfForm, CsrfProtected, CsrfToken, CurrentUser, FreshAdmin, FreshLogin,
+    JsonAuth, JwtOptional, LoginRequired,
+};

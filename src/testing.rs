@@ -17,12 +17,12 @@
 use rocket::http::{Cookie, Header};
 use rocket::local::asynchronous::Client;
 
-use crate::app::Gatehouse;
-use crate::auth::signin;
 use crate::db::session::Device;
 use crate::db::user::{NewUser, User};
 use crate::domain::{Email, Role};
 use crate::error::Error;
+use crate::services::signin;
+use crate::state::Gatehouse;
 
 /// The app state of a local client's Rocket.
 pub fn state(client: &Client) -> &Gatehouse {

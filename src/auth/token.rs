@@ -7,9 +7,9 @@ use std::sync::Arc;
 use jsonwebtoken::{decode, decode_header, encode, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::keys::KeyRing;
+use crate::config::keys::KeyRing;
 use crate::config::JwtConfig;
-use crate::db::now;
+use crate::domain::now;
 use crate::error::Result;
 
 /// Each purpose has its own type, and a token of one type is refused where
@@ -41,7 +41,7 @@ pub struct Claims {
     pub csrf: String,
     /// Issued by a password (or Google) sign-in rather than a renewal.
     pub fresh: bool,
-    /// The app's additional claims (see [`crate::auth::AdditionalClaims`]).
+    /// The app's additional claims (see [`crate::state::AdditionalClaims`]).
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -340,6 +340,14 @@ impl Tokens {
         let expired = claims.exp + self.leeway <= now;
         Ok(Decoded { claims, expired })
     }
+}
+
+/// A fresh random value, URL-safe: a session's CSRF value.
+pub fn random_value() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]

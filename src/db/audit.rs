@@ -6,7 +6,8 @@ use serde::Serialize;
 use super::schema::audit_events;
 use super::session::Device;
 use super::user::User;
-use super::{now, DbConn};
+use super::DbConn;
+use crate::domain::now;
 use crate::domain::Email;
 use crate::error::{FieldErrors, Result};
 

@@ -8,7 +8,6 @@ pub mod schema;
 pub mod session;
 pub mod user;
 
-use std::fmt;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -17,6 +16,7 @@ use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::config::DatabaseUrl;
 use crate::error::Error;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -28,76 +28,6 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 pub enum DbConn {
     Sqlite(SqliteConnection),
     Postgres(PgConnection),
-}
-
-/// Where the data lives, parsed from `DATABASE_URL` / `database_url`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    /// A file path (or `:memory:`), from `sqlite://PATH`, `sqlite:PATH` or a plain path.
-    Sqlite(String),
-    /// A libpq URL, `postgres://...` or `postgresql://...`.
-    Postgres(String),
-}
-
-impl DatabaseUrl {
-    /// Parses a database URL. An unknown scheme is an error, never a new
-    /// SQLite file named after it.
-    pub fn parse(url: &str) -> Result<Self, String> {
-        let url = url.trim();
-        if url.is_empty() {
-            return Err("database_url is empty".into());
-        }
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Self::Postgres(url.to_owned()));
-        }
-        if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
-            if path.is_empty() {
-                return Err("database_url `sqlite://` names no file".into());
-            }
-            return Ok(Self::Sqlite(path.to_owned()));
-        }
-        // Anything that looks like `scheme:` (but not a Windows drive letter) is
-        // a URL we do not know.
-        if let Some((scheme, _)) = url.split_once(':') {
-            let looks_like_scheme = scheme.len() > 1
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-            if looks_like_scheme && url != ":memory:" {
-                return Err(format!(
-                    "database_url has an unknown scheme `{scheme}:` (use sqlite://PATH, a file path, or postgres://...)"
-                ));
-            }
-        }
-        Ok(Self::Sqlite(url.to_owned()))
-    }
-
-    pub fn backend(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
-        }
-    }
-}
-
-impl fmt::Display for DatabaseUrl {
-    /// Never prints a PostgreSQL password.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Sqlite(path) => write!(f, "sqlite://{path}"),
-            Self::Postgres(url) => match (url.find("://"), url.rfind('@')) {
-                (Some(start), Some(at)) if at > start => {
-                    let userinfo = &url[start + 3..at];
-                    let user = userinfo.split(':').next().unwrap_or("");
-                    write!(f, "{}{}@{}", &url[..start + 3], user, &url[at + 1..])
-                }
-                _ => f.write_str(url),
-            },
-        }
-    }
 }
 
 /// Opens connections for the pool, and sets SQLite up for a web server:
@@ -203,51 +133,9 @@ impl Db {
     }
 }
 
-/// Seconds since the Unix epoch: the one clock every table uses.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::DatabaseUrl;
-
-    #[test]
-    fn parses_database_urls() {
-        assert_eq!(
-            DatabaseUrl::parse("sqlite://data/g.db").unwrap(),
-            DatabaseUrl::Sqlite("data/g.db".into())
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite:g.db").unwrap(),
-            DatabaseUrl::Sqlite("g.db".into())
-        );
-        assert_eq!(
-            DatabaseUrl::parse("g.db").unwrap(),
-            DatabaseUrl::Sqlite("g.db".into())
-        );
-        assert_eq!(
-            DatabaseUrl::parse(":memory:").unwrap(),
-            DatabaseUrl::Sqlite(":memory:".into())
-        );
-        assert!(matches!(
-            DatabaseUrl::parse("postgres://u@h/db").unwrap(),
-            DatabaseUrl::Postgres(_)
-        ));
-        assert!(matches!(
-            DatabaseUrl::parse("postgresql://u@h/db").unwrap(),
-            DatabaseUrl::Postgres(_)
-        ));
-        assert!(DatabaseUrl::parse("mysql://u@h/db")
-            .unwrap_err()
-            .contains("unknown scheme"));
-        assert!(DatabaseUrl::parse("postgress://u@h/db").is_err());
-        assert!(DatabaseUrl::parse("").is_err());
-        assert!(DatabaseUrl::parse("sqlite://").is_err());
-    }
+    use crate::config::DatabaseUrl;
 
     #[test]
     fn sqlite_runs_with_wal_busy_timeout_and_foreign_keys() {
@@ -288,11 +176,5 @@ mod tests {
             .count();
         assert_eq!(db.migrate().unwrap(), embedded, "every migration applies");
         assert_eq!(db.migrate().unwrap(), 0, "migrations apply once");
-    }
-
-    #[test]
-    fn display_hides_the_password() {
-        let url = DatabaseUrl::parse("postgres://app:s3cret@db.internal:5432/gh").unwrap();
-        assert_eq!(url.to_string(), "postgres://app@db.internal:5432/gh");
     }
 }

@@ -7,7 +7,8 @@
 use diesel::prelude::*;
 
 use super::schema::registrations;
-use super::{now, DbConn};
+use super::DbConn;
+use crate::domain::now;
 use crate::domain::Email;
 use crate::error::Result;
 

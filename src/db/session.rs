@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::schema::sessions;
-use super::{now, DbConn};
+use super::DbConn;
+use crate::domain::now;
 use crate::error::Result;
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]

@@ -5,7 +5,8 @@ use serde::Serialize;
 
 use super::schema::{sessions, users};
 use super::session::Session;
-use super::{now, DbConn};
+use super::DbConn;
+use crate::domain::now;
 use crate::domain::{Email, Role};
 use crate::error::{Error, Result};
 

@@ -6,15 +6,15 @@ use rocket::{get, post, routes, uri, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
-use crate::app::Gatehouse;
-use crate::auth::signin::{self, ChangePasswordError};
-use crate::auth::{cookies, CsrfForm, CurrentUser, FreshLogin};
-use crate::csrf_form;
+use crate::web::csrf::csrf_form;
 use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::{Device, Session};
 use crate::db::user::User;
 use crate::error::{Error, FieldErrors};
-use crate::view::{FormOutcome, PageContext};
+use crate::services::signin::{self, ChangePasswordError};
+use crate::state::Gatehouse;
+use crate::web::page::{FormOutcome, PageContext};
+use crate::web::{cookies, CsrfForm, CurrentUser, FreshLogin};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -144,7 +144,8 @@ async fn change_password(
     let back = Redirect::to(uri!(account_page));
     match signin::change_password(
         app,
-        &user,
+        &user.user,
+        &user.session.id,
         form.current_password,
         form.new_password,
         form.sign_out_others,
@@ -232,7 +233,7 @@ async fn sign_out_everywhere(
             )
         })
         .await?;
-    cookies::apply(jar, cookies::removals(jar, &app.config.jwt));
+    cookies::clear(jar, &app.config.jwt);
     Ok(Flash::success(
         Redirect::to("/login"),
         "You are signed out everywhere.",

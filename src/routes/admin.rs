@@ -2,7 +2,7 @@
 //! user's page with every admin action, and the audit log. The role is
 //! checked on the server on every request; writes need a fresh sign-in
 //! (`FreshAdmin`: a renewed token is sent to sign in again) and the CSRF
-//! value, and do what the admin JSON API does (`crate::admin`), audited.
+//! value, and do what the admin JSON API does (`crate::services::admin`), audited.
 
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use rocket::http::Status;
@@ -11,17 +11,17 @@ use rocket::{get, post, routes, uri, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
-use crate::admin::{self, Actor, Changes, InitialPassword, NewAccount, MAX_PAGE};
-use crate::app::Gatehouse;
-use crate::auth::{AdminUser, CsrfForm, FreshAdmin};
-use crate::csrf_form;
+use crate::web::csrf::csrf_form;
 use crate::db::audit::{self, AuditFilter, EventKind};
-use crate::db::now;
-use crate::db::session::{Device, Session};
+use crate::db::session::Session;
 use crate::db::user::{SortColumn, User, UserFilter, UserSort};
+use crate::domain::now;
 use crate::domain::Role;
 use crate::error::{Error, FieldErrors};
-use crate::view::{FormOutcome, PageContext};
+use crate::services::admin::{self, Actor, Changes, InitialPassword, NewAccount, MAX_PAGE};
+use crate::state::Gatehouse;
+use crate::web::page::{FormOutcome, PageContext};
+use crate::web::{AdminUser, CsrfForm};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -252,9 +252,8 @@ fn new_user_page(admin: AdminUser, page: PageContext) -> Template {
 #[post("/admin/users", data = "<form>")]
 async fn create_user(
     form: CsrfForm<NewUserForm>,
-    admin: FreshAdmin,
+    actor: Actor,
     app: &State<Gatehouse>,
-    device: Device,
     page: PageContext,
 ) -> Result<FormOutcome, Error> {
     let form = form.into_inner();
@@ -269,7 +268,7 @@ async fn create_user(
         role: form.role.clone(),
         password,
     };
-    match admin::create_user(app, &Actor::new(&admin, device), new).await {
+    match admin::create_user(app, &actor, new).await {
         Ok(created) => match created.temporary_password {
             Some(password) => Ok(FormOutcome::Shown(page.render(
                 "admin/temporary_password",
@@ -322,9 +321,8 @@ async fn edit_user_page(
 async fn edit_user(
     id: i32,
     form: CsrfForm<EditForm>,
-    admin: FreshAdmin,
+    actor: Actor,
     app: &State<Gatehouse>,
-    device: Device,
     page: PageContext,
 ) -> Result<FormOutcome, Error> {
     let form = form.into_inner();
@@ -333,7 +331,7 @@ async fn edit_user(
         email: Some(form.email.clone()),
         role: Some(form.role.clone()),
     };
-    let result = admin::edit_user(app, &Actor::new(&admin, device), id, changes).await;
+    let result = admin::edit_user(app, &actor, id, changes).await;
     match result {
         Err(e @ (Error::Fields(_) | Error::EmailTaken)) => {
             let errors = admin::form_errors(e)?;
@@ -356,11 +354,10 @@ async fn edit_user(
 async fn set_disabled(
     id: i32,
     form: CsrfForm<DisableForm>,
-    admin: FreshAdmin,
+    actor: Actor,
     app: &State<Gatehouse>,
-    device: Device,
 ) -> Result<FormOutcome, Error> {
-    let result = admin::set_disabled(app, &Actor::new(&admin, device), id, form.disabled).await;
+    let result = admin::set_disabled(app, &actor, id, form.disabled).await;
     refused_or(
         id,
         result.map(|user| {
@@ -374,11 +371,10 @@ async fn set_disabled(
 async fn unlock(
     id: i32,
     _form: CsrfForm<EmptyForm>,
-    admin: FreshAdmin,
+    actor: Actor,
     app: &State<Gatehouse>,
-    device: Device,
 ) -> Result<FormOutcome, Error> {
-    let result = admin::unlock(app, &Actor::new(&admin, device), id).await;
+    let result = admin::unlock(app, &actor, id).await;
     refused_or(
         id,
         result.map(|u| Flash::success(user_uri(id), format!("{} can sign in again.", u.email))),
@@ -391,12 +387,11 @@ async fn unlock(
 async fn reset_password(
     id: i32,
     _form: CsrfForm<EmptyForm>,
-    admin: FreshAdmin,
+    actor: Actor,
     app: &State<Gatehouse>,
-    device: Device,
     page: PageContext,
 ) -> Result<Template, Error> {
-    let reset = admin::reset_password(app, &Actor::new(&admin, device), id).await?;
+    let reset = admin::reset_password(app, &actor, id).await?;
     Ok(page.render(
         "admin/temporary_password",
         json!({
@@ -413,11 +408,10 @@ async fn revoke_session(
     id: i32,
     sid: &str,
     _form: CsrfForm<EmptyForm>,
-    admin: FreshAdmin,
+    actor: Actor,
     app: &State<Gatehouse>,
-    device: Device,
 ) -> Result<Flash<Redirect>, Error> {
-    admin::revoke_session(app, &Actor::new(&admin, device), sid, Some(id)).await?;
+    admin::revoke_session(app, &actor, sid, Some(id)).await?;
     Ok(Flash::success(user_uri(id), "That session is signed out."))
 }
 
@@ -425,11 +419,10 @@ async fn revoke_session(
 async fn revoke_all_sessions(
     id: i32,
     _form: CsrfForm<EmptyForm>,
-    admin: FreshAdmin,
+    actor: Actor,
     app: &State<Gatehouse>,
-    device: Device,
 ) -> Result<Flash<Redirect>, Error> {
-    let n = admin::revoke_all_sessions(app, &Actor::new(&admin, device), id).await?;
+    let n = admin::revoke_all_sessions(app, &actor, id).await?;
     Ok(Flash::success(
         user_uri(id),
         format!("{n} session(s) signed out."),
@@ -441,11 +434,10 @@ async fn revoke_all_sessions(
 async fn unlink_google(
     id: i32,
     _form: CsrfForm<EmptyForm>,
-    admin: FreshAdmin,
+    actor: Actor,
     app: &State<Gatehouse>,
-    device: Device,
 ) -> Result<FormOutcome, Error> {
-    let result = admin::unlink_google(app, &Actor::new(&admin, device), id).await;
+    let result = admin::unlink_google(app, &actor, id).await;
     refused_or(
         id,
         result.map(|u| {
@@ -473,11 +465,10 @@ async fn delete_page(
 async fn delete_user(
     id: i32,
     _form: CsrfForm<EmptyForm>,
-    admin: FreshAdmin,
+    actor: Actor,
     app: &State<Gatehouse>,
-    device: Device,
 ) -> Result<FormOutcome, Error> {
-    let result = admin::delete_user(app, &Actor::new(&admin, device), id).await;
+    let result = admin::delete_user(app, &actor, id).await;
     refused_or(
         id,
         result.map(|u| Flash::success(Redirect::to("/admin/users"), format!("{} is deleted.", u.email))),

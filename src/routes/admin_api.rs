@@ -10,16 +10,16 @@ use rocket::{delete, get, patch, post, routes, Route, State};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::admin::{self, Actor, Changes, InitialPassword, NewAccount, MAX_PAGE};
-use crate::app::Gatehouse;
-use crate::auth::{AdminUser, FreshAdmin};
-use crate::catchers::JsonError;
 use crate::db::audit::{self, AuditEvent, AuditFilter};
-use crate::db::now;
-use crate::db::session::{Device, Session};
+use crate::db::session::Session;
 use crate::db::user::{User, UserFilter, UserSort};
+use crate::domain::now;
 use crate::domain::Role;
 use crate::error::Error;
+use crate::services::admin::{self, Actor, Changes, InitialPassword, NewAccount, MAX_PAGE};
+use crate::state::Gatehouse;
+use crate::web::json::JsonError;
+use crate::web::AdminUser;
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -172,9 +172,8 @@ fn user_role() -> String {
 #[post("/admin/users", data = "<body>")]
 async fn create_user(
     body: Json<NewUserBody>,
-    admin: FreshAdmin,
+    actor: Actor,
     app: &State<Gatehouse>,
-    device: Device,
 ) -> ApiResult<(Status, Json<Value>)> {
     let body = body.into_inner();
     let new = NewAccount {
@@ -185,7 +184,7 @@ async fn create_user(
             .password
             .map_or(InitialPassword::Temporary, InitialPassword::Given),
     };
-    let created = admin::create_user(app, &Actor::new(&admin, device), new).await?;
+    let created = admin::create_user(app, &actor, new).await?;
     let mut user = serde_json::to_value(UserView::from(created.user)).unwrap_or_default();
     if let Some(password) = created.temporary_password {
         user["temporary_password"] = password.into();
@@ -210,9 +209,8 @@ pub struct UserPatch {
 async fn update_user(
     id: i32,
     body: Json<UserPatch>,
-    admin: FreshAdmin,
+    actor: Actor,
     app: &State<Gatehouse>,
-    device: Device,
 ) -> ApiResult<Json<UserView>> {
     let body = body.into_inner();
     let changes = Changes {
@@ -220,75 +218,45 @@ async fn update_user(
         email: body.email,
         role: body.role,
     };
-    let user = admin::edit_user(app, &Actor::new(&admin, device), id, changes).await?;
+    let user = admin::edit_user(app, &actor, id, changes).await?;
     Ok(Json(user.into()))
 }
 
 #[delete("/admin/users/<id>")]
-async fn delete_user(
-    id: i32,
-    admin: FreshAdmin,
-    app: &State<Gatehouse>,
-    device: Device,
-) -> ApiResult<Status> {
-    admin::delete_user(app, &Actor::new(&admin, device), id).await?;
+async fn delete_user(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Status> {
+    admin::delete_user(app, &actor, id).await?;
     Ok(Status::NoContent)
 }
 
 #[post("/admin/users/<id>/disable")]
-async fn disable_user(
-    id: i32,
-    admin: FreshAdmin,
-    app: &State<Gatehouse>,
-    device: Device,
-) -> ApiResult<Json<UserView>> {
-    let user = admin::set_disabled(app, &Actor::new(&admin, device), id, true).await?;
+async fn disable_user(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
+    let user = admin::set_disabled(app, &actor, id, true).await?;
     Ok(Json(user.into()))
 }
 
 #[post("/admin/users/<id>/enable")]
-async fn enable_user(
-    id: i32,
-    admin: FreshAdmin,
-    app: &State<Gatehouse>,
-    device: Device,
-) -> ApiResult<Json<UserView>> {
-    let user = admin::set_disabled(app, &Actor::new(&admin, device), id, false).await?;
+async fn enable_user(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
+    let user = admin::set_disabled(app, &actor, id, false).await?;
     Ok(Json(user.into()))
 }
 
 #[post("/admin/users/<id>/unlock")]
-async fn unlock_user(
-    id: i32,
-    admin: FreshAdmin,
-    app: &State<Gatehouse>,
-    device: Device,
-) -> ApiResult<Json<UserView>> {
-    let user = admin::unlock(app, &Actor::new(&admin, device), id).await?;
+async fn unlock_user(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
+    let user = admin::unlock(app, &actor, id).await?;
     Ok(Json(user.into()))
 }
 
 #[post("/admin/users/<id>/revoke-sessions")]
-async fn revoke_user_sessions(
-    id: i32,
-    admin: FreshAdmin,
-    app: &State<Gatehouse>,
-    device: Device,
-) -> ApiResult<Json<Value>> {
-    let revoked = admin::revoke_all_sessions(app, &Actor::new(&admin, device), id).await?;
+async fn revoke_user_sessions(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
+    let revoked = admin::revoke_all_sessions(app, &actor, id).await?;
     Ok(Json(json!({ "sessions_revoked": revoked })))
 }
 
 /// A temporary password (returned once) that must be changed at the next
 /// sign-in; the user's sessions are revoked.
 #[post("/admin/users/<id>/reset-password")]
-async fn reset_password(
-    id: i32,
-    admin: FreshAdmin,
-    app: &State<Gatehouse>,
-    device: Device,
-) -> ApiResult<Json<Value>> {
-    let reset = admin::reset_password(app, &Actor::new(&admin, device), id).await?;
+async fn reset_password(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
+    let reset = admin::reset_password(app, &actor, id).await?;
     Ok(Json(json!({
         "user": UserView::from(reset.user),
         "temporary_password": reset.temporary_password,
@@ -297,13 +265,8 @@ async fn reset_password(
 }
 
 #[post("/admin/users/<id>/unlink-google")]
-async fn unlink_google(
-    id: i32,
-    admin: FreshAdmin,
-    app: &State<Gatehouse>,
-    device: Device,
-) -> ApiResult<Json<UserView>> {
-    let user = admin::unlink_google(app, &Actor::new(&admin, device), id).await?;
+async fn unlink_google(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
+    let user = admin::unlink_google(app, &actor, id).await?;
     Ok(Json(user.into()))
 }
 
@@ -321,13 +284,8 @@ async fn user_sessions(id: i32, _admin: AdminUser, app: &State<Gatehouse>) -> Ap
 }
 
 #[delete("/admin/sessions/<sid>")]
-async fn delete_session(
-    sid: &str,
-    admin: FreshAdmin,
-    app: &State<Gatehouse>,
-    device: Device,
-) -> ApiResult<Status> {
-    admin::revoke_session(app, &Actor::new(&admin, device), sid, None).await?;
+async fn delete_session(sid: &str, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Status> {
+    admin::revoke_session(app, &actor, sid, None).await?;
     Ok(Status::NoContent)
 }
 

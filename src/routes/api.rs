@@ -9,14 +9,16 @@ use rocket::{get, post, routes, Route, State};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::app::Gatehouse;
-use crate::auth::guard::{header_token, set_failure_reason};
-use crate::auth::refresh;
-use crate::auth::signin::{self, SignInError, SignedIn};
 use crate::auth::token::TokenType;
-use crate::auth::{cookies, AuthFailure, CsrfToken, CurrentUser, LoginRequired};
-use crate::catchers::JsonError;
+use crate::auth::AuthFailure;
 use crate::db::session::{Device, Session};
+use crate::services::refresh;
+use crate::services::signin::{self, SignInError, SignedIn};
+use crate::error::Error;
+use crate::state::Gatehouse;
+use crate::web::guards::{header_token, set_failure_reason};
+use crate::web::json::JsonError;
+use crate::web::{cookies, CsrfToken, CurrentUser, LoginRequired};
 
 /// The routes under the API prefix (`/api/v1` by default).
 pub fn routes() -> Vec<Route> {
@@ -78,7 +80,7 @@ impl TokenPair {
     }
 }
 
-fn refused(error: SignInError) -> Result<JsonError, crate::Error> {
+fn refused(error: SignInError) -> Result<JsonError, Error> {
     match error {
         SignInError::Other(e) => Err(e),
         SignInError::InvalidCredentials => Ok(JsonError {
@@ -102,14 +104,14 @@ fn refused(error: SignInError) -> Result<JsonError, crate::Error> {
     }
 }
 
-type ApiResult<T> = Result<Result<Json<T>, JsonError>, crate::Error>;
+type ApiResult<T> = Result<Result<Json<T>, JsonError>, Error>;
 
 async fn password_sign_in(
     app: &Gatehouse,
     email: &str,
     password: String,
     device: Device,
-) -> Result<Result<SignedIn, JsonError>, crate::Error> {
+) -> Result<Result<SignedIn, JsonError>, Error> {
     match signin::sign_in_with_password(app, email, password, device, true).await {
         Ok(signed_in) => Ok(Ok(signed_in)),
         Err(e) => refused(e).map(Err),
@@ -288,14 +290,15 @@ fn yes() -> bool {
 #[post("/password", data = "<body>")]
 async fn change_password(
     body: Json<PasswordChange>,
-    user: crate::auth::FreshLogin,
+    user: crate::web::FreshLogin,
     app: &State<Gatehouse>,
     device: Device,
-) -> Result<Result<Json<Value>, JsonError>, crate::Error> {
+) -> Result<Result<Json<Value>, JsonError>, Error> {
     let body = body.into_inner();
     let result = signin::change_password(
         app,
-        &user,
+        &user.user,
+        &user.session.id,
         body.current_password,
         body.new_password,
         body.sign_out_others,
@@ -333,8 +336,9 @@ async fn logout(
     app: &State<Gatehouse>,
     jar: &CookieJar<'_>,
     device: Device,
-) -> Result<Json<Value>, crate::Error> {
-    signin::sign_out(app, jar, &user, device).await?;
+) -> Result<Json<Value>, Error> {
+    signin::sign_out(app, &user.session, device).await?;
+    cookies::clear(jar, &app.config.jwt);
     Ok(Json(json!({ "msg": "Signed out" })))
 }
 
@@ -344,13 +348,13 @@ async fn logout_everywhere(
     user: CurrentUser,
     app: &State<Gatehouse>,
     jar: &CookieJar<'_>,
-) -> Result<Json<Value>, crate::Error> {
+) -> Result<Json<Value>, Error> {
     let id = user.user.id;
     let revoked = app
         .db
         .run(move |conn| Session::revoke_all_for_user(conn, id))
         .await?;
-    cookies::apply(jar, cookies::removals(jar, &app.config.jwt));
+    cookies::clear(jar, &app.config.jwt);
     Ok(Json(
         json!({ "msg": "Signed out everywhere", "sessions_revoked": revoked }),
     ))

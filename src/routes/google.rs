@@ -13,15 +13,16 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::api::TokenPair;
-use crate::app::Gatehouse;
-use crate::auth::oidc::{flow, printable, signin, OidcError, Provider};
-use crate::auth::redirect::{is_local_path, safe_next};
-use crate::auth::signin::set_cookies;
-use crate::auth::signin::SignInError;
-use crate::auth::{CurrentUser, FreshLogin};
-use crate::catchers::JsonError;
+use crate::auth::oidc::{printable, OidcError, Provider};
 use crate::db::session::Device;
-use crate::view::PageContext;
+use crate::services::google as signin;
+use crate::services::signin::SignInError;
+use crate::state::Gatehouse;
+use crate::web::google_flow as flow;
+use crate::web::json::JsonError;
+use crate::web::page::PageContext;
+use crate::web::redirect::{is_local_path, safe_next};
+use crate::web::{cookies, CurrentUser, FreshLogin};
 
 pub fn routes() -> Vec<Route> {
     routes![start, start_link, callback]
@@ -68,7 +69,7 @@ fn refused(page: &PageContext, app: &Gatehouse, error: &OidcError, next: Option<
 /// Counts a Google sign-in against the per-IP limit. A refused one is
 /// audited once a minute at most, so nobody can flood the audit log.
 async fn check_limit(app: &Gatehouse, device: &Device) -> Result<(), OidcError> {
-    match crate::auth::signin::check_ip_limit(app, device, None, "per-IP sign-in limit (Google)").await {
+    match crate::services::signin::check_ip_limit(app, device, None, "per-IP sign-in limit (Google)").await {
         Ok(()) => Ok(()),
         Err(SignInError::Other(e)) => Err(OidcError::Other(e)),
         Err(_) => Err(OidcError::RateLimited),
@@ -176,7 +177,7 @@ async fn callback(
     .await;
     match result {
         Ok(Some(signed_in)) => {
-            set_cookies(app, jar, &signed_in);
+            cookies::set_signed_in(jar, &app.config.jwt, &signed_in);
             Outcome::Redirect(Redirect::to(safe_next(next.as_deref()).to_owned()))
         }
         Ok(None) => Outcome::Linked(Flash::success(

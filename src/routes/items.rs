@@ -11,13 +11,13 @@ use rocket_dyn_templates::Template;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::app::Gatehouse;
-use crate::auth::{AdminUser, CsrfForm, CurrentUser, FreshLogin, JwtOptional};
-use crate::catchers::JsonError;
-use crate::csrf_form;
+use crate::web::csrf::csrf_form;
 use crate::db::item::Item;
 use crate::error::Error;
-use crate::view::{FormOutcome, PageContext};
+use crate::state::Gatehouse;
+use crate::web::json::JsonError;
+use crate::web::page::{FormOutcome, PageContext};
+use crate::web::{AdminUser, CsrfForm, CurrentUser, FreshLogin, JwtOptional};
 
 pub fn routes() -> Vec<Route> {
     routes![list_page, item_page, create_page, delete_page]

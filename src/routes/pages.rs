@@ -4,8 +4,8 @@ use rocket::{get, routes, Route};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
-use crate::auth::CurrentUser;
-use crate::view::PageContext;
+use crate::web::page::PageContext;
+use crate::web::CurrentUser;
 
 pub fn routes() -> Vec<Route> {
     routes![index, protected, health]

@@ -9,16 +9,16 @@ use rocket::{get, post, routes, Responder, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
-use crate::app::Gatehouse;
-use crate::auth::redirect::{is_local_path, safe_next};
-use crate::auth::register::{self, ConfirmError, Registration};
-use crate::auth::signin::{self, SignInError};
-use crate::auth::CsrfForm;
-use crate::csrf_form;
+use crate::web::csrf::csrf_form;
 use crate::db::session::Device;
 use crate::domain::Email;
 use crate::error::Error;
-use crate::view::PageContext;
+use crate::services::register::{self, ConfirmError, Registration};
+use crate::services::signin::SignInError;
+use crate::state::Gatehouse;
+use crate::web::page::PageContext;
+use crate::web::redirect::{is_local_path, safe_next};
+use crate::web::{cookies, CsrfForm};
 
 pub fn routes() -> Vec<Route> {
     routes![register_page, register_submit, confirm_page, confirm_submit]
@@ -186,7 +186,7 @@ async fn confirm_submit(
     };
     let refused = match register::confirm(app, &form.token, registration, device).await {
         Ok(registered) => {
-            signin::set_cookies(app, jar, &registered.signed_in);
+            cookies::set_signed_in(jar, &app.config.jwt, &registered.signed_in);
             return Ok(ConfirmOutcome::SignedIn(Redirect::to(
                 safe_next(registered.next.as_deref()).to_owned(),
             )));

@@ -6,14 +6,14 @@ use rocket::{get, post, routes, Responder, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
-use crate::app::Gatehouse;
-use crate::auth::redirect::safe_next;
-use crate::auth::signin::{self, SignInError};
-use crate::auth::{CsrfForm, CurrentUser};
-use crate::csrf_form;
+use crate::web::csrf::csrf_form;
 use crate::db::session::Device;
 use crate::error::Error;
-use crate::view::PageContext;
+use crate::services::signin::{self, SignInError};
+use crate::state::Gatehouse;
+use crate::web::page::PageContext;
+use crate::web::redirect::safe_next;
+use crate::web::{cookies, CsrfForm, CurrentUser};
 
 pub fn routes() -> Vec<Route> {
     routes![login_page, login, logout, logout_signed_out]
@@ -31,7 +31,7 @@ fn login_page(next: Option<&str>, page: PageContext, app: &State<Gatehouse>) -> 
     page.render(
         "login",
         json!({
-            "next": next.filter(|n| crate::auth::redirect::is_local_path(n)),
+            "next": next.filter(|n| crate::web::redirect::is_local_path(n)),
             "email": "",
             "google_provider": google_provider(app),
         }),
@@ -57,7 +57,7 @@ async fn login(
     let form = form.into_inner();
     match signin::sign_in_with_password(app, &form.email, form.password, device, form.remember).await {
         Ok(signed_in) => {
-            signin::set_cookies(app, jar, &signed_in);
+            cookies::set_signed_in(jar, &app.config.jwt, &signed_in);
             Ok(LoginOutcome::SignedIn(Redirect::to(
                 safe_next(form.next.as_deref()).to_owned(),
             )))
@@ -73,7 +73,7 @@ async fn login(
                 json!({
                     "error": refused.to_string(),
                     "email": form.email.trim(),
-                    "next": form.next.as_deref().filter(|n| crate::auth::redirect::is_local_path(n)),
+                    "next": form.next.as_deref().filter(|n| crate::web::redirect::is_local_path(n)),
                     "remember": form.remember,
                     "google_provider": google_provider(app),
                 }),
@@ -92,7 +92,8 @@ async fn logout(
     jar: &CookieJar<'_>,
     device: Device,
 ) -> Result<Flash<Redirect>, Error> {
-    signin::sign_out(app, jar, &user, device).await?;
+    signin::sign_out(app, &user.session, device).await?;
+    cookies::clear(jar, &app.config.jwt);
     Ok(Flash::success(Redirect::to("/"), "You are signed out."))
 }
 

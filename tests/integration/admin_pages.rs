@@ -461,7 +461,7 @@ async fn sessions_google_and_delete(app: TestApp) {
         .find_user("ada@example.com")
         .await
         .unwrap()
-        .is_locked(gatehouse::db::now()));
+        .is_locked(gatehouse::domain::now()));
 
     // Unlink Google: refused without a password, done with one.
     set_google_sub(&app, ada.id, Some("google-sub-1"), false).await;

@@ -1,7 +1,7 @@
 //! The JSON API and the token locations, as an API client uses them.
 
-use gatehouse::auth::{AdditionalClaims, CurrentUser, FreshLogin, JsonAuth, JwtOptional};
 use gatehouse::domain::Role;
+use gatehouse::{AdditionalClaims, CurrentUser, FreshLogin, JsonAuth, JwtOptional};
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
 use serde_json::{json, Value};
@@ -590,7 +590,7 @@ async fn absolute_lifetime_ends_sessions(app: TestApp) {
             use diesel::prelude::*;
             use gatehouse::db::schema::sessions;
             diesel::update(sessions::table)
-                .set(sessions::expires_at.eq(gatehouse::db::now() - 1))
+                .set(sessions::expires_at.eq(gatehouse::domain::now() - 1))
                 .execute(conn)?;
             Ok(())
         })

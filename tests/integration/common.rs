@@ -303,7 +303,7 @@ impl TestApp {
             .run(move |conn| {
                 use diesel::prelude::*;
                 use gatehouse::db::schema::sessions;
-                let then = gatehouse::db::now() - seconds;
+                let then = gatehouse::domain::now() - seconds;
                 diesel::update(sessions::table)
                     .set((sessions::last_used_at.eq(then), sessions::refreshed_at.eq(then)))
                     .execute(conn)?;

@@ -568,7 +568,7 @@ async fn id_token_forgeries_are_refused(backend: Backend) {
     )
     .await;
     refused_with(&app, &provider, patch("azp", json!("another-client"))).await;
-    let now = gatehouse::db::now();
+    let now = gatehouse::domain::now();
     refused_with(&app, &provider, |s| {
         s.patch.insert("exp".into(), json!(now - 3600));
         s.patch.insert("iat".into(), json!(now - 7200));

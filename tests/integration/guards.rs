@@ -1,7 +1,7 @@
 //! Guards on an app's own routes, and an app's own catchers.
 
-use gatehouse::auth::{failure_reason, AdminUser, CurrentUser, LoginRequired};
 use gatehouse::domain::Role;
+use gatehouse::{failure_reason, AdminUser, CurrentUser, LoginRequired};
 use rocket::http::{Header, Status};
 use rocket::{catch, catchers, get, routes, Request};
 

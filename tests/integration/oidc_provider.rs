@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
-use gatehouse::auth::keys::KeyRing;
+use gatehouse::config::keys::KeyRing;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use oauth2::url::{form_urlencoded, Url};
 use oauth2::{PkceCodeChallenge, PkceCodeVerifier};

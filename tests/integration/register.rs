@@ -380,7 +380,7 @@ async fn bad_used_and_expired_links_are_refused(app: TestApp) {
             use diesel::prelude::*;
             use gatehouse::db::schema::registrations::dsl::*;
             diesel::update(registrations.filter(email.eq("bob@example.com")))
-                .set(expires_at.eq(gatehouse::db::now() - 1))
+                .set(expires_at.eq(gatehouse::domain::now() - 1))
                 .execute(conn)?;
             Ok(())
         })
@@ -514,7 +514,7 @@ async fn mails_per_address_are_limited(app: TestApp) {
             use diesel::prelude::*;
             use gatehouse::db::schema::registrations::dsl::*;
             diesel::update(registrations)
-                .set(created_at.eq(gatehouse::db::now() - 3601))
+                .set(created_at.eq(gatehouse::domain::now() - 3601))
                 .execute(conn)?;
             Ok(())
         })

@@ -322,7 +322,7 @@ async fn lockout_after_repeated_failures(app: TestApp) {
             use diesel::prelude::*;
             use gatehouse::db::schema::users;
             diesel::update(users::table.find(user.id))
-                .set(users::locked_until.eq(gatehouse::db::now() - 1))
+                .set(users::locked_until.eq(gatehouse::domain::now() - 1))
                 .execute(conn)?;
             Ok(())
         })

@@ -65,7 +65,7 @@ async fn forged_cookies_are_refused(app: TestApp) {
         Status::Ok
     );
     let parts: Vec<&str> = token.split('.').collect();
-    let now = gatehouse::db::now();
+    let now = gatehouse::domain::now();
 
     // Tampered payload, signature kept.
     let mut admin = serde_json::to_value(&claims).unwrap();
@@ -191,7 +191,7 @@ fn expired_access_cookie(app: &TestApp) -> Cookie<'static> {
     let claims = tokens.decode(&token, TokenType::Access).unwrap().claims;
     let expired = tokens
         .sign(&Claims {
-            exp: gatehouse::db::now() - 60,
+            exp: gatehouse::domain::now() - 60,
             ..claims
         })
         .unwrap();
@@ -354,7 +354,7 @@ async fn bearer_header_works_and_expires(app: TestApp) {
         .state()
         .tokens
         .sign(&Claims {
-            exp: gatehouse::db::now() - 60,
+            exp: gatehouse::domain::now() - 60,
             ..claims
         })
         .unwrap();
@@ -479,10 +479,7 @@ async fn idle_session_ends(app: TestApp) {
 }
 
 #[rocket::post("/notes", data = "<body>")]
-fn add_note(
-    user: gatehouse::auth::CurrentUser,
-    body: rocket::serde::json::Json<serde_json::Value>,
-) -> String {
+fn add_note(user: gatehouse::CurrentUser, body: rocket::serde::json::Json<serde_json::Value>) -> String {
     format!("{} noted {}", user.user.email, body.0)
 }
 
@@ -556,7 +553,7 @@ async fn access_cookie_near_expiry_is_renewed_early(app: TestApp) {
         "access_token_cookie",
         tokens
             .sign(&Claims {
-                exp: gatehouse::db::now() + 30,
+                exp: gatehouse::domain::now() + 30,
                 ..claims
             })
             .unwrap(),

@@ -8,9 +8,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
-use super::settings::OidcConfig;
 use super::OidcError;
-use crate::db::now;
+use crate::config::OidcConfig;
+use crate::domain::now;
 
 /// ID tokens larger than this are refused before decoding.
 const MAX_SIZE: usize = 16 * 1024;

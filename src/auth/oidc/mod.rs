@@ -7,11 +7,8 @@
 //! dead provider costs its own sign-in a few seconds and nobody else
 //! anything.
 
-pub mod flow;
 pub mod id_token;
 pub mod jwks;
-pub mod settings;
-pub mod signin;
 
 use std::time::{Duration, Instant};
 
@@ -30,8 +27,9 @@ use serde::{Deserialize, Serialize};
 
 pub use id_token::IdClaims;
 use jwks::{KeyCache, KeySet, Lookup};
-pub use settings::{GoogleSettings, OidcConfig};
 
+use crate::config::google::is_allowed_url;
+use crate::config::OidcConfig;
 use crate::error::Error;
 
 /// Documents from the provider larger than this are refused.
@@ -260,7 +258,7 @@ async fn send(
     url: &Url,
     loopback: bool,
 ) -> Result<reqwest::Response, OidcError> {
-    if !settings::is_allowed_url(url, loopback) {
+    if !is_allowed_url(url, loopback) {
         return Err(OidcError::Unreachable(format!("{url} is not an https URL")));
     }
     request.send().await.map_err(request_error)
@@ -367,7 +365,7 @@ impl Provider {
             )));
         }
         for url in [&meta.authorization_endpoint, &meta.token_endpoint, &meta.jwks_uri] {
-            if !settings::is_allowed_url(url, self.config.loopback) {
+            if !is_allowed_url(url, self.config.loopback) {
                 return Err(OidcError::Unreachable(format!("its endpoint {url} is not https")));
             }
         }

@@ -7,8 +7,8 @@ use rocket::http::{Cookie, CookieJar, SameSite};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use super::{OidcError, Started};
-use crate::db::now;
+use crate::auth::oidc::{OidcError, Started};
+use crate::domain::now;
 
 pub const COOKIE: &str = "gatehouse_oidc";
 /// Sent only to the routes that need it.

@@ -6,9 +6,9 @@ use rocket_dyn_templates::Template;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::app::Gatehouse;
-use crate::auth::guard::authenticate;
-use crate::auth::CsrfToken;
+use crate::state::Gatehouse;
+use crate::web::csrf::CsrfToken;
+use crate::web::guards::authenticate;
 
 /// What a form gets: a redirect with a message, or a page (the form again
 /// with its errors next to their fields and what was typed kept, or a

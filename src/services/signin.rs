@@ -2,18 +2,19 @@
 //! the JSON API and Google sign-in).
 
 use diesel::Connection;
-use rocket::http::CookieJar;
 
-use super::limit::Attempt;
-use super::token::Claims;
-use super::{cookies, csrf, CurrentUser};
-use crate::app::Gatehouse;
+use crate::auth::limit::Attempt;
+use crate::auth::password::check_policy;
+use crate::auth::token::{random_value, Claims};
+
 use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::{Device, NewSession, Session};
 use crate::db::user::User;
-use crate::db::{now, DbConn};
+use crate::db::DbConn;
+use crate::domain::now;
 use crate::domain::Email;
 use crate::error::Error;
+use crate::state::Gatehouse;
 
 /// A new session, its first (fresh) access token and its refresh token.
 #[derive(Debug)]
@@ -265,7 +266,7 @@ pub fn issue_tokens(
     session: Session,
     refresh_jti: &str,
 ) -> Result<SignedIn, Error> {
-    let csrf = csrf::random_value();
+    let csrf = random_value();
     let (token, claims) = app.issue_access(&user, &session.id, &csrf, true)?;
     let refresh_token =
         app.tokens
@@ -279,27 +280,10 @@ pub fn issue_tokens(
     })
 }
 
-/// Puts a new session's tokens in the browser's cookies: persistent for
-/// "remember me", else ending with the browser session.
-pub fn set_cookies(app: &Gatehouse, jar: &CookieJar<'_>, signed_in: &SignedIn) {
-    let set = cookies::for_session(
-        &app.config.jwt,
-        &signed_in.session,
-        &signed_in.token,
-        &signed_in.claims.csrf,
-        &signed_in.refresh_token,
-    );
-    cookies::apply(jar, set);
-}
-
-/// Ends the request's session: its tokens stop working at once.
-pub async fn sign_out(
-    app: &Gatehouse,
-    jar: &CookieJar<'_>,
-    current: &CurrentUser,
-    device: Device,
-) -> Result<(), Error> {
-    let (sid, user_id) = (current.session.id.clone(), current.user.id);
+/// Ends a session: its tokens stop working at once. The caller removes the
+/// browser's cookies.
+pub async fn sign_out(app: &Gatehouse, session: &Session, device: Device) -> Result<(), Error> {
+    let (sid, user_id) = (session.id.clone(), session.user_id);
     app.db
         .run(move |conn| {
             conn.transaction(|conn| {
@@ -315,7 +299,6 @@ pub async fn sign_out(
             })
         })
         .await?;
-    cookies::apply(jar, cookies::removals(jar, &app.config.jwt));
     Ok(())
 }
 
@@ -337,7 +320,8 @@ pub enum ChangePasswordError {
 /// and, if asked, signs out every other session at once.
 pub async fn change_password(
     app: &Gatehouse,
-    current: &CurrentUser,
+    user: &User,
+    session_id: &str,
     current_password: String,
     new_password: String,
     sign_out_others: bool,
@@ -348,17 +332,17 @@ pub async fn change_password(
     if let Attempt::Limited { .. } = app.limiter.check(device.ip.parse().ok()) {
         return Err(ChangePasswordError::TooManyAttempts);
     }
-    if current.user.is_locked(now()) {
+    if user.is_locked(now()) {
         return Err(ChangePasswordError::TooManyAttempts);
     }
     let ok = app
         .passwords
-        .verify(current_password, current.user.password_hash.clone())
+        .verify(current_password, user.password_hash.clone())
         .await?;
     if !ok {
         let login = &app.config.login;
         let (id, max, window, lockout) = (
-            current.user.id,
+            user.id,
             login.max_failures as i32,
             login.failure_window as i64,
             login.lockout as i64,
@@ -373,10 +357,9 @@ pub async fn change_password(
         }
         return Err(ChangePasswordError::WrongPassword);
     }
-    crate::auth::password::check_policy(&new_password, app.config.password.min_length)
-        .map_err(ChangePasswordError::Policy)?;
+    check_policy(&new_password, app.config.password.min_length).map_err(ChangePasswordError::Policy)?;
     let hash = app.passwords.hash(new_password).await?;
-    let (user_id, sid) = (current.user.id, current.session.id.clone());
+    let (user_id, sid) = (user.id, session_id.to_owned());
     let revoked = app
         .db
         .run(move |conn| {

@@ -10,20 +10,13 @@ use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 use subtle::ConstantTimeEq;
 
-use super::guard::{authenticate, set_failure_reason};
-use super::token::AuthFailure;
-use crate::app::Gatehouse;
+use super::guards::{authenticate, set_failure_reason};
+use crate::auth::token::random_value;
+use crate::auth::token::AuthFailure;
+use crate::state::Gatehouse;
 
 /// The private cookie holding the anonymous CSRF value.
 pub const ANON_COOKIE: &str = "gatehouse_csrf";
-
-/// A fresh random value, URL-safe.
-pub fn random_value() -> String {
-    use base64::Engine;
-    let mut bytes = [0u8; 32];
-    rand::fill(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
 
 /// The CSRF value this request's forms must carry. Always succeeds.
 #[derive(Debug, Clone)]
@@ -215,13 +208,17 @@ macro_rules! csrf_form {
             $($field: $ty,)*
         }
 
-        impl $crate::auth::CsrfProtected for $name {
+        impl $crate::web::CsrfProtected for $name {
             fn csrf_token(&self) -> Option<&str> {
                 self.csrf_token.as_deref()
             }
         }
     };
 }
+
+/// The macro by its path in this module, for Gatehouse's own routes (apps
+/// use `gatehouse::csrf_form!`).
+pub use csrf_form;
 
 #[cfg(test)]
 mod tests {

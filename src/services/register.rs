@@ -17,16 +17,16 @@ use base64::Engine;
 use diesel::Connection;
 use sha2::{Digest, Sha256};
 
-use super::password::check_policy;
-use super::signin::{self, SignInError, SignedIn};
-use crate::admin::MAX_NAME;
-use crate::app::Gatehouse;
+use crate::auth::password::check_policy;
 use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::registration::RegistrationMail;
 use crate::db::session::Device;
 use crate::db::user::{NewUser, User};
 use crate::domain::{Email, Role};
 use crate::error::{Error, FieldErrors};
+use crate::services::admin::MAX_NAME;
+use crate::services::signin::{self, SignInError, SignedIn};
+use crate::state::Gatehouse;
 
 /// Mails one address can be sent per hour; beyond, requests are answered
 /// as usual but send nothing (no mail-bombing through the form).

@@ -3,13 +3,13 @@
 //! ignite. With no client configured the provider is off and the button
 //! hidden; a half-configured one stops the launch.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
-use oauth2::url::{Host, Url};
+use oauth2::url::Url;
 use serde::{Deserialize, Serialize};
 
-use crate::config::ConfigError;
+use super::error::ConfigError;
+use super::net::is_loopback;
 
 /// The callback route every `redirect_uri` must end at.
 pub const CALLBACK_PATH: &str = "/auth/google/callback";
@@ -103,20 +103,6 @@ fn bad(key: &str, message: impl Into<String>) -> ConfigError {
     ConfigError {
         key: format!("google.{key}"),
         message: message.into(),
-    }
-}
-
-/// Whether a URL's host is this machine (127.0.0.0/8, ::1, `localhost`).
-/// (A scheme the URL parser doesn't know, such as `smtp`, leaves an IPv4
-/// address as a name: it is read as an address here.)
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(d)) => {
-            d.eq_ignore_ascii_case("localhost") || d.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-        }
-        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
     }
 }
 

@@ -10,9 +10,9 @@ use rocket::http::uri::Origin;
 use rocket::http::Method;
 use rocket::{get, routes, Data, Request, Route};
 
-use super::guard::{authenticate, set_failure_reason};
-use super::token::AuthFailure;
-use crate::app::Gatehouse;
+use super::guards::{authenticate, set_failure_reason};
+use crate::auth::token::AuthFailure;
+use crate::state::Gatehouse;
 
 /// Where a denied request is sent internally, to fail with its reason.
 const DENIED: &str = "/__gatehouse/denied";
@@ -147,7 +147,7 @@ impl<'r> rocket::request::FromRequest<'r> for DeniedRequest {
     type Error = AuthFailure;
 
     async fn from_request(req: &'r Request<'_>) -> rocket::request::Outcome<Self, AuthFailure> {
-        let failure = super::guard::failure_reason(req).unwrap_or(AuthFailure::Missing);
+        let failure = super::guards::failure_reason(req).unwrap_or(AuthFailure::Missing);
         if original(req).is_none() {
             // Asked for directly: there is nothing here.
             return rocket::outcome::Outcome::Forward(rocket::http::Status::NotFound);

@@ -9,14 +9,15 @@ use rocket::outcome::{try_outcome, Outcome};
 use rocket::request::{self, FromRequest, Request};
 
 use super::cookies;
-use super::refresh::{self, load_active};
-use super::token::{AuthFailure, Claims, Decoded, TokenType};
-use crate::app::Gatehouse;
+use crate::auth::token::{AuthFailure, Claims, Decoded, TokenType};
 use crate::config::{JwtConfig, Location};
-use crate::db::now;
 use crate::db::session::{Device, Session};
 use crate::db::user::User;
+use crate::domain::now;
 use crate::domain::Role;
+use crate::services::admin::Actor;
+use crate::services::refresh::{self, load_active};
+use crate::state::Gatehouse;
 
 /// The signed-in user of this request, their session and the token's claims.
 ///
@@ -353,5 +354,20 @@ impl<'r> FromRequest<'r> for Device {
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
         Outcome::Success(Device::from_request_parts(req))
+    }
+}
+
+/// An admin write's actor: a fresh admin ([`FreshAdmin`]) and the device
+/// the request comes from, for the audit log. Fails as `FreshAdmin` does.
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Actor {
+    type Error = AuthFailure;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        let admin = try_outcome!(req.guard::<FreshAdmin>().await);
+        Outcome::Success(Actor {
+            id: admin.user.id,
+            device: Device::from_request_parts(req),
+        })
     }
 }

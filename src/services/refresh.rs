@@ -1,12 +1,12 @@
 //! Refresh tokens: checking one against its session, and rotating it.
 //! Shared by the browser's sliding renewal and `POST /api/v1/refresh`.
 
-use super::token::{AuthFailure, Claims, TokenType};
-use crate::app::Gatehouse;
+use crate::auth::token::{AuthFailure, Claims, TokenType};
 use crate::db::audit::{self, EventKind, NewEvent};
-use crate::db::now;
 use crate::db::session::{Device, Rotation, Session};
 use crate::db::user::User;
+use crate::domain::now;
+use crate::state::Gatehouse;
 
 /// The new tokens of a rotated session.
 #[derive(Debug)]

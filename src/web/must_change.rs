@@ -8,10 +8,10 @@ use rocket::http::Method;
 use rocket::{Data, Request};
 
 use super::deny::{path_matches, reject};
-use super::guard::{authenticate, set_failure_reason};
-use super::token::AuthFailure;
-use crate::app::Gatehouse;
+use super::guards::{authenticate, set_failure_reason};
+use crate::auth::token::AuthFailure;
 use crate::config::Config;
+use crate::state::Gatehouse;
 
 /// What such a user may still do: see their account and change the
 /// password, sign in or out, renew their tokens.

@@ -11,11 +11,11 @@ use rocket::serde::json::Json;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::guard::{authenticate, from_token, set_failure_reason};
-use super::token::AuthFailure;
-use super::CurrentUser;
-use crate::app::Gatehouse;
+use super::guards::CurrentUser;
+use super::guards::{authenticate, from_token, set_failure_reason};
+use crate::auth::token::AuthFailure;
 use crate::config::Location;
+use crate::state::Gatehouse;
 
 /// A JSON body and the user it is sent by.
 ///

@@ -12,6 +12,8 @@ use rocket::time::OffsetDateTime;
 use rocket::{Request, Response};
 
 use crate::config::JwtConfig;
+use crate::db::session::Session;
+use crate::services::signin::SignedIn;
 
 fn build(
     config: &JwtConfig,
@@ -73,7 +75,7 @@ pub fn refresh(config: &JwtConfig, token: String, expires: Option<i64>) -> Cooki
 /// session ends for "remember me", else ending with the browser session.
 pub fn for_session(
     config: &JwtConfig,
-    session: &crate::db::session::Session,
+    session: &Session,
     access_token: &str,
     csrf: &str,
     refresh_token: &str,
@@ -105,6 +107,24 @@ pub fn removals(jar: &CookieJar<'_>, config: &JwtConfig) -> Vec<Cookie<'static>>
         cookie
     })
     .collect()
+}
+
+/// Puts a new session's tokens in the browser's cookies: persistent for
+/// "remember me", else ending with the browser session.
+pub fn set_signed_in(jar: &CookieJar<'_>, config: &JwtConfig, signed_in: &SignedIn) {
+    let set = for_session(
+        config,
+        &signed_in.session,
+        &signed_in.token,
+        &signed_in.claims.csrf,
+        &signed_in.refresh_token,
+    );
+    apply(jar, set);
+}
+
+/// Removes whichever token cookies the request carries (signing out).
+pub fn clear(jar: &CookieJar<'_>, config: &JwtConfig) {
+    apply(jar, removals(jar, config));
 }
 
 /// Sets cookies from a handler (whose response is a success).

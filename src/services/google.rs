@@ -5,15 +5,15 @@
 
 use diesel::Connection;
 
-use super::{IdClaims, OidcError};
-use crate::app::Gatehouse;
-use crate::auth::signin::{issue_tokens, new_refresh_jti, open_session, SignedIn};
+use crate::auth::oidc::{IdClaims, OidcError};
 use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::Device;
 use crate::db::user::{NewUser, User};
 use crate::db::DbConn;
 use crate::domain::{Email, Role};
 use crate::error::Error;
+use crate::services::signin::{issue_tokens, new_refresh_jti, open_session, SignedIn};
+use crate::state::Gatehouse;
 
 /// Signs in the person a verified ID token names. `remember` gives the
 /// session the longer lifetime (API clients, which keep their own tokens).

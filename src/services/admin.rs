@@ -7,15 +7,14 @@
 use diesel::Connection;
 use rand::Rng;
 
-use crate::app::Gatehouse;
 use crate::auth::password::check_policy;
-use crate::auth::CurrentUser;
 use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::{Device, Session};
 use crate::db::user::{NewUser, User};
 use crate::db::DbConn;
 use crate::domain::{Email, Role};
 use crate::error::{Error, FieldErrors, Result};
+use crate::state::Gatehouse;
 
 /// The highest page number asked of a list (beyond it, pages are empty; an
 /// unbounded one would overflow the offset).
@@ -24,20 +23,12 @@ pub const MAX_PAGE: i64 = 1_000_000;
 /// Display names are at most this many characters.
 pub const MAX_NAME: usize = 100;
 
-/// Who is acting, and from where (for the audit log).
+/// Who is acting, and from where (for the audit log). Handlers get one
+/// from the `Actor` request guard: a fresh admin and their device.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub id: i32,
     pub device: Device,
-}
-
-impl Actor {
-    pub fn new(admin: &CurrentUser, device: Device) -> Self {
-        Actor {
-            id: admin.user.id,
-            device,
-        }
-    }
 }
 
 /// How a new account gets its first password.

@@ -1,0 +1,484 @@
+//! `[jwt]`: signing keys, token lifetimes, where tokens are read from, and
+//! the token cookies. Named after Flask-JWT-Extended's options.
+
+use std::sync::Arc;
+
+use jsonwebtoken::Algorithm;
+use rocket::http::{Method, SameSite};
+use serde::{Deserialize, Serialize};
+
+use super::error::{bad, ConfigError};
+use super::keys::{is_hmac, parse_algorithm, KeyRing};
+
+/// The value in the sample Rocket.toml and README; never accepted in release.
+pub const SAMPLE_SECRET: &str = "sample-secret-CHANGE-ME-run-openssl-rand-base64-48";
+
+/// How to make a good signing secret, quoted in every error about one.
+pub const SECRET_HINT: &str =
+    "generate one with `openssl rand -base64 48` and set it as JWT_SECRET_KEY (or `secret_key` under [release.jwt] in Rocket.toml)";
+
+/// Token and cookie settings, named after Flask-JWT-Extended's options (lower
+/// case, no `JWT_` prefix). Durations are in seconds. An unknown key is an
+/// error (a misspelt or unsupported option must not pass silently).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JwtSettings {
+    /// The HMAC signing secret, at least 32 bytes (HS algorithms).
+    pub secret_key: Option<String>,
+    /// The PEM private key file (RS, PS, ES and EdDSA algorithms).
+    pub private_key_file: Option<String>,
+    /// The signing key's `kid`; by default its RFC 7638 thumbprint.
+    pub kid: Option<String>,
+    /// Older keys that still verify (key rotation), until their tokens expire.
+    pub verify_keys: Vec<VerifyKeySettings>,
+    /// HS256 (default), HS384, HS512, RS256/384/512, PS256/384/512,
+    /// ES256/384 or EdDSA.
+    pub algorithm: String,
+    /// Lifetime of an access token. A browser's token is renewed while its
+    /// session lasts, so this bounds how stale a token can get, not how long
+    /// people stay signed in.
+    #[serde(alias = "expiration_delta")]
+    pub access_token_expires: u64,
+    /// How long a sign-in without "remember me" lasts (the cookie itself ends
+    /// with the browser session).
+    pub session_expires: u64,
+    /// How long a "remember me" sign-in (and an API sign-in) lasts: the
+    /// refresh token's lifetime.
+    #[serde(alias = "refresh_token_expires")]
+    pub remember_expires: u64,
+    /// A session unused for this long ends (its refresh token stops working).
+    pub session_idle_timeout: u64,
+    pub encode_issuer: String,
+    /// Defaults to `encode_issuer`.
+    pub decode_issuer: Option<String>,
+    pub encode_audience: String,
+    /// Defaults to `encode_audience`.
+    pub decode_audience: Option<String>,
+    /// Seconds of clock skew allowed on `exp`, `nbf` and `iat`.
+    #[serde(alias = "leeway")]
+    pub decode_leeway: u64,
+    /// Tokens longer than this are refused before any decoding.
+    pub max_token_size: usize,
+    pub access_cookie_name: String,
+    pub access_cookie_path: String,
+    pub refresh_cookie_name: String,
+    pub refresh_cookie_path: String,
+    /// Seconds during which a just-replaced refresh token is still honoured
+    /// (two tabs renewing at once), instead of counting as reuse.
+    pub refresh_reuse_grace: u64,
+    /// Browsers renew the access cookie this many seconds before it expires.
+    pub renew_before_expiry: u64,
+    pub access_csrf_cookie_name: String,
+    pub access_csrf_header_name: String,
+    /// Where tokens are looked for, in order: `cookies`, `headers`,
+    /// `query_string`, `json`. The first location holding a token decides:
+    /// a bad token there is reported as such, not as "missing".
+    pub token_location: Vec<String>,
+    pub header_name: String,
+    /// The header's token type (`Bearer`).
+    pub header_type: String,
+    /// Flask-JWT's prefix, accepted as well as `header_type`.
+    pub auth_header_prefix: String,
+    pub query_string_name: String,
+    pub json_key: String,
+    pub refresh_json_key: String,
+    /// Seconds after `iat` before a token is valid (Flask-JWT).
+    pub not_before_delta: u64,
+    /// Methods that need the CSRF value when authenticated by cookie.
+    pub csrf_methods: Vec<String>,
+    /// Claims (beyond Gatehouse's own, always required) a token must carry,
+    /// e.g. ones an `AdditionalClaims` hook adds (Flask-JWT's
+    /// `required_claims`).
+    pub required_claims: Vec<String>,
+    /// Also set the CSRF value in a cookie JavaScript can read.
+    pub csrf_in_cookies: bool,
+    /// Check the CSRF value on cookie-authenticated writes.
+    pub cookie_csrf_protect: bool,
+    /// `Secure` on token cookies; defaults to on in release, off in debug.
+    pub cookie_secure: Option<bool>,
+    /// `Lax` (default), `Strict` or `None` (which requires `cookie_secure`).
+    pub cookie_samesite: String,
+    /// Prefix token cookie names with `__Host-` (requires `cookie_secure`).
+    pub cookie_host_prefix: bool,
+}
+
+impl Default for JwtSettings {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            private_key_file: None,
+            kid: None,
+            verify_keys: Vec::new(),
+            algorithm: "HS256".into(),
+            access_token_expires: 15 * 60,
+            session_expires: 12 * 60 * 60,
+            remember_expires: 30 * 24 * 60 * 60,
+            session_idle_timeout: 7 * 24 * 60 * 60,
+            encode_issuer: "gatehouse".into(),
+            decode_issuer: None,
+            encode_audience: "gatehouse".into(),
+            decode_audience: None,
+            decode_leeway: 0,
+            max_token_size: 8 * 1024,
+            access_cookie_name: "access_token_cookie".into(),
+            access_cookie_path: "/".into(),
+            refresh_cookie_name: "refresh_token_cookie".into(),
+            refresh_cookie_path: "/".into(),
+            refresh_reuse_grace: 10,
+            renew_before_expiry: 60,
+            access_csrf_cookie_name: "csrf_access_token".into(),
+            access_csrf_header_name: "X-CSRF-TOKEN".into(),
+            token_location: vec!["cookies".into(), "headers".into()],
+            header_name: "Authorization".into(),
+            header_type: "Bearer".into(),
+            auth_header_prefix: "JWT".into(),
+            query_string_name: "auth".into(),
+            json_key: "access_token".into(),
+            refresh_json_key: "refresh_token".into(),
+            not_before_delta: 0,
+            csrf_methods: ["POST", "PUT", "PATCH", "DELETE"].map(String::from).to_vec(),
+            required_claims: Vec::new(),
+            csrf_in_cookies: true,
+            cookie_csrf_protect: true,
+            cookie_secure: None,
+            cookie_samesite: "Lax".into(),
+            cookie_host_prefix: false,
+        }
+    }
+}
+
+/// An older verification key: a public key file for asymmetric algorithms,
+/// or a secret for HMAC.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyKeySettings {
+    pub algorithm: String,
+    pub public_key_file: Option<String>,
+    pub secret_key: Option<String>,
+    pub kid: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    pub algorithm: jsonwebtoken::Algorithm,
+    /// The signing key and every verification key.
+    pub keys: Arc<KeyRing>,
+    pub access_token_expires: i64,
+    pub session_expires: i64,
+    pub remember_expires: i64,
+    pub session_idle_timeout: i64,
+    pub encode_issuer: String,
+    pub decode_issuer: String,
+    pub encode_audience: String,
+    pub decode_audience: String,
+    pub decode_leeway: u64,
+    pub max_token_size: usize,
+    pub access_cookie_name: String,
+    pub access_cookie_path: String,
+    pub refresh_cookie_name: String,
+    pub refresh_cookie_path: String,
+    pub refresh_reuse_grace: i64,
+    pub renew_before_expiry: i64,
+    pub access_csrf_cookie_name: String,
+    pub access_csrf_header_name: String,
+    pub token_location: Vec<Location>,
+    pub header_name: String,
+    /// Accepted header types: `header_type` and `auth_header_prefix`.
+    pub header_types: Vec<String>,
+    pub query_string_name: String,
+    pub json_key: String,
+    pub refresh_json_key: String,
+    pub not_before_delta: i64,
+    pub csrf_methods: Vec<Method>,
+    pub required_claims: Vec<String>,
+    pub csrf_in_cookies: bool,
+    pub cookie_csrf_protect: bool,
+    pub cookie_secure: bool,
+    pub cookie_samesite: SameSite,
+}
+
+/// Where a token can be read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Cookies,
+    Headers,
+    QueryString,
+    Json,
+}
+
+impl JwtSettings {
+    /// Checks `[jwt]`. Also says whether the signing secret was generated
+    /// for this run (debug without `secret_key`).
+    pub fn validate(self, release: bool) -> Result<(JwtConfig, bool), ConfigError> {
+        let algorithm = parse_algorithm(&self.algorithm).map_err(|m| bad("jwt.algorithm", m))?;
+        let (mut keys, generated_secret) = self.signing_keys(algorithm, release)?;
+        for (i, old) in self.verify_keys.iter().enumerate() {
+            old.add_to(&mut keys, &format!("jwt.verify_keys[{i}]"), release)?;
+        }
+        let access_token_expires = seconds("jwt.access_token_expires", self.access_token_expires)?;
+        let session_expires = seconds("jwt.session_expires", self.session_expires)?;
+        let remember_expires = seconds("jwt.remember_expires", self.remember_expires)?;
+        let session_idle_timeout = seconds("jwt.session_idle_timeout", self.session_idle_timeout)?;
+        if session_idle_timeout < access_token_expires {
+            return Err(bad(
+                "jwt.session_idle_timeout",
+                "must be at least `access_token_expires` (activity is noted when tokens renew)",
+            ));
+        }
+        if self.renew_before_expiry as i64 >= access_token_expires {
+            return Err(bad(
+                "jwt.renew_before_expiry",
+                "must be shorter than `access_token_expires` (or every request would renew)",
+            ));
+        }
+        if self.max_token_size < 512 {
+            return Err(bad("jwt.max_token_size", "must be at least 512 bytes"));
+        }
+        if self.not_before_delta > 3600 {
+            return Err(bad("jwt.not_before_delta", "must be at most 3600 seconds"));
+        }
+        self.check_names()?;
+        let (cookie_secure, cookie_samesite) = self.cookie_policy(release)?;
+        let token_location = self.token_locations()?;
+        let csrf_methods = self.csrf_methods()?;
+        let prefix = |name: String| {
+            if self.cookie_host_prefix {
+                format!("__Host-{name}")
+            } else {
+                name
+            }
+        };
+        let config = JwtConfig {
+            algorithm,
+            keys: Arc::new(keys),
+            access_token_expires,
+            session_expires,
+            remember_expires,
+            session_idle_timeout,
+            decode_issuer: self.decode_issuer.unwrap_or_else(|| self.encode_issuer.clone()),
+            encode_issuer: self.encode_issuer,
+            decode_audience: self
+                .decode_audience
+                .unwrap_or_else(|| self.encode_audience.clone()),
+            encode_audience: self.encode_audience,
+            decode_leeway: self.decode_leeway,
+            max_token_size: self.max_token_size,
+            access_cookie_name: prefix(self.access_cookie_name),
+            access_cookie_path: self.access_cookie_path,
+            refresh_cookie_name: prefix(self.refresh_cookie_name),
+            refresh_cookie_path: self.refresh_cookie_path,
+            refresh_reuse_grace: self.refresh_reuse_grace as i64,
+            renew_before_expiry: self.renew_before_expiry as i64,
+            access_csrf_cookie_name: prefix(self.access_csrf_cookie_name),
+            access_csrf_header_name: self.access_csrf_header_name,
+            token_location,
+            header_types: [self.header_type, self.auth_header_prefix]
+                .into_iter()
+                .filter(|t| !t.trim().is_empty())
+                .collect(),
+            header_name: self.header_name,
+            query_string_name: self.query_string_name,
+            json_key: self.json_key,
+            refresh_json_key: self.refresh_json_key,
+            not_before_delta: self.not_before_delta as i64,
+            csrf_methods,
+            required_claims: self.required_claims,
+            csrf_in_cookies: self.csrf_in_cookies,
+            cookie_csrf_protect: self.cookie_csrf_protect,
+            cookie_secure,
+            cookie_samesite,
+        };
+        Ok((config, generated_secret))
+    }
+
+    /// The signing key (an HMAC secret, generated in debug when missing, or
+    /// a private key file) and whether it was generated.
+    fn signing_keys(&self, algorithm: Algorithm, release: bool) -> Result<(KeyRing, bool), ConfigError> {
+        if !is_hmac(algorithm) {
+            let Some(path) = self.private_key_file.as_deref() else {
+                return Err(bad(
+                    "jwt.private_key_file",
+                    format!(
+                        "is not set; {:?} signs with a private key (e.g. `openssl genpkey -algorithm RSA -out jwt-key.pem`)",
+                        algorithm
+                    ),
+                ));
+            };
+            let pem = read_file("jwt.private_key_file", path)?;
+            let keys = KeyRing::private_pem(algorithm, &pem, self.kid.clone())
+                .map_err(|m| bad("jwt.private_key_file", m))?;
+            return Ok((keys, false));
+        }
+        let (secret, generated) = match self.secret_key.as_deref() {
+            Some(secret) => {
+                check_secret(secret, release)?;
+                (secret.as_bytes().to_vec(), false)
+            }
+            None if release => {
+                return Err(bad(
+                    "jwt.secret_key",
+                    format!("is not set; the release profile needs a signing secret: {SECRET_HINT}"),
+                ))
+            }
+            None => {
+                let mut bytes = vec![0u8; 48];
+                rand::fill(&mut bytes[..]);
+                (bytes, true)
+            }
+        };
+        let keys =
+            KeyRing::hmac(algorithm, &secret, self.kid.clone()).map_err(|m| bad("jwt.secret_key", m))?;
+        Ok((keys, generated))
+    }
+
+    /// Names that must not be empty.
+    fn check_names(&self) -> Result<(), ConfigError> {
+        for (key, value) in [
+            ("jwt.encode_issuer", &self.encode_issuer),
+            ("jwt.encode_audience", &self.encode_audience),
+            ("jwt.access_cookie_name", &self.access_cookie_name),
+            ("jwt.refresh_cookie_name", &self.refresh_cookie_name),
+            ("jwt.access_csrf_cookie_name", &self.access_csrf_cookie_name),
+            ("jwt.access_csrf_header_name", &self.access_csrf_header_name),
+            ("jwt.header_name", &self.header_name),
+            ("jwt.query_string_name", &self.query_string_name),
+            ("jwt.json_key", &self.json_key),
+            ("jwt.refresh_json_key", &self.refresh_json_key),
+        ] {
+            if value.trim().is_empty() {
+                return Err(bad(key, "must not be empty"));
+            }
+        }
+        Ok(())
+    }
+
+    /// `Secure` (on in release unless set) and `SameSite`, and the `__Host-`
+    /// prefix's conditions.
+    fn cookie_policy(&self, release: bool) -> Result<(bool, SameSite), ConfigError> {
+        let secure = self.cookie_secure.unwrap_or(release);
+        let same_site = match self.cookie_samesite.to_ascii_lowercase().as_str() {
+            "lax" => SameSite::Lax,
+            "strict" => SameSite::Strict,
+            "none" if secure => SameSite::None,
+            "none" => return Err(bad("jwt.cookie_samesite", "`None` needs `cookie_secure = true`")),
+            other => {
+                return Err(bad(
+                    "jwt.cookie_samesite",
+                    format!("`{other}` is not Lax, Strict or None"),
+                ))
+            }
+        };
+        if self.cookie_host_prefix && !secure {
+            return Err(bad(
+                "jwt.cookie_host_prefix",
+                "the `__Host-` prefix needs `cookie_secure = true`",
+            ));
+        }
+        if self.cookie_host_prefix && (self.access_cookie_path != "/" || self.refresh_cookie_path != "/") {
+            return Err(bad(
+                "jwt.cookie_host_prefix",
+                "the `__Host-` prefix needs cookie paths of `/`",
+            ));
+        }
+        Ok((secure, same_site))
+    }
+
+    fn token_locations(&self) -> Result<Vec<Location>, ConfigError> {
+        let mut locations = Vec::new();
+        for name in &self.token_location {
+            let location = match name.trim().to_ascii_lowercase().as_str() {
+                "cookies" | "cookie" => Location::Cookies,
+                "headers" | "header" => Location::Headers,
+                "query_string" => Location::QueryString,
+                "json" => Location::Json,
+                other => {
+                    return Err(bad(
+                        "jwt.token_location",
+                        format!("`{other}` is not one of cookies, headers, query_string, json"),
+                    ))
+                }
+            };
+            if !locations.contains(&location) {
+                locations.push(location);
+            }
+        }
+        if locations.is_empty() {
+            return Err(bad("jwt.token_location", "name at least one location"));
+        }
+        Ok(locations)
+    }
+
+    fn csrf_methods(&self) -> Result<Vec<Method>, ConfigError> {
+        self.csrf_methods
+            .iter()
+            .map(|method| {
+                method
+                    .parse::<Method>()
+                    .map_err(|_| bad("jwt.csrf_methods", format!("`{method}` is not an HTTP method")))
+            })
+            .collect()
+    }
+}
+
+impl VerifyKeySettings {
+    /// Adds this older key to the ring (`key` names it in errors).
+    fn add_to(&self, keys: &mut KeyRing, key: &str, release: bool) -> Result<(), ConfigError> {
+        let alg = parse_algorithm(&self.algorithm).map_err(|m| bad(&format!("{key}.algorithm"), m))?;
+        let added = match (&self.public_key_file, &self.secret_key) {
+            (Some(path), None) if !is_hmac(alg) => {
+                let pem = read_file(&format!("{key}.public_key_file"), path)?;
+                keys.add_public_pem(alg, &pem, self.kid.clone())
+            }
+            (None, Some(secret)) if is_hmac(alg) => {
+                check_secret(secret, release).map_err(|e| bad(&format!("{key}.secret_key"), e.message))?;
+                keys.add_secret(alg, secret.as_bytes(), self.kid.clone())
+            }
+            _ => Err("give `public_key_file` for RS/PS/ES/EdDSA keys or `secret_key` for HS keys".into()),
+        };
+        added.map_err(|m| bad(key, m))
+    }
+}
+
+/// A number of seconds between one and ten years.
+pub(crate) fn seconds(key: &str, v: u64) -> Result<i64, ConfigError> {
+    if v == 0 || v > 10 * 365 * 24 * 3600 {
+        Err(bad(key, "must be a number of seconds between 1 and ten years"))
+    } else {
+        Ok(v as i64)
+    }
+}
+
+fn read_file(key: &str, path: &str) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|e| bad(key, format!("cannot read `{path}`: {e}")))
+}
+
+/// Refuses secrets that are short, the published sample, or plainly not
+/// random. In debug the sample is allowed (with a warning at launch).
+fn check_secret(secret: &str, release: bool) -> Result<(), ConfigError> {
+    let key = "jwt.secret_key";
+    if secret == SAMPLE_SECRET || secret.to_ascii_lowercase().contains("change-me") {
+        if release {
+            return Err(bad(
+                key,
+                format!("is the sample value from the docs; {SECRET_HINT}"),
+            ));
+        }
+        return Ok(());
+    }
+    if secret.len() < 32 {
+        return Err(bad(
+            key,
+            format!(
+                "is {} bytes; at least 32 random bytes are needed: {SECRET_HINT}",
+                secret.len()
+            ),
+        ));
+    }
+    let mut distinct: Vec<char> = secret.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 12 {
+        return Err(bad(key, format!("does not look random; {SECRET_HINT}")));
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! `[password]` and `[login]`: bcrypt's cost, the password rules, and the
+//! protection against guessing.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{bad, ConfigError};
+use super::jwt::seconds;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordSettings {
+    /// bcrypt cost factor, at least 10.
+    pub bcrypt_cost: u32,
+    /// Minimum length in characters, at least 8.
+    pub min_length: usize,
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        Self {
+            bcrypt_cost: 12,
+            min_length: 8,
+        }
+    }
+}
+
+/// Protection against guessing.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoginSettings {
+    /// Failed sign-ins within `failure_window` that lock an account.
+    pub max_failures: u32,
+    /// Seconds over which failures are counted.
+    pub failure_window: u64,
+    /// Seconds an account stays locked.
+    pub lockout: u64,
+    /// Sign-in attempts allowed per IP address and minute (all sign-in
+    /// endpoints together).
+    pub rate_limit_per_minute: u32,
+}
+
+impl Default for LoginSettings {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            failure_window: 15 * 60,
+            lockout: 15 * 60,
+            rate_limit_per_minute: 20,
+        }
+    }
+}
+
+impl PasswordSettings {
+    pub fn validate(self) -> Result<Self, ConfigError> {
+        if !(10..=31).contains(&self.bcrypt_cost) {
+            return Err(bad(
+                "password.bcrypt_cost",
+                "must be between 10 and 31 (12 is a good default)",
+            ));
+        }
+        if !(8..=72).contains(&self.min_length) {
+            return Err(bad("password.min_length", "must be between 8 and 72"));
+        }
+        Ok(self)
+    }
+}
+
+impl LoginSettings {
+    pub fn validate(self) -> Result<Self, ConfigError> {
+        if self.max_failures == 0 || self.max_failures > 1000 {
+            return Err(bad("login.max_failures", "must be between 1 and 1000"));
+        }
+        seconds("login.failure_window", self.failure_window)?;
+        seconds("login.lockout", self.lockout)?;
+        if self.rate_limit_per_minute == 0 {
+            return Err(bad("login.rate_limit_per_minute", "must be at least 1"));
+        }
+        Ok(self)
+    }
+}

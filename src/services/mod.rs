@@ -1,0 +1,9 @@
+//! What a request does, apart from how it arrived: each takes `&Gatehouse`
+//! and plain data (never a Rocket request, cookie jar or guard) and returns
+//! plain data or an error the web layer turns into an answer.
+
+pub mod admin; // administering users: one service behind the pages and the API
+pub mod google; // the account a Google (OpenID Connect) sign-in lands on
+pub mod refresh; // checking a session, and rotating its refresh token
+pub mod register; // registration by mailed link
+pub mod signin; // signing in and out, changing a password

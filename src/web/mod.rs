@@ -1,0 +1,21 @@
+//! Rocket plumbing shared by routes and catchers: request guards, CSRF,
+//! fairings, cookies, page context and the JSON error. No SQL and no
+//! business rules: those are in `services`.
+
+pub mod cookies; // the token cookies, and cookies set by guards
+pub mod csrf; // CSRF values, the form guard and the fairing that checks writes
+pub mod deny; // deny-by-default: refuse unlisted routes without a sign-in
+pub mod google_flow; // a started Google sign-in, kept in a private cookie
+pub mod guards; // CurrentUser, AdminUser, FreshLogin, FreshAdmin, JwtOptional, Actor, Device
+pub mod headers; // the security headers on every response
+pub mod json; // ApiError: the one JSON error answer
+pub mod json_auth; // JsonAuth: a token in a JSON body
+pub mod must_change; // a password that must change before anything else
+pub mod page; // PageContext and FormOutcome, for templates
+pub mod redirect; // safe `next` values
+
+pub use csrf::{CsrfForm, CsrfProtected, CsrfToken};
+pub use guards::{
+    failure_reason, AdminUser, CurrentUser, FreshAdmin, FreshLogin, JwtOptional, LoginRequired,
+};
+pub use json_auth::JsonAuth;
