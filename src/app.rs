@@ -106,7 +106,7 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .mount(api_prefix.clone(), routes::api::routes())
         .mount(api_prefix.clone(), routes::items::api_routes())
         .mount(api_prefix.clone(), routes::google::api_routes())
-        .mount(api_prefix, routes::admin_api::routes())
+        .mount(api_prefix, routes::admin::api::routes())
         .mount(auth_url_rule, routes::api::flask_jwt_routes())
         .mount("/", routes::api::well_known_routes())
         .mount("/", deny::routes())

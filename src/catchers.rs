@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::auth::AuthFailure;
 use crate::web::guards::failure_reason;
-use crate::web::json::{wants_json, JsonError};
+use crate::web::json::{wants_json, ApiError};
 use crate::web::page::PageContext;
 
 pub fn catchers() -> Vec<Catcher> {
@@ -28,7 +28,7 @@ pub fn catchers() -> Vec<Catcher> {
 
 /// Either answer, by what the client accepts.
 pub enum Caught {
-    Json(JsonError),
+    Json(ApiError),
     Page(Status, Template),
     Redirect(Redirect),
     Flash(Flash<Redirect>),
@@ -105,11 +105,12 @@ fn json_error(status: Status, reason: Option<AuthFailure>) -> Caught {
         ),
         _ => ("Bad Request", status.reason().unwrap_or("Error").to_owned()),
     };
-    Caught::Json(JsonError {
+    Caught::Json(ApiError {
         status,
         error,
         description,
         code: reason.map(AuthFailure::code),
+        cause: None,
     })
 }
 

@@ -6,13 +6,13 @@ use rocket::{get, post, routes, uri, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
-use crate::web::csrf::csrf_form;
 use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::{Device, Session};
 use crate::db::user::User;
 use crate::error::{Error, FieldErrors};
 use crate::services::signin::{self, ChangePasswordError};
 use crate::state::Gatehouse;
+use crate::web::csrf::csrf_form;
 use crate::web::page::{FormOutcome, PageContext};
 use crate::web::{cookies, CsrfForm, CurrentUser, FreshLogin};
 

@@ -14,10 +14,9 @@ use crate::auth::AuthFailure;
 use crate::db::session::{Device, Session};
 use crate::services::refresh;
 use crate::services::signin::{self, SignInError, SignedIn};
-use crate::error::Error;
 use crate::state::Gatehouse;
 use crate::web::guards::{header_token, set_failure_reason};
-use crate::web::json::JsonError;
+use crate::web::json::{ApiError, ApiResult};
 use crate::web::{cookies, CsrfToken, CurrentUser, LoginRequired};
 
 /// The routes under the API prefix (`/api/v1` by default).
@@ -80,42 +79,13 @@ impl TokenPair {
     }
 }
 
-fn refused(error: SignInError) -> Result<JsonError, Error> {
-    match error {
-        SignInError::Other(e) => Err(e),
-        SignInError::InvalidCredentials => Ok(JsonError {
-            status: Status::Unauthorized,
-            error: "Bad Request",
-            description: "Invalid credentials".into(),
-            code: Some("invalid_credentials"),
-        }),
-        SignInError::RateLimited => Ok(JsonError {
-            status: Status::TooManyRequests,
-            error: "Too Many Requests",
-            description: SignInError::RateLimited.to_string(),
-            code: Some("rate_limited"),
-        }),
-        SignInError::Disabled => Ok(JsonError {
-            status: Status::Unauthorized,
-            error: "Bad Request",
-            description: AuthFailure::Disabled.description().into(),
-            code: Some(AuthFailure::Disabled.code()),
-        }),
-    }
-}
-
-type ApiResult<T> = Result<Result<Json<T>, JsonError>, Error>;
-
 async fn password_sign_in(
     app: &Gatehouse,
     email: &str,
     password: String,
     device: Device,
-) -> Result<Result<SignedIn, JsonError>, Error> {
-    match signin::sign_in_with_password(app, email, password, device, true).await {
-        Ok(signed_in) => Ok(Ok(signed_in)),
-        Err(e) => refused(e).map(Err),
-    }
+) -> Result<SignedIn, SignInError> {
+    signin::sign_in_with_password(app, email, password, device, true).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,11 +96,10 @@ pub struct LoginBody {
 
 /// `{"email", "password"}` -> an access and a refresh token.
 #[post("/login", data = "<body>")]
-async fn login(body: Json<LoginBody>, app: &State<Gatehouse>, device: Device) -> ApiResult<TokenPair> {
+async fn login(body: Json<LoginBody>, app: &State<Gatehouse>, device: Device) -> ApiResult<Json<TokenPair>> {
     let body = body.into_inner();
-    Ok(password_sign_in(app, &body.email, body.password, device)
-        .await?
-        .map(|s| Json(TokenPair::new(app, s.token, s.refresh_token))))
+    let s = password_sign_in(app, &body.email, body.password, device).await?;
+    Ok(Json(TokenPair::new(app, s.token, s.refresh_token)))
 }
 
 /// Flask-JWT's `POST /auth`: `{"username", "password"}` (keys configurable)
@@ -140,25 +109,20 @@ async fn flask_jwt_auth(
     body: Json<Map<String, Value>>,
     app: &State<Gatehouse>,
     device: Device,
-) -> ApiResult<Value> {
+) -> ApiResult<Json<Value>> {
     let get = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
     let (Some(username), Some(password)) = (
         get(&app.config.auth_username_key),
         get(&app.config.auth_password_key),
     ) else {
-        return Ok(Err(JsonError {
-            status: Status::UnprocessableEntity,
-            error: "Bad Request",
-            description: format!(
-                "Send `{}` and `{}` as strings",
-                app.config.auth_username_key, app.config.auth_password_key
-            ),
-            code: None,
-        }));
+        let description = format!(
+            "Send `{}` and `{}` as strings",
+            app.config.auth_username_key, app.config.auth_password_key
+        );
+        return Err(ApiError::new(Status::UnprocessableEntity, description).with_words("Bad Request"));
     };
-    Ok(password_sign_in(app, &username, password, device)
-        .await?
-        .map(|s| Json(json!({ "access_token": s.token }))))
+    let s = password_sign_in(app, &username, password, device).await?;
+    Ok(Json(json!({ "access_token": s.token })))
 }
 
 /// A refresh token from the `Authorization` header or the refresh cookie
@@ -220,7 +184,7 @@ async fn refresh_tokens(
     app: &State<Gatehouse>,
     jar: &CookieJar<'_>,
     device: Device,
-) -> Result<Json<TokenPair>, JsonError> {
+) -> ApiResult<Json<TokenPair>> {
     rotate_and_answer(app, jar, device, presented).await
 }
 
@@ -231,14 +195,14 @@ async fn refresh_tokens_from_body(
     app: &State<Gatehouse>,
     jar: &CookieJar<'_>,
     device: Device,
-) -> Result<Json<TokenPair>, JsonError> {
+) -> ApiResult<Json<TokenPair>> {
     let token = body
         .as_ref()
         .and_then(|b| b.get(&app.config.jwt.refresh_json_key))
         .and_then(Value::as_str)
-        .ok_or_else(|| JsonError {
+        .ok_or_else(|| ApiError {
             description: "Request does not contain a refresh token".into(),
-            ..JsonError::from_failure(AuthFailure::Missing)
+            ..AuthFailure::Missing.into()
         })?;
     let presented = PresentedRefresh {
         token: token.to_owned(),
@@ -252,10 +216,8 @@ async fn rotate_and_answer(
     jar: &CookieJar<'_>,
     device: Device,
     presented: PresentedRefresh,
-) -> Result<Json<TokenPair>, JsonError> {
-    let rotated = refresh::rotate(app, &presented.token, device)
-        .await
-        .map_err(JsonError::from_failure)?;
+) -> ApiResult<Json<TokenPair>> {
+    let rotated = refresh::rotate(app, &presented.token, device).await?;
     if presented.from_cookie {
         let set = cookies::for_session(
             &app.config.jwt,
@@ -293,9 +255,9 @@ async fn change_password(
     user: crate::web::FreshLogin,
     app: &State<Gatehouse>,
     device: Device,
-) -> Result<Result<Json<Value>, JsonError>, Error> {
+) -> ApiResult<Json<Value>> {
     let body = body.into_inner();
-    let result = signin::change_password(
+    let revoked = signin::change_password(
         app,
         &user.user,
         &user.session.id,
@@ -304,28 +266,10 @@ async fn change_password(
         body.sign_out_others,
         device,
     )
-    .await;
-    let invalid = |description: String| {
-        Ok(Err(JsonError {
-            status: Status::UnprocessableEntity,
-            error: "Unprocessable Entity",
-            description,
-            code: None,
-        }))
-    };
-    match result {
-        Ok(revoked) => Ok(Ok(Json(
-            json!({ "msg": "Password changed", "sessions_revoked": revoked }),
-        ))),
-        Err(signin::ChangePasswordError::Other(e)) => Err(e),
-        Err(signin::ChangePasswordError::TooManyAttempts) => Ok(Err(JsonError {
-            status: Status::TooManyRequests,
-            error: "Too Many Requests",
-            description: signin::ChangePasswordError::TooManyAttempts.to_string(),
-            code: Some("rate_limited"),
-        })),
-        Err(e) => invalid(e.to_string()),
-    }
+    .await?;
+    Ok(Json(
+        json!({ "msg": "Password changed", "sessions_revoked": revoked }),
+    ))
 }
 
 /// Revokes the session the token belongs to: its access and refresh tokens
@@ -336,7 +280,7 @@ async fn logout(
     app: &State<Gatehouse>,
     jar: &CookieJar<'_>,
     device: Device,
-) -> Result<Json<Value>, Error> {
+) -> ApiResult<Json<Value>> {
     signin::sign_out(app, &user.session, device).await?;
     cookies::clear(jar, &app.config.jwt);
     Ok(Json(json!({ "msg": "Signed out" })))
@@ -348,7 +292,7 @@ async fn logout_everywhere(
     user: CurrentUser,
     app: &State<Gatehouse>,
     jar: &CookieJar<'_>,
-) -> Result<Json<Value>, Error> {
+) -> ApiResult<Json<Value>> {
     let id = user.user.id;
     let revoked = app
         .db

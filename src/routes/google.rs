@@ -19,7 +19,7 @@ use crate::services::google as signin;
 use crate::services::signin::SignInError;
 use crate::state::Gatehouse;
 use crate::web::google_flow as flow;
-use crate::web::json::JsonError;
+use crate::web::json::ApiResult;
 use crate::web::page::PageContext;
 use crate::web::redirect::{is_local_path, safe_next};
 use crate::web::{cookies, CurrentUser, FreshLogin};
@@ -205,23 +205,6 @@ pub struct CodeBody {
     nonce: String,
 }
 
-fn json_error(error: &OidcError) -> JsonError {
-    let status = error.status();
-    JsonError {
-        status,
-        error: match status.code {
-            400 => "Bad Request",
-            401 => "Authorization Required",
-            403 => "Forbidden",
-            429 => "Too Many Requests",
-            502 => "Bad Gateway",
-            _ => "Internal Server Error",
-        },
-        description: error.to_string(),
-        code: Some(error.code()),
-    }
-}
-
 /// `{"code", "redirect_uri", "code_verifier", "nonce"}` -> the API's tokens
 /// (Flask-JWT-Router's `oauth_login`).
 #[post("/auth/google", data = "<body>")]
@@ -229,11 +212,11 @@ async fn api_sign_in(
     body: Json<CodeBody>,
     app: &State<Gatehouse>,
     device: Device,
-) -> Result<Json<TokenPair>, JsonError> {
+) -> ApiResult<Json<TokenPair>> {
     let body = body.into_inner();
     let mut email = None;
     if let Err(e) = check_limit(app, &device).await {
-        return Err(json_error(&e));
+        return Err((&e).into());
     }
     let result = async {
         let provider = provider(app)?;
@@ -262,7 +245,7 @@ async fn api_sign_in(
                 log::error!("Google sign-in (API) failed: {}", inner.chain());
             }
             signin::record_failure(app, &e, email, device).await;
-            Err(json_error(&e))
+            Err((&e).into())
         }
     }
 }

@@ -11,11 +11,11 @@ use rocket_dyn_templates::Template;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::web::csrf::csrf_form;
 use crate::db::item::Item;
 use crate::error::Error;
 use crate::state::Gatehouse;
-use crate::web::json::JsonError;
+use crate::web::csrf::csrf_form;
+use crate::web::json::ApiResult;
 use crate::web::page::{FormOutcome, PageContext};
 use crate::web::{AdminUser, CsrfForm, CurrentUser, FreshLogin, JwtOptional};
 
@@ -144,15 +144,15 @@ async fn delete_page(
 
 /// Names for everyone; whole items for a signed-in caller.
 #[get("/items")]
-async fn list_json(user: JwtOptional, app: &State<Gatehouse>) -> Result<Json<Value>, Error> {
+async fn list_json(user: JwtOptional, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
     let items = app.db.run(Item::list).await?;
     Ok(Json(json!({ "items": list_view(&items, user.0.is_some()) })))
 }
 
 #[get("/items/<id>")]
-async fn item_json(id: i32, _user: CurrentUser, app: &State<Gatehouse>) -> Result<Json<Item>, Error> {
+async fn item_json(id: i32, _user: CurrentUser, app: &State<Gatehouse>) -> ApiResult<Json<Item>> {
     let item = app.db.run(move |conn| Item::find(conn, id)).await?;
-    item.map(Json).ok_or(Error::NotFound)
+    Ok(item.map(Json).ok_or(Error::NotFound)?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,31 +167,21 @@ async fn create_json(
     body: Json<NewItem>,
     user: FreshLogin,
     app: &State<Gatehouse>,
-) -> Result<Result<(Status, Json<Item>), JsonError>, Error> {
-    let (name, description) = match Item::parse(&body.name, &body.description) {
-        Ok(fields) => fields,
-        Err(errors) => {
-            return Ok(Err(JsonError {
-                status: Status::UnprocessableEntity,
-                error: "Unprocessable Entity",
-                description: errors.to_string(),
-                code: None,
-            }))
-        }
-    };
+) -> ApiResult<(Status, Json<Item>)> {
+    let (name, description) = Item::parse(&body.name, &body.description).map_err(Error::Fields)?;
     let by = user.user.id;
     let item = app
         .db
         .run(move |conn| Item::create(conn, &name, &description, by))
         .await?;
-    Ok(Ok((Status::Created, Json(item))))
+    Ok((Status::Created, Json(item)))
 }
 
 #[delete("/items/<id>")]
-async fn delete_json(id: i32, _admin: AdminUser, app: &State<Gatehouse>) -> Result<Status, Error> {
+async fn delete_json(id: i32, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Status> {
     if app.db.run(move |conn| Item::delete(conn, id)).await? {
         Ok(Status::NoContent)
     } else {
-        Err(Error::NotFound)
+        Err(Error::NotFound.into())
     }
 }

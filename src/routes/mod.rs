@@ -2,7 +2,6 @@
 
 pub mod account;
 pub mod admin;
-pub mod admin_api;
 pub mod api;
 pub mod google;
 pub mod items;

@@ -9,13 +9,13 @@ use rocket::{get, post, routes, Responder, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
-use crate::web::csrf::csrf_form;
 use crate::db::session::Device;
 use crate::domain::Email;
 use crate::error::Error;
 use crate::services::register::{self, ConfirmError, Registration};
 use crate::services::signin::SignInError;
 use crate::state::Gatehouse;
+use crate::web::csrf::csrf_form;
 use crate::web::page::PageContext;
 use crate::web::redirect::{is_local_path, safe_next};
 use crate::web::{cookies, CsrfForm};

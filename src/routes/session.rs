@@ -6,11 +6,11 @@ use rocket::{get, post, routes, Responder, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::json;
 
-use crate::web::csrf::csrf_form;
 use crate::db::session::Device;
 use crate::error::Error;
 use crate::services::signin::{self, SignInError};
 use crate::state::Gatehouse;
+use crate::web::csrf::csrf_form;
 use crate::web::page::PageContext;
 use crate::web::redirect::safe_next;
 use crate::web::{cookies, CsrfForm, CurrentUser};

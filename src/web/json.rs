@@ -1,6 +1,7 @@
-//! The JSON error answer: Flask-JWT's body (`error`, `description`,
-//! `status_code`) with the right status, `WWW-Authenticate` on 401 and
-//! `Retry-After` on 429.
+//! The one JSON error of every API handler and catcher: Flask-JWT's body
+//! (`error`, `description`, `status_code`) with the right status,
+//! `WWW-Authenticate` on 401 and `Retry-After` on 429. Handlers return
+//! [`ApiResult`]; the service errors convert with `?`.
 
 use rocket::http::{Header, Status};
 use rocket::request::Request;
@@ -8,7 +9,10 @@ use rocket::response::{self, Responder, Response};
 use rocket::serde::json::Json;
 use serde::Serialize;
 
+use crate::auth::oidc::OidcError;
 use crate::auth::AuthFailure;
+use crate::error::Error;
+use crate::services::signin::{ChangePasswordError, SignInError};
 use crate::state::Gatehouse;
 use crate::web::deny;
 
@@ -39,17 +43,71 @@ pub fn wants_json(req: &Request<'_>) -> bool {
         || req.content_type().is_some_and(|ct| ct.is_json())
 }
 
-/// A JSON error response with the right status and, for 401,
-/// `WWW-Authenticate`.
-pub struct JsonError {
+/// What an API handler returns.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A JSON error answer: a refusal the client can act on (its status,
+/// Flask-JWT's `error` words, a description naming what is wrong and, for
+/// a refused token, a code), or a server fault (`cause`), which is logged
+/// and answered by the catcher without its details.
+#[derive(Debug)]
+pub struct ApiError {
     pub status: Status,
     pub error: &'static str,
     pub description: String,
     pub code: Option<&'static str>,
+    pub cause: Option<Error>,
 }
 
-impl<'r> Responder<'r, 'static> for JsonError {
+impl ApiError {
+    /// A refusal with the usual words for its status.
+    pub fn new(status: Status, description: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            error: words(status),
+            description: description.into(),
+            code: None,
+            cause: None,
+        }
+    }
+
+    /// The same refusal with a machine-readable code.
+    pub fn with_code(self, code: &'static str) -> Self {
+        ApiError {
+            code: Some(code),
+            ..self
+        }
+    }
+
+    /// The same refusal under other `error` words (Flask-JWT answers a bad
+    /// sign-in with 401 and "Bad Request").
+    pub fn with_words(self, error: &'static str) -> Self {
+        ApiError { error, ..self }
+    }
+}
+
+/// Flask-JWT's `error` words for a status.
+fn words(status: Status) -> &'static str {
+    match status.code {
+        401 => "Authorization Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        409 => "Conflict",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        code if code >= 500 => "Internal Server Error",
+        _ => "Bad Request",
+    }
+}
+
+impl<'r> Responder<'r, 'static> for ApiError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        if let Some(cause) = self.cause {
+            // Logged by the error's responder; the catcher answers.
+            return cause.respond_to(req);
+        }
         let body = ErrorBody {
             error: self.error.to_owned(),
             description: self.description.clone(),
@@ -75,19 +133,64 @@ impl<'r> Responder<'r, 'static> for JsonError {
     }
 }
 
-impl JsonError {
-    /// The error for a refused token.
-    pub fn from_failure(failure: AuthFailure) -> Self {
-        let status = failure.status();
-        JsonError {
-            status,
-            error: match status.code {
-                401 => "Authorization Required",
-                403 => "Forbidden",
-                _ => "Internal Server Error",
+/// Bad input, a missing row or a taken email is the client's to fix; any
+/// other error is a server fault.
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        match &e {
+            Error::NotFound => ApiError::new(Status::NotFound, "The requested resource was not found"),
+            Error::EmailTaken | Error::Invalid(_) | Error::Fields(_) => {
+                ApiError::new(e.status(), e.to_string())
+            }
+            _ => ApiError {
+                cause: Some(e),
+                ..ApiError::new(Status::InternalServerError, "")
             },
-            description: failure.description().to_owned(),
-            code: Some(failure.code()),
         }
+    }
+}
+
+/// A refused token.
+impl From<AuthFailure> for ApiError {
+    fn from(failure: AuthFailure) -> Self {
+        ApiError::new(failure.status(), failure.description()).with_code(failure.code())
+    }
+}
+
+/// A refused sign-in, in Flask-JWT's words.
+impl From<SignInError> for ApiError {
+    fn from(error: SignInError) -> Self {
+        match error {
+            SignInError::Other(e) => e.into(),
+            SignInError::InvalidCredentials => ApiError::new(Status::Unauthorized, "Invalid credentials")
+                .with_words("Bad Request")
+                .with_code("invalid_credentials"),
+            SignInError::RateLimited => {
+                ApiError::new(Status::TooManyRequests, error.to_string()).with_code("rate_limited")
+            }
+            SignInError::Disabled => ApiError::from(AuthFailure::Disabled).with_words("Bad Request"),
+        }
+    }
+}
+
+impl From<ChangePasswordError> for ApiError {
+    fn from(error: ChangePasswordError) -> Self {
+        match error {
+            ChangePasswordError::Other(e) => e.into(),
+            ChangePasswordError::TooManyAttempts => {
+                ApiError::new(Status::TooManyRequests, error.to_string()).with_code("rate_limited")
+            }
+            ChangePasswordError::WrongPassword | ChangePasswordError::Policy(_) => {
+                ApiError::new(Status::UnprocessableEntity, error.to_string())
+            }
+        }
+    }
+}
+
+/// A refused Google sign-in, with its code; a server fault keeps its cause
+/// out of the answer.
+impl From<&OidcError> for ApiError {
+    fn from(error: &OidcError) -> Self {
+        ApiError::new(error.status(), error.to_string()).with_code(error.code())
     }
 }

@@ -1,24 +1,23 @@
 //! The admin JSON API (under the API prefix): users, their sessions, the
 //! audit log. The role is checked on every request; writes need a fresh
-//! token (and, when authenticated by cookie, the CSRF value, checked
-//! centrally). Every write is audited with the admin as actor and takes
-//! effect on the user's open sessions at once.
+//! token ([`Actor`]) and, when authenticated by cookie, the CSRF value
+//! (checked centrally). Every write is audited with the admin as actor and
+//! takes effect on the user's open sessions at once.
 
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{delete, get, patch, post, routes, Route, State};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::db::audit::{self, AuditEvent, AuditFilter};
+use super::views::{AuditQuery, Unknown, UserQuery, UserView};
+use crate::db::audit::{self, AuditEvent};
 use crate::db::session::Session;
-use crate::db::user::{User, UserFilter, UserSort};
-use crate::domain::now;
-use crate::domain::Role;
+use crate::db::user::User;
 use crate::error::Error;
-use crate::services::admin::{self, Actor, Changes, InitialPassword, NewAccount, MAX_PAGE};
+use crate::services::admin::{self, Actor, Changes, InitialPassword, NewAccount};
 use crate::state::Gatehouse;
-use crate::web::json::JsonError;
+use crate::web::json::ApiResult;
 use crate::web::AdminUser;
 
 pub fn routes() -> Vec<Route> {
@@ -40,114 +39,17 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// A user as admins see them.
-#[derive(Debug, Serialize)]
-pub struct UserView {
-    id: i32,
-    email: String,
-    name: String,
-    role: String,
-    disabled: bool,
-    locked: bool,
-    google_linked: bool,
-    created_at: i64,
-    last_sign_in_at: Option<i64>,
-}
-
-impl From<User> for UserView {
-    fn from(u: User) -> Self {
-        UserView {
-            locked: u.is_locked(now()),
-            google_linked: u.google_sub.is_some(),
-            id: u.id,
-            email: u.email,
-            name: u.name,
-            role: u.role,
-            disabled: u.disabled,
-            created_at: u.created_at,
-            last_sign_in_at: u.last_sign_in_at,
-        }
-    }
-}
-
-type ApiResult<T> = Result<T, ApiFailure>;
-
-/// An admin request's failure: bad input (422/409/404 with a reason) or a
-/// server error.
-pub enum ApiFailure {
-    Refused(JsonError),
-    Server(Error),
-}
-
-impl From<Error> for ApiFailure {
-    fn from(e: Error) -> Self {
-        let (status, error) = match &e {
-            Error::NotFound => (Status::NotFound, "Not Found"),
-            Error::EmailTaken => (Status::Conflict, "Conflict"),
-            Error::Invalid(_) | Error::Fields(_) => (Status::UnprocessableEntity, "Unprocessable Entity"),
-            _ => return ApiFailure::Server(e),
-        };
-        ApiFailure::Refused(JsonError {
-            status,
-            error,
-            description: e.to_string(),
-            code: None,
-        })
-    }
-}
-
-impl<'r> rocket::response::Responder<'r, 'static> for ApiFailure {
-    fn respond_to(self, req: &'r rocket::Request<'_>) -> rocket::response::Result<'static> {
-        match self {
-            ApiFailure::Refused(e) => e.respond_to(req),
-            ApiFailure::Server(e) => e.respond_to(req),
-        }
-    }
-}
-
-fn bad(message: impl Into<String>) -> ApiFailure {
-    Error::Invalid(message.into()).into()
-}
-
-#[allow(clippy::too_many_arguments)]
-#[get("/admin/users?<q>&<role>&<disabled>&<google>&<sort>&<dir>&<page>&<per_page>")]
-async fn list_users(
-    q: Option<String>,
-    role: Option<&str>,
-    disabled: Option<bool>,
-    google: Option<bool>,
-    sort: Option<&str>,
-    dir: Option<&str>,
-    page: Option<i64>,
-    per_page: Option<i64>,
-    _admin: AdminUser,
-    app: &State<Gatehouse>,
-) -> ApiResult<Json<Value>> {
-    let role = role.map(str::parse::<Role>).transpose().map_err(bad)?;
-    let sort = UserSort {
-        column: sort.map(str::parse).transpose().map_err(bad)?.unwrap_or_default(),
-        descending: match dir {
-            None | Some("asc") => false,
-            Some("desc") => true,
-            Some(other) => return Err(bad(format!("unknown dir `{other}` (expected asc or desc)"))),
-        },
-    };
-    let (page, per_page) = (
-        page.unwrap_or(1).clamp(1, MAX_PAGE),
-        per_page.unwrap_or(25).clamp(1, 100),
-    );
-    let filter = UserFilter {
-        q,
-        role,
-        disabled,
-        google,
-        sort,
-    };
+/// The users list: `q`, `role`, `disabled`, `google`, `sort`, `dir`,
+/// `page`, `per_page`; an unknown value is refused, naming the parameter.
+#[get("/admin/users?<query..>")]
+async fn list_users(query: UserQuery, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
+    let filter = query.filter(Unknown::Refuse)?;
+    let (page, per_page) = (query.page(), query.per_page());
     let (users, total) = app
         .db
         .run(move |conn| User::search(conn, &filter, page, per_page))
         .await?;
-    let users: Vec<UserView> = users.into_iter().map(UserView::from).collect();
+    let users: Vec<UserView> = users.iter().map(UserView::from).collect();
     Ok(Json(
         json!({ "users": users, "total": total, "page": page, "per_page": per_page }),
     ))
@@ -185,7 +87,7 @@ async fn create_user(
             .map_or(InitialPassword::Temporary, InitialPassword::Given),
     };
     let created = admin::create_user(app, &actor, new).await?;
-    let mut user = serde_json::to_value(UserView::from(created.user)).unwrap_or_default();
+    let mut user = serde_json::to_value(UserView::from(&created.user)).unwrap_or_default();
     if let Some(password) = created.temporary_password {
         user["temporary_password"] = password.into();
     }
@@ -291,20 +193,11 @@ async fn delete_session(sid: &str, actor: Actor, app: &State<Gatehouse>) -> ApiR
 
 const AUDIT_PER_PAGE: i64 = 50;
 
-/// `user` is an id or an email; `from` and `to` are dates (`YYYY-MM-DD`,
-/// UTC, both days included) or Unix seconds (`to` then excluded).
-#[get("/admin/audit?<user>&<type>&<from>&<to>&<page>")]
-async fn audit_log(
-    user: Option<&str>,
-    r#type: Option<&str>,
-    from: Option<&str>,
-    to: Option<&str>,
-    page: Option<i64>,
-    _admin: AdminUser,
-    app: &State<Gatehouse>,
-) -> ApiResult<Json<Value>> {
-    let page = page.unwrap_or(1).clamp(1, MAX_PAGE);
-    let filter = AuditFilter::parse(user, r#type, from, to).map_err(Error::Fields)?;
+/// The audit log, newest first (see [`AuditQuery`]).
+#[get("/admin/audit?<query..>")]
+async fn audit_log(query: AuditQuery, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
+    let page = query.page();
+    let filter = query.filter().map_err(Error::Fields)?;
     let offset = (page - 1) * AUDIT_PER_PAGE;
     let (events, more): (Vec<AuditEvent>, bool) = app
         .db

@@ -1,0 +1,269 @@
+//! The admin area's pages (`/admin`): the dashboard, the users table, a
+//! user's page, the forms' pages and the audit log. The role is checked on
+//! the server on every request. The forms' writes are in `actions.rs`.
+
+use rocket::http::Status;
+use rocket::{get, routes, Route, State};
+use rocket_dyn_templates::Template;
+use serde_json::{json, Value};
+
+use super::views::{encode, AuditQuery, Unknown, UserQuery, UserView};
+use crate::db::audit::{self, EventKind};
+use crate::db::session::Session;
+use crate::db::user::{SortColumn, User, UserSort};
+use crate::domain::now;
+use crate::error::{Error, FieldErrors};
+use crate::state::Gatehouse;
+use crate::web::page::PageContext;
+use crate::web::AdminUser;
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        dashboard,
+        users,
+        user_page,
+        new_user_page,
+        edit_user_page,
+        delete_page,
+        audit_log
+    ]
+}
+
+const PER_PAGE: i64 = 25;
+const AUDIT_PER_PAGE: i64 = 50;
+
+#[get("/admin")]
+async fn dashboard(_admin: AdminUser, page: PageContext, app: &State<Gatehouse>) -> Result<Template, Error> {
+    let since = now() - 24 * 3600;
+    let counts = app
+        .db
+        .run(move |conn| {
+            let (users, admins, disabled) = User::counts(conn)?;
+            Ok(json!({
+                "users": users,
+                "admins": admins,
+                "disabled": disabled,
+                "sessions": Session::count_active(conn)?,
+                "sign_ins": audit::count_since(conn, EventKind::SignIn, since)?,
+                "failures": audit::count_since(conn, EventKind::SignInFailed, since)?,
+            }))
+        })
+        .await?;
+    Ok(page.render("admin/dashboard", json!({ "counts": counts })))
+}
+
+// Links are built here from percent-encoded values and fixed words, already
+// HTML-escaped (`&amp;`), and shown unescaped: Tera would also turn each `/`
+// into `&#x2F;`.
+
+/// The users table: search, filters, sort and pages. Unknown values are
+/// ignored (a hand-edited address gets the defaults).
+#[get("/admin/users?<query..>")]
+async fn users(
+    query: UserQuery,
+    _admin: AdminUser,
+    ctx: PageContext,
+    app: &State<Gatehouse>,
+) -> Result<Template, Error> {
+    let filter = query.filter(Unknown::Ignore)?;
+    let page = query.page();
+    let (q, role, sort) = (filter.q.clone().unwrap_or_default(), filter.role, filter.sort);
+    let status = filter.disabled.map(|d| if d { "disabled" } else { "active" });
+    let google = filter.google.map(|g| if g { "linked" } else { "unlinked" });
+    let (found, total) = app
+        .db
+        .run(move |conn| User::search(conn, &filter, page, PER_PAGE))
+        .await?;
+    let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
+    let rows: Vec<UserView> = found.iter().map(UserView::from).collect();
+    // The filters, for the sort and page links.
+    let filters = format!(
+        "q={}&amp;role={}&amp;status={}&amp;google={}",
+        encode(&q),
+        role.map_or("", |r| r.as_str()),
+        status.unwrap_or(""),
+        google.unwrap_or(""),
+    );
+    let dir = if sort.descending { "desc" } else { "asc" };
+    let here = format!("{filters}&amp;sort={}&amp;dir={dir}", sort.column.as_str());
+    Ok(ctx.render(
+        "admin/users",
+        json!({
+            "users": rows, "total": total, "page": page, "pages": pages,
+            "q": q, "role": role.map(|r| r.as_str()), "status": status, "google": google,
+            "sort": sort.column.as_str(), "dir": dir, "columns": sort_links(&filters, sort),
+            "prev": (page > 1).then(|| format!("/admin/users?{here}&amp;page={}", page - 1)),
+            "next": (page < pages).then(|| format!("/admin/users?{here}&amp;page={}", page + 1)),
+        }),
+    ))
+}
+
+/// Each column's header link: it sorts by the column, or turns the current
+/// sort around.
+fn sort_links(filters: &str, sort: UserSort) -> Vec<Value> {
+    SortColumn::ALL
+        .iter()
+        .map(|c| {
+            let current = *c == sort.column;
+            let next_dir = if current && !sort.descending { "desc" } else { "asc" };
+            json!({
+                "key": c.as_str(),
+                "current": current,
+                "aria_sort": if !current { "none" } else if sort.descending { "descending" } else { "ascending" },
+                "href": format!("/admin/users?{filters}&amp;sort={}&amp;dir={next_dir}", c.as_str()),
+            })
+        })
+        .collect()
+}
+
+#[get("/admin/users/<id>")]
+async fn user_page(
+    id: i32,
+    admin: AdminUser,
+    page: PageContext,
+    app: &State<Gatehouse>,
+) -> Result<Template, Error> {
+    let idle = app.config.jwt.session_idle_timeout;
+    let (user, sessions, events) = app
+        .db
+        .run(move |conn| {
+            let user = User::get(conn, id)?;
+            let sessions = Session::list_active(conn, id, idle)?;
+            let events = audit::recent(conn, Some(id), 20)?;
+            Ok((user, sessions, events))
+        })
+        .await?;
+    Ok(page.render(
+        "admin/user",
+        json!({
+            "user": UserView::from(&user),
+            "sessions": sessions,
+            "events": events,
+            "is_self": admin.user.id == user.id,
+            "fresh": admin.claims.fresh,
+        }),
+    ))
+}
+
+#[get("/admin/users/new")]
+fn new_user_page(admin: AdminUser, page: PageContext) -> Template {
+    page.render(
+        "admin/new_user",
+        json!({
+            "form": { "email": "", "name": "", "role": "user", "password_choice": "temporary" },
+            "errors": {},
+            "fresh": admin.claims.fresh,
+        }),
+    )
+}
+
+pub(super) fn edit_page(page: &PageContext, id: i32, form: Value, errors: &FieldErrors) -> Template {
+    page.render(
+        "admin/edit_user",
+        json!({ "id": id, "form": form, "errors": errors.to_map() }),
+    )
+}
+
+#[get("/admin/users/<id>/edit")]
+async fn edit_user_page(
+    id: i32,
+    _admin: AdminUser,
+    page: PageContext,
+    app: &State<Gatehouse>,
+) -> Result<Template, Error> {
+    let user = app.db.run(move |conn| User::get(conn, id)).await?;
+    let form = json!({ "email": user.email, "name": user.name, "role": user.role });
+    Ok(edit_page(&page, id, form, &FieldErrors::new()))
+}
+
+/// The confirmation step before a delete.
+#[get("/admin/users/<id>/delete")]
+async fn delete_page(
+    id: i32,
+    _admin: AdminUser,
+    page: PageContext,
+    app: &State<Gatehouse>,
+) -> Result<Template, Error> {
+    let user = app.db.run(move |conn| User::get(conn, id)).await?;
+    Ok(page.render("admin/delete_user", json!({ "user": UserView::from(&user) })))
+}
+
+/// The audit log, newest first: by user (id or email), event type and time
+/// (from and to dates, UTC, both included).
+#[get("/admin/audit?<query..>")]
+async fn audit_log(
+    query: AuditQuery,
+    _admin: AdminUser,
+    ctx: PageContext,
+    app: &State<Gatehouse>,
+) -> Result<(Status, Template), Error> {
+    let page = query.page();
+    let text = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_owned();
+    let form = json!({
+        "user": text(&query.user), "type": query.kind.as_deref().unwrap_or(""),
+        "from": text(&query.from), "to": text(&query.to),
+    });
+    let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+    let filter = match query.filter() {
+        Ok(filter) => filter,
+        Err(errors) => {
+            return Ok((
+                Status::UnprocessableEntity,
+                ctx.render(
+                    "admin/audit",
+                    json!({ "form": form, "errors": errors.to_map(), "kinds": kinds, "events": [] }),
+                ),
+            ))
+        }
+    };
+    let offset = (page - 1) * AUDIT_PER_PAGE;
+    let (events, more, emails) = app
+        .db
+        .run(move |conn| {
+            let mut events = audit::page(conn, &filter, offset, AUDIT_PER_PAGE + 1)?;
+            let more = events.len() as i64 > AUDIT_PER_PAGE;
+            events.truncate(AUDIT_PER_PAGE as usize);
+            let mut ids: Vec<i32> = events
+                .iter()
+                .flat_map(|e| [e.user_id, e.actor_id])
+                .flatten()
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let emails: std::collections::HashMap<i32, String> =
+                User::emails_by_ids(conn, &ids)?.into_iter().collect();
+            Ok((events, more, emails))
+        })
+        .await?;
+    let rows: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            json!({
+                "at": e.at, "kind": e.kind, "detail": e.detail, "ip": e.ip,
+                "user_id": e.user_id, "actor_id": e.actor_id,
+                "user": e.user_id
+                    .map(|id| emails.get(&id).cloned().unwrap_or_else(|| format!("user {id}")))
+                    .or_else(|| e.email.clone()),
+                "actor": e.actor_id.map(|id| emails.get(&id).cloned().unwrap_or_else(|| format!("user {id}"))),
+            })
+        })
+        .collect();
+    let filters = format!(
+        "user={}&amp;type={}&amp;from={}&amp;to={}",
+        encode(form["user"].as_str().unwrap_or("")),
+        encode(form["type"].as_str().unwrap_or("")),
+        encode(form["from"].as_str().unwrap_or("")),
+        encode(form["to"].as_str().unwrap_or("")),
+    );
+    Ok((
+        Status::Ok,
+        ctx.render(
+            "admin/audit",
+            json!({
+                "form": form, "errors": {}, "kinds": kinds, "events": rows, "page": page,
+                "prev": (page > 1).then(|| format!("/admin/audit?{filters}&amp;page={}", page - 1)),
+                "next": more.then(|| format!("/admin/audit?{filters}&amp;page={}", page + 1)),
+            }),
+        ),
+    ))
+}

@@ -1,0 +1,30 @@
+//! The README's "Protecting your own route" is `examples/protect_routes.rs`
+//! (which `cargo test` compiles against the crate root's names): this keeps
+//! the two the same, so the README's program is one that builds.
+
+#[test]
+fn the_readme_example_is_the_compiled_one() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let example = std::fs::read_to_string(format!("{root}/examples/protect_routes.rs")).unwrap();
+    let section = readme
+        .split("## Protecting your own route")
+        .nth(1)
+        .expect("the README has the section");
+    let code = section
+        .split("```rust\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the section has a Rust block");
+    // The example is the block, after its opening comment.
+    let body = example
+        .lines()
+        .skip_while(|l| l.starts_with("//!") || l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(
+        body.trim(),
+        code.trim(),
+        "README and examples/protect_routes.rs differ"
+    );
+}
