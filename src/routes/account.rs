@@ -6,10 +6,9 @@ use rocket::{get, post, routes, uri, Route, State};
 use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
-use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::{Device, Session};
-use crate::db::user::User;
 use crate::error::{Error, FieldErrors};
+use crate::services::account;
 use crate::services::signin::{self, ChangePasswordError};
 use crate::state::Gatehouse;
 use crate::web::csrf::csrf_form;
@@ -110,14 +109,13 @@ async fn update_profile(
     page: PageContext,
     app: &State<Gatehouse>,
 ) -> Result<FormOutcome, Error> {
-    let name = form.name.trim().to_owned();
-    if name.chars().count() > 100 {
-        let mut errors = FieldErrors::new();
-        errors.add("name", "Use at most 100 characters.");
-        return invalid(app, &user, &page, errors, json!({ "name": name })).await;
+    match account::set_name(app, user.user.id, &form.name).await {
+        Err(Error::Fields(errors)) => {
+            let kept = json!({ "name": form.name.trim() });
+            return invalid(app, &user, &page, errors, kept).await;
+        }
+        other => other?,
     }
-    let id = user.user.id;
-    app.db.run(move |conn| User::set_name(conn, id, &name)).await?;
     Ok(FormOutcome::Done(Flash::success(
         Redirect::to(uri!(account_page)),
         "Your name is saved.",
@@ -182,28 +180,7 @@ async fn revoke_session(
     app: &State<Gatehouse>,
     device: Device,
 ) -> Result<Flash<Redirect>, Error> {
-    let (sid, uid) = (id.to_owned(), user.user.id);
-    let revoked = app
-        .db
-        .run(move |conn| {
-            let revoked = Session::revoke_own(conn, &sid, uid)?;
-            if revoked {
-                audit::record(
-                    conn,
-                    NewEvent {
-                        user_id: Some(uid),
-                        device: Some(&device),
-                        detail: "another session, from the account page",
-                        ..NewEvent::new(EventKind::SignOut)
-                    },
-                )?;
-            }
-            Ok(revoked)
-        })
-        .await?;
-    if !revoked {
-        return Err(Error::NotFound);
-    }
+    account::sign_out_session(app, user.user.id, id, device).await?;
     Ok(Flash::success(
         Redirect::to(uri!(account_page)),
         "That session is signed out.",
@@ -218,21 +195,7 @@ async fn sign_out_everywhere(
     jar: &CookieJar<'_>,
     device: Device,
 ) -> Result<Flash<Redirect>, Error> {
-    let id = user.user.id;
-    app.db
-        .run(move |conn| {
-            let n = Session::revoke_all_for_user(conn, id)?;
-            audit::record(
-                conn,
-                NewEvent {
-                    user_id: Some(id),
-                    device: Some(&device),
-                    detail: &format!("everywhere ({n} sessions)"),
-                    ..NewEvent::new(EventKind::SignOut)
-                },
-            )
-        })
-        .await?;
+    account::sign_out_everywhere(app, user.user.id, device).await?;
     cookies::clear(jar, &app.config.jwt);
     Ok(Flash::success(
         Redirect::to("/login"),

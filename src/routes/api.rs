@@ -11,9 +11,9 @@ use serde_json::{json, Map, Value};
 
 use crate::auth::token::TokenType;
 use crate::auth::AuthFailure;
-use crate::db::session::{Device, Session};
-use crate::services::refresh;
+use crate::db::session::Device;
 use crate::services::signin::{self, SignInError, SignedIn};
+use crate::services::{account, refresh};
 use crate::state::Gatehouse;
 use crate::web::guards::{header_token, set_failure_reason};
 use crate::web::json::{ApiError, ApiResult};
@@ -292,12 +292,9 @@ async fn logout_everywhere(
     user: CurrentUser,
     app: &State<Gatehouse>,
     jar: &CookieJar<'_>,
+    device: Device,
 ) -> ApiResult<Json<Value>> {
-    let id = user.user.id;
-    let revoked = app
-        .db
-        .run(move |conn| Session::revoke_all_for_user(conn, id))
-        .await?;
+    let revoked = account::sign_out_everywhere(app, user.user.id, device).await?;
     cookies::clear(jar, &app.config.jwt);
     Ok(Json(
         json!({ "msg": "Signed out everywhere", "sessions_revoked": revoked }),

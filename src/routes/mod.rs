@@ -1,14 +1,17 @@
-//! Routes, one module per area; each exposes `routes()`.
+//! The handlers, one module per area; each exposes `routes()`. A handler
+//! takes a guard or a form, makes one service call, and answers with a
+//! page, a redirect or JSON.
 
-pub mod account;
-pub mod admin;
-pub mod api;
-pub mod google;
-pub mod items;
-pub mod pages;
-pub mod register;
-pub mod session;
+pub mod account; // /account: profile, password, sessions, Google link
+pub mod admin; // /admin pages and the admin JSON API
+pub mod api; // the JSON API: sign-in, refresh, sign-out, me; Flask-JWT's /auth; JWKS
+pub mod google; // sign-in with Google (browser and single-page app)
+pub mod items; // the example resource, as pages and JSON
+pub mod pages; // /, /protected, /health
+pub mod register; // registration by mailed link
+pub mod session; // /login and /logout
 
+/// Every page route, mounted at `/` (the API's are mounted by `app`).
 pub fn routes() -> Vec<rocket::Route> {
     let mut routes = pages::routes();
     routes.extend(session::routes());
