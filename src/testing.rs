@@ -32,9 +32,22 @@ pub fn state(client: &Client) -> &Gatehouse {
         .expect("a Rocket built with gatehouse::build or gatehouse::stage")
 }
 
-/// Creates a user with a password (hashed with the configured cost).
+/// Creates a user with a password (hashed with the configured cost) and no
+/// display name.
 pub async fn create_user(app: &Gatehouse, email: &str, password: &str, role: Role) -> Result<User, Error> {
+    create_named_user(app, email, "", password, role).await
+}
+
+/// Same, with a display name (`""` for none).
+pub async fn create_named_user(
+    app: &Gatehouse,
+    email: &str,
+    name: &str,
+    password: &str,
+    role: Role,
+) -> Result<User, Error> {
     let email = Email::parse(email).map_err(Error::Invalid)?;
+    let name = name.to_owned();
     let hash = app.passwords.hash(password.to_owned()).await?;
     app.db
         .run(move |conn| {
@@ -42,7 +55,7 @@ pub async fn create_user(app: &Gatehouse, email: &str, password: &str, role: Rol
                 conn,
                 NewUser {
                     email,
-                    name: String::new(),
+                    name,
                     password_hash: Some(hash),
                     role,
                 },

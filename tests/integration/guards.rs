@@ -115,18 +115,7 @@ async fn check(app: TestApp) {
     );
     app.create_user("other-admin@example.com", "Other", Role::Admin)
         .await;
-    let root = app
-        .state()
-        .db
-        .run(|conn| {
-            gatehouse::db::user::User::find_by_email(
-                conn,
-                &gatehouse::domain::Email::parse("root@example.com").unwrap(),
-            )
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    let root = app.find_user("root@example.com").await.unwrap();
     app.state()
         .db
         .run(move |conn| gatehouse::db::user::User::set_role(conn, root.id, Role::User))

@@ -1,10 +1,30 @@
-//! One integration-test binary (one link), with a module per area.
+//! One integration-test binary (one link), with a module per area of the
+//! app; each area's `mod.rs` says which file tests what.
+//!
+//! | area | routes or part |
+//! |---|---|
+//! | [`signin`] | `/login`, `/logout`: the form, CSRF, `next`, lockout and rate limits |
+//! | [`tokens`] | cookies and the Bearer header on pages: refused, renewed, revoked, CSRF |
+//! | [`api`] | `/api/v1/...` and `/auth`: login, refresh, logout, an app's own routes, JWT settings |
+//! | [`account`] | `/account`: profile, password, own sessions |
+//! | [`register`] | `/register`, `/register/confirm`: request, the mailed link, limits, mail |
+//! | [`google`] | `/auth/google...`, `/api/v1/auth/google`, with a loopback OpenID Connect provider |
+//! | [`admin`] | `/admin...` pages and `/api/v1/admin/...` |
+//! | [`items`] | `/items`, `/api/v1/items`: the example resource |
+//! | [`guards`] | guards on an app's own routes, deny by default, an app's own catchers |
+//! | [`catchers`] | error pages, JSON errors, security headers |
+//! | [`keys`] | algorithms, `kid`, JWKS, key rotation |
+//! | [`setup`] | settings checked at ignite |
+//! | [`cli`] | the command line |
+//! | [`browser`] | the journeys in Chromium, against the real binary |
+//!
+//! [`common`] holds the helpers: [`common::TestApp`], `db_tests!`, forms,
+//! more browsers, the mailbox and an SMTP server.
 
 mod common;
 
 mod account;
-mod admin_api;
-mod admin_pages;
+mod admin;
 mod api;
 mod browser;
 mod catchers;
@@ -13,10 +33,7 @@ mod google;
 mod guards;
 mod items;
 mod keys;
-mod mailbox;
-mod oidc_provider;
 mod register;
 mod setup;
 mod signin;
-mod smtp_server;
 mod tokens;

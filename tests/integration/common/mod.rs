@@ -1,19 +1,34 @@
 //! The shared test helper: every test spawns the same app as `main.rs` on a
 //! database of its own (a temporary SQLite file, or a fresh PostgreSQL schema
 //! when `TEST_DATABASE_URL` is set), so the suite runs in parallel.
+//!
+//! - here: [`TestApp`], [`db_tests!`](crate::db_tests), settings, users, and
+//!   reading the database;
+//! - [`forms`]: the sign-in form, CSRF values, form bodies, redirects;
+//! - [`browser`]: a second browser on the same database, following
+//!   redirects (the Chromium tests are in `crate::browser`);
+//! - [`mailbox`] and [`smtp_server`]: the mails Gatehouse sends.
 #![allow(dead_code)]
+
+pub mod browser;
+pub mod forms;
+pub mod mailbox;
+pub mod smtp_server;
 
 use std::sync::Once;
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use gatehouse::config::{figment_with, Settings};
-use gatehouse::db::user::{NewUser, User};
+use gatehouse::db::user::User;
 use gatehouse::domain::{Email, Role};
 use gatehouse::Gatehouse;
 use rocket::figment::Figment;
-use rocket::http::{ContentType, Header, Status};
+use rocket::http::Header;
 use rocket::local::asynchronous::{Client, LocalResponse};
+
+pub use browser::Browser;
+pub use forms::{assert_redirect_to, csrf_in, form_body};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const SECRET: &str = "test-only-k3P9vQz8Lr2Xw6Yt1Nb5Mc7Hd4Jf0Gs8Ae2Ui6Oo9";
@@ -167,23 +182,9 @@ impl TestApp {
             .expect("Gatehouse state")
     }
 
+    /// Creates a user with [`PASSWORD`] (see `gatehouse::testing`).
     pub async fn create_user(&self, email: &str, name: &str, role: Role) -> User {
-        let app = self.state();
-        let hash = app.passwords.hash(PASSWORD.into()).await.unwrap();
-        let email = Email::parse(email).unwrap();
-        let name = name.to_owned();
-        app.db
-            .run(move |conn| {
-                User::create(
-                    conn,
-                    NewUser {
-                        email,
-                        name,
-                        password_hash: Some(hash),
-                        role,
-                    },
-                )
-            })
+        gatehouse::testing::create_named_user(self.state(), email, name, PASSWORD, role)
             .await
             .unwrap()
     }
@@ -196,67 +197,6 @@ impl TestApp {
             .run(move |conn| User::find_by_email(conn, &email))
             .await
             .unwrap()
-    }
-
-    /// The CSRF value of the form on a page.
-    pub async fn csrf(&self, uri: &str) -> String {
-        let body = self
-            .client
-            .get(uri.to_owned())
-            .dispatch()
-            .await
-            .into_string()
-            .await
-            .unwrap();
-        csrf_in(&body).unwrap_or_else(|| panic!("no csrf_token on {uri}"))
-    }
-
-    /// Submits the sign-in form as a browser does.
-    pub async fn sign_in_form(
-        &self,
-        email: &str,
-        password: &str,
-        extra: &[(&str, &str)],
-    ) -> LocalResponse<'_> {
-        let csrf = self.csrf("/login").await;
-        let mut fields = vec![
-            ("email", email),
-            ("password", password),
-            ("csrf_token", csrf.as_str()),
-        ];
-        fields.extend_from_slice(extra);
-        self.client
-            .post("/login")
-            .header(ContentType::Form)
-            .body(form_body(&fields))
-            .dispatch()
-            .await
-    }
-
-    /// Signs in (the user must exist with [`PASSWORD`]) and checks it worked.
-    pub async fn sign_in(&self, email: &str) {
-        let res = self.sign_in_form(email, PASSWORD, &[]).await;
-        assert_redirect_to(&res, "/");
-    }
-
-    /// The readable CSRF cookie's value (what a page's script would send).
-    pub fn csrf_cookie(&self) -> String {
-        self.client
-            .cookies()
-            .get("csrf_access_token")
-            .expect("signed in: a CSRF cookie")
-            .value()
-            .to_owned()
-    }
-
-    /// Signs out as the header's "Sign out" button does; returns the
-    /// response (a redirect home).
-    pub async fn sign_out(&self) -> LocalResponse<'_> {
-        self.client
-            .post("/logout")
-            .header(Header::new("X-CSRF-TOKEN", self.csrf_cookie()))
-            .dispatch()
-            .await
     }
 
     /// The current access cookie's value.
@@ -289,12 +229,6 @@ impl TestApp {
             .await
     }
 
-    /// Follows redirects from a response, as a browser would, to the final
-    /// page; returns its status, path and body.
-    pub async fn follow(&self, res: LocalResponse<'_>) -> (Status, String, String) {
-        follow_redirects(&self.client, res).await
-    }
-
     /// Moves every session's activity and last renewal `seconds` into the
     /// past, as if time had gone by.
     pub async fn age_sessions(&self, seconds: i64) {
@@ -322,120 +256,5 @@ impl TestApp {
             .into_iter()
             .map(|e| e.kind)
             .collect()
-    }
-}
-
-/// Follows redirects from a response with `client`, as a browser would, to
-/// the final page; returns its status, path and body.
-pub async fn follow_redirects(client: &Client, res: LocalResponse<'_>) -> (Status, String, String) {
-    let mut status = res.status();
-    let mut location = res.headers().get_one("Location").map(str::to_owned);
-    let mut path = String::new();
-    let mut body = res.into_string().await.unwrap_or_default();
-    let mut hops = 0;
-    while let Some(next) = location.take() {
-        hops += 1;
-        assert!(hops < 10, "redirect loop at {next}");
-        let res = client.get(next.clone()).dispatch().await;
-        status = res.status();
-        path = next;
-        location = res.headers().get_one("Location").map(str::to_owned);
-        body = res.into_string().await.unwrap_or_default();
-    }
-    (status, path, body)
-}
-
-pub fn csrf_in(html: &str) -> Option<String> {
-    let start = html.find("name=\"csrf_token\" value=\"")? + "name=\"csrf_token\" value=\"".len();
-    let end = html[start..].find('"')?;
-    Some(html[start..start + end].to_owned())
-}
-
-pub fn form_body(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                k,
-                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// Asserts a `303 See Other` to exactly `location`.
-#[track_caller]
-pub fn assert_redirect_to(res: &LocalResponse<'_>, location: &str) {
-    assert_eq!(
-        res.status(),
-        Status::SeeOther,
-        "expected a redirect to {location}"
-    );
-    assert_eq!(res.headers().get_one("Location"), Some(location));
-}
-
-/// Another browser on the same database (a second instance of the app, as
-/// behind a load balancer), with its own cookies.
-pub struct Browser {
-    pub client: Client,
-}
-
-impl TestApp {
-    pub async fn browser(&self) -> Browser {
-        let client = Client::tracked(gatehouse::build(figment(&self.url)))
-            .await
-            .expect("the app ignites");
-        Browser { client }
-    }
-}
-
-impl Browser {
-    /// Submits the sign-in form.
-    pub async fn sign_in(&self, email: &str, password: &str) -> LocalResponse<'_> {
-        let body = self.get("/login").await.into_string().await.unwrap();
-        let csrf = csrf_in(&body).expect("a csrf_token on /login");
-        self.client
-            .post("/login")
-            .header(ContentType::Form)
-            .body(form_body(&[
-                ("csrf_token", &csrf),
-                ("email", email),
-                ("password", password),
-            ]))
-            .dispatch()
-            .await
-    }
-
-    pub async fn get(&self, uri: &str) -> LocalResponse<'_> {
-        self.client.get(uri.to_owned()).dispatch().await
-    }
-
-    /// The CSRF value of this browser's session (its readable cookie).
-    pub fn csrf(&self) -> String {
-        self.client
-            .cookies()
-            .get("csrf_access_token")
-            .map(|c| c.value().to_owned())
-            .unwrap_or_default()
-    }
-
-    /// Posts a form with this session's CSRF value first.
-    pub async fn post(&self, uri: &str, fields: &[(&str, &str)]) -> LocalResponse<'_> {
-        let csrf = self.csrf();
-        let mut all = vec![("csrf_token", csrf.as_str())];
-        all.extend_from_slice(fields);
-        self.client
-            .post(uri.to_owned())
-            .header(ContentType::Form)
-            .body(form_body(&all))
-            .dispatch()
-            .await
-    }
-
-    /// Follows redirects to the final page: status, path and body.
-    pub async fn follow(&self, res: LocalResponse<'_>) -> (Status, String, String) {
-        follow_redirects(&self.client, res).await
     }
 }

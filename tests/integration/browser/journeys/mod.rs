@@ -1,0 +1,35 @@
+//! The four things people use Gatehouse for, as a person does them in a
+//! browser, with an accessibility check of every page on the way.
+//!
+//! - [`sign_in`]: the form (registering first) and Google;
+//! - [`pages`]: protected pages and the example items; the accessibility
+//!   check itself;
+//! - [`admin`]: administering users.
+
+mod admin;
+mod pages;
+mod sign_in;
+
+use super::{Browser, Server, PASSWORD};
+
+/// Signs in through the form on the current login page.
+async fn sign_in_form(b: &Browser, email: &str, password: &str) {
+    b.fill("#email", email).await;
+    b.fill("#password", password).await;
+    b.click("form[action='/login'] button[type=submit]").await;
+}
+
+async fn sign_in(b: &Browser, server: &Server, email: &str) {
+    b.goto(server, "/login").await;
+    sign_in_form(b, email, PASSWORD).await;
+    assert!(b.text().await.contains("Signed in as"), "signed in as {email}");
+}
+
+async fn sign_out(b: &Browser) {
+    b.click("form[action='/logout'] button").await;
+}
+
+/// A link in the main navigation, as a person clicks it.
+async fn nav(b: &Browser, href: &str) {
+    b.click(&format!("nav a[href='{href}']")).await;
+}
