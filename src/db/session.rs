@@ -9,7 +9,7 @@ use super::DbConn;
 use crate::domain::now;
 use crate::error::Result;
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = sessions)]
 pub struct Session {
     pub id: String,
@@ -30,8 +30,30 @@ pub struct Session {
     pub refreshed_at: Option<i64>,
 }
 
+impl std::fmt::Debug for Session {
+    /// Never prints the refresh token ids (only whether there are some).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |jti: &Option<String>| jti.as_ref().map(|_| "[redacted]");
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("user_agent", &self.user_agent)
+            .field("ip", &self.ip)
+            .field("remember", &self.remember)
+            .field("method", &self.method)
+            .field("created_at", &self.created_at)
+            .field("last_used_at", &self.last_used_at)
+            .field("expires_at", &self.expires_at)
+            .field("revoked_at", &self.revoked_at)
+            .field("refresh_jti", &redacted(&self.refresh_jti))
+            .field("previous_refresh_jti", &redacted(&self.previous_refresh_jti))
+            .field("refreshed_at", &self.refreshed_at)
+            .finish()
+    }
+}
+
 /// What became of a presented refresh token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Rotation {
     /// It was current and has been replaced.
     Rotated,
@@ -42,6 +64,18 @@ pub enum Rotation {
     Reused,
     /// Unknown, or its session is revoked.
     Refused,
+}
+
+impl std::fmt::Debug for Rotation {
+    /// Never prints the current refresh token's id.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rotation::Rotated => f.write_str("Rotated"),
+            Rotation::Grace(_) => f.debug_tuple("Grace").field(&"[redacted]").finish(),
+            Rotation::Reused => f.write_str("Reused"),
+            Rotation::Refused => f.write_str("Refused"),
+        }
+    }
 }
 
 /// What the sign-in knows about the device.

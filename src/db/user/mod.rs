@@ -1,7 +1,15 @@
 //! Users: the one table every sign-in path ends at.
 
+mod admins; // the last active admin: counting admins, the changes that must leave one
+mod lockout; // failed sign-ins: counting, locking, unlocking
+mod search; // the admin's list: filters, sort columns, the paged search
+
+use std::fmt;
+
 use diesel::prelude::*;
 use serde::Serialize;
+
+pub use search::{SortColumn, UserFilter, UserSort};
 
 use super::schema::{sessions, users};
 use super::session::Session;
@@ -10,7 +18,7 @@ use crate::domain::now;
 use crate::domain::{Email, Role};
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Clone, Queryable, Selectable, Serialize)]
 #[diesel(table_name = users)]
 pub struct User {
     pub id: i32,
@@ -34,63 +42,29 @@ pub struct User {
     pub failed_window_start: Option<i64>,
 }
 
-/// Which users an admin asks for, and in what order.
-#[derive(Debug, Clone, Default)]
-pub struct UserFilter {
-    /// Part of the email or name.
-    pub q: Option<String>,
-    pub role: Option<Role>,
-    pub disabled: Option<bool>,
-    /// Linked to a Google account (or not).
-    pub google: Option<bool>,
-    pub sort: UserSort,
-}
-
-/// A column the users table can be sorted by: a closed list, so no input
-/// ever reaches `ORDER BY`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum SortColumn {
-    #[default]
-    Email,
-    Name,
-    Created,
-    LastSignIn,
-}
-
-impl SortColumn {
-    pub const ALL: [SortColumn; 4] = [
-        SortColumn::Email,
-        SortColumn::Name,
-        SortColumn::Created,
-        SortColumn::LastSignIn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SortColumn::Email => "email",
-            SortColumn::Name => "name",
-            SortColumn::Created => "created",
-            SortColumn::LastSignIn => "last_sign_in",
-        }
+impl fmt::Debug for User {
+    /// Never prints the password hash (only whether there is one).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field(
+                "password_hash",
+                &self.password_hash.as_ref().map(|_| "[redacted]"),
+            )
+            .field("google_sub", &self.google_sub)
+            .field("role", &self.role)
+            .field("disabled", &self.disabled)
+            .field("must_change_password", &self.must_change_password)
+            .field("failed_logins", &self.failed_logins)
+            .field("locked_until", &self.locked_until)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("last_sign_in_at", &self.last_sign_in_at)
+            .field("failed_window_start", &self.failed_window_start)
+            .finish()
     }
-}
-
-impl std::str::FromStr for SortColumn {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        SortColumn::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| format!("unknown sort `{s}` (expected email, name, created or last_sign_in)"))
-    }
-}
-
-/// A sort column and direction.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct UserSort {
-    pub column: SortColumn,
-    pub descending: bool,
 }
 
 /// What it takes to create a user.
@@ -205,101 +179,6 @@ impl User {
             .load(conn)?)
     }
 
-    /// One page of users matching a filter, and how many match in all.
-    ///
-    /// Every part is served by an index, so it stays fast with 100,000
-    /// users (see README, "Benchmark"): the text search by a trigram index
-    /// (SQLite FTS5, PostgreSQL pg_trgm; both scan for queries under 3
-    /// characters, which trigrams can't serve), sorting by the column's
-    /// index, the Google filter by the `google_sub` index.
-    pub fn search(
-        conn: &mut DbConn,
-        filter: &UserFilter,
-        page: i64,
-        per_page: i64,
-    ) -> Result<(Vec<User>, i64)> {
-        use diesel::sql_types::{Bool, Text};
-        let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-        let offset = (page - 1).max(0) * per_page;
-        // The same query on each backend, with its own text search.
-        macro_rules! run {
-            ($conn:expr, $search:expr) => {{
-                let filtered = || {
-                    let mut query = users::table.into_boxed();
-                    if let Some(search) = $search {
-                        query = query.filter(search);
-                    }
-                    if let Some(role) = filter.role {
-                        query = query.filter(users::role.eq(role.as_str()));
-                    }
-                    if let Some(disabled) = filter.disabled {
-                        query = query.filter(users::disabled.eq(disabled));
-                    }
-                    match filter.google {
-                        Some(true) => query = query.filter(users::google_sub.is_not_null()),
-                        Some(false) => query = query.filter(users::google_sub.is_null()),
-                        None => {}
-                    }
-                    query
-                };
-                let total: i64 = filtered().count().get_result($conn)?;
-                let users = filtered()
-                    .order(order_by(filter.sort))
-                    .limit(per_page)
-                    .offset(offset)
-                    .select(User::as_select())
-                    .load($conn)?;
-                Ok((users, total))
-            }};
-        }
-        match conn {
-            DbConn::Sqlite(c) => {
-                type Search =
-                    Box<dyn BoxableExpression<users::table, diesel::sqlite::Sqlite, SqlType = Bool>>;
-                let search = || -> Option<Search> {
-                    let q = q?;
-                    if q.chars().count() >= 3 {
-                        // A phrase of trigrams: matches where `q` is a substring.
-                        let phrase = format!("\"{}\"", q.replace('"', "\"\""));
-                        Some(Box::new(
-                            diesel::dsl::sql::<Bool>(
-                                "users.id IN (SELECT rowid FROM users_search WHERE users_search MATCH ",
-                            )
-                            .bind::<Text, _>(phrase)
-                            .sql(")"),
-                        ))
-                    } else {
-                        // Too short for trigrams: the start of the email,
-                        // by its index (GLOB is case-sensitive, as the
-                        // index is; emails are stored lower-cased).
-                        Some(Box::new(
-                            diesel::dsl::sql::<Bool>("users.email GLOB ").bind::<Text, _>(glob_prefix(q)),
-                        ))
-                    }
-                };
-                run!(c, search())
-            }
-            DbConn::Postgres(c) => {
-                use diesel::PgTextExpressionMethods;
-                type Search = Box<dyn BoxableExpression<users::table, diesel::pg::Pg, SqlType = Bool>>;
-                let search = || -> Option<Search> {
-                    let q = q?;
-                    if q.chars().count() >= 3 {
-                        let pattern = like_pattern(q);
-                        Some(Box::new(
-                            users::email.ilike(pattern.clone()).or(users::name.ilike(pattern)),
-                        ))
-                    } else {
-                        // Under 3 characters pg_trgm has no trigram to look
-                        // up: the start of the email, by its prefix index.
-                        Some(Box::new(users::email.like(prefix_pattern(q)).escape('\\')))
-                    }
-                };
-                run!(c, search())
-            }
-        }
-    }
-
     /// Changes name and email (an admin's edit).
     pub fn update_profile(
         conn: &mut DbConn,
@@ -325,96 +204,6 @@ impl User {
                     Err(e) => return Err(e.into()),
                 }
             }
-            User::get(conn, id)
-        })
-    }
-
-    /// Deletes a user (their sessions go with them). Refuses the last
-    /// active admin.
-    pub fn delete(conn: &mut DbConn, id: i32) -> Result<()> {
-        conn.transaction(|conn| {
-            let user = User::get(conn, id)?;
-            if user.is_admin() && !user.disabled && User::lock_active_admins(conn)? <= 1 {
-                return Err(Error::Invalid("the last admin cannot be deleted".into()));
-            }
-            diesel::delete(users::table.find(id)).execute(conn)?;
-            Ok(())
-        })
-    }
-
-    /// Counts for the admin dashboard: all users, admins, disabled.
-    pub fn counts(conn: &mut DbConn) -> Result<(i64, i64, i64)> {
-        let all = users::table.count().get_result(conn)?;
-        let admins = users::table
-            .filter(users::role.eq(Role::Admin.as_str()))
-            .count()
-            .get_result(conn)?;
-        let disabled = users::table
-            .filter(users::disabled.eq(true))
-            .count()
-            .get_result(conn)?;
-        Ok((all, admins, disabled))
-    }
-
-    /// The active admins, counted so that two admins changing each other at
-    /// once can't both pass the last-admin check: PostgreSQL locks their rows
-    /// until the transaction ends; SQLite lets one writer through at a time
-    /// (the other's write fails rather than acting on a stale count).
-    /// Call it inside the transaction that makes the change.
-    pub fn lock_active_admins(conn: &mut DbConn) -> Result<i64> {
-        match conn {
-            DbConn::Postgres(c) => {
-                let ids: Vec<i32> = users::table
-                    .filter(users::role.eq(Role::Admin.as_str()))
-                    .filter(users::disabled.eq(false))
-                    .select(users::id)
-                    .for_update()
-                    .load(c)?;
-                Ok(ids.len() as i64)
-            }
-            DbConn::Sqlite(_) => User::count_admins(conn),
-        }
-    }
-
-    pub fn count_admins(conn: &mut DbConn) -> Result<i64> {
-        Ok(users::table
-            .filter(users::role.eq(Role::Admin.as_str()))
-            .filter(users::disabled.eq(false))
-            .count()
-            .get_result(conn)?)
-    }
-
-    /// Changes the role. Refuses to demote the last active admin, so nobody
-    /// locks the whole site out of its admin area.
-    pub fn set_role(conn: &mut DbConn, id: i32, role: Role) -> Result<User> {
-        conn.transaction(|conn| {
-            let user = User::get(conn, id)?;
-            if user.is_admin()
-                && role != Role::Admin
-                && !user.disabled
-                && User::lock_active_admins(conn)? <= 1
-            {
-                return Err(Error::Invalid("the last admin cannot be demoted".into()));
-            }
-            diesel::update(users::table.find(id))
-                .set((users::role.eq(role.as_str()), users::updated_at.eq(now())))
-                .execute(conn)?;
-            User::get(conn, id)
-        })
-    }
-
-    /// Disables or enables an account. Disabling refuses the last active
-    /// admin. A disabled user's open sessions stop working on their next
-    /// request, because every request checks this flag.
-    pub fn set_disabled(conn: &mut DbConn, id: i32, disabled: bool) -> Result<User> {
-        conn.transaction(|conn| {
-            let user = User::get(conn, id)?;
-            if disabled && user.is_admin() && !user.disabled && User::lock_active_admins(conn)? <= 1 {
-                return Err(Error::Invalid("the last admin cannot be disabled".into()));
-            }
-            diesel::update(users::table.find(id))
-                .set((users::disabled.eq(disabled), users::updated_at.eq(now())))
-                .execute(conn)?;
             User::get(conn, id)
         })
     }
@@ -471,74 +260,6 @@ impl User {
         Ok(())
     }
 
-    pub fn record_sign_in(conn: &mut DbConn, id: i32) -> Result<()> {
-        diesel::update(users::table.find(id))
-            .set((
-                users::last_sign_in_at.eq(now()),
-                users::failed_logins.eq(0),
-                users::failed_window_start.eq(None::<i64>),
-            ))
-            .execute(conn)?;
-        Ok(())
-    }
-
-    /// Whether sign-in is paused for this account.
-    pub fn is_locked(&self, now: i64) -> bool {
-        self.locked_until.is_some_and(|until| until > now)
-    }
-
-    /// Counts a failed sign-in in the current window; at `max` failures the
-    /// account is locked for `lockout` seconds. Returns whether this failure
-    /// locked it. Done in one transaction so that instances sharing the
-    /// database count together.
-    pub fn record_failure(conn: &mut DbConn, id: i32, max: i32, window: i64, lockout: i64) -> Result<bool> {
-        // Concurrent failures for one account are counted one after the
-        // other: SQLite takes its write lock up front (IMMEDIATE), PostgreSQL
-        // locks the row (FOR UPDATE). A lost update would let guesses through.
-        macro_rules! count {
-            ($conn:expr, $query:expr) => {{
-                let user: User = $query.select(User::as_select()).first($conn)?;
-                let now = now();
-                let in_window = user
-                    .failed_window_start
-                    .is_some_and(|start| now - start < window);
-                let (start, count) = match user.failed_window_start {
-                    Some(start) if in_window => (start, user.failed_logins + 1),
-                    _ => (now, 1),
-                };
-                let lock = count >= max && !user.is_locked(now);
-                diesel::update(users::table.find(id))
-                    .set((
-                        users::failed_logins.eq(if lock { 0 } else { count }),
-                        users::failed_window_start.eq(if lock { None } else { Some(start) }),
-                        users::locked_until.eq(if lock {
-                            Some(now + lockout)
-                        } else {
-                            user.locked_until
-                        }),
-                    ))
-                    .execute($conn)?;
-                Ok::<bool, Error>(lock)
-            }};
-        }
-        match conn {
-            DbConn::Sqlite(c) => c.immediate_transaction(|c| count!(c, users::table.find(id))),
-            DbConn::Postgres(c) => c.transaction(|c| count!(c, users::table.find(id).for_update())),
-        }
-    }
-
-    /// Lifts a lockout (an admin's action).
-    pub fn unlock(conn: &mut DbConn, id: i32) -> Result<()> {
-        diesel::update(users::table.find(id))
-            .set((
-                users::locked_until.eq(None::<i64>),
-                users::failed_logins.eq(0),
-                users::failed_window_start.eq(None::<i64>),
-            ))
-            .execute(conn)?;
-        Ok(())
-    }
-
     /// The signed-in request's one query: the session by its primary key,
     /// joined to its user.
     ///
@@ -565,62 +286,35 @@ impl User {
     }
 }
 
-/// `%q%` for LIKE, with `q`'s own `%`, `_` and `\` matching themselves
-/// (escaped with `\`, PostgreSQL's default and SQLite's `ESCAPE`).
-fn like_pattern(q: &str) -> String {
-    format!("%{}", prefix_pattern(q))
-}
-
-/// `q%` for LIKE with `\` as the escape: `q`'s own `%`, `_` and `\` match
-/// themselves.
-fn prefix_pattern(q: &str) -> String {
-    let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("{}%", escaped.to_lowercase())
-}
-
-/// `q*` for SQLite's GLOB, `q`'s own `*`, `?` and `[` matching themselves.
-fn glob_prefix(q: &str) -> String {
-    let mut out = String::new();
-    for c in q.to_lowercase().chars() {
-        match c {
-            '*' | '?' | '[' => {
-                out.push('[');
-                out.push(c);
-                out.push(']');
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('*');
-    out
-}
-
-/// The `ORDER BY` of a sort: one of a fixed set of strings, never input.
-/// The id breaks ties so pages never overlap; people who never signed in
-/// come last either way (`NULLS LAST`, which SQLite and PostgreSQL both
-/// understand, where their defaults differ).
-fn order_by(sort: UserSort) -> diesel::expression::SqlLiteral<diesel::sql_types::Text> {
-    let sql = match (sort.column, sort.descending) {
-        (SortColumn::Email, false) => "users.email ASC",
-        (SortColumn::Email, true) => "users.email DESC",
-        (SortColumn::Name, false) => "users.name ASC, users.id ASC",
-        (SortColumn::Name, true) => "users.name DESC, users.id DESC",
-        (SortColumn::Created, false) => "users.created_at ASC, users.id ASC",
-        (SortColumn::Created, true) => "users.created_at DESC, users.id DESC",
-        (SortColumn::LastSignIn, false) => "users.last_sign_in_at ASC NULLS LAST, users.id ASC",
-        (SortColumn::LastSignIn, true) => "users.last_sign_in_at DESC NULLS LAST, users.id DESC",
-    };
-    diesel::dsl::sql(sql)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::User;
 
     #[test]
-    fn search_patterns_match_their_own_wildcards_literally() {
-        assert_eq!(like_pattern("Ab"), "%ab%");
-        assert_eq!(prefix_pattern("a_%\\"), "a\\_\\%\\\\%");
-        assert_eq!(glob_prefix("A*?["), "a[*][?][[]*");
+    fn debug_never_prints_the_password_hash() {
+        let hash = "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW";
+        let user = User {
+            id: 1,
+            email: "ada@example.com".into(),
+            name: "Ada".into(),
+            password_hash: Some(hash.into()),
+            google_sub: None,
+            role: "user".into(),
+            disabled: false,
+            must_change_password: false,
+            failed_logins: 0,
+            locked_until: None,
+            created_at: 0,
+            updated_at: 0,
+            last_sign_in_at: None,
+            failed_window_start: None,
+        };
+        let debug = format!("{user:?}");
+        assert!(!debug.contains(hash), "{debug}");
+        assert!(!debug.contains("$2b$"), "{debug}");
+        assert!(
+            debug.contains("[redacted]") && debug.contains("ada@example.com"),
+            "{debug}"
+        );
     }
 }
