@@ -1,9 +1,11 @@
 //! Security primitives, below any request: tokens and their claims,
 //! password hashing, the sign-in limiter, and the OpenID Connect client.
 
-pub mod limit;
-pub mod oidc;
-pub mod password;
-pub mod token;
+pub mod claims; // Claims and TokenType: what a token says
+pub mod failure; // AuthFailure: every way a token or its session is refused
+pub mod limit; // the per-IP sign-in limit
+pub mod oidc; // the OpenID Connect (Google) client
+pub mod password; // bcrypt hashing and the password rules
+pub mod token; // Tokens: signing and checking JWTs
 
 pub use token::{AuthFailure, Claims, TokenType};

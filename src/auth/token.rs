@@ -1,140 +1,18 @@
-//! JSON Web Tokens: what they claim, how they are signed, and every way a
-//! presented token can be refused.
+//! JSON Web Tokens: what they claim, how they are signed, and how a
+//! presented one is checked (each refusal is an [`AuthFailure`]).
 
 use jsonwebtoken::errors::ErrorKind;
 use std::sync::Arc;
 
 use jsonwebtoken::{decode, decode_header, encode, Header, Validation};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+pub use super::claims::{Claims, TokenType, RESERVED_CLAIMS};
+pub use super::failure::AuthFailure;
 use crate::config::keys::KeyRing;
 use crate::config::JwtConfig;
 use crate::domain::now;
 use crate::error::Result;
-
-/// Each purpose has its own type, and a token of one type is refused where
-/// another is expected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TokenType {
-    Access,
-    Refresh,
-}
-
-/// The claims every Gatehouse token carries. All are required: a token
-/// missing one does not decode.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claims {
-    /// The user id.
-    pub sub: String,
-    /// The session this token belongs to; revoking the session revokes it.
-    pub sid: String,
-    #[serde(rename = "type")]
-    pub token_type: TokenType,
-    pub jti: String,
-    pub iat: i64,
-    pub nbf: i64,
-    pub exp: i64,
-    pub iss: String,
-    pub aud: String,
-    /// The double-submit value cookie-authenticated writes must echo.
-    pub csrf: String,
-    /// Issued by a password (or Google) sign-in rather than a renewal.
-    pub fresh: bool,
-    /// The app's additional claims (see [`crate::state::AdditionalClaims`]).
-    #[serde(flatten)]
-    pub extra: serde_json::Map<String, serde_json::Value>,
-}
-
-/// Claim names Gatehouse sets itself; additional claims can't replace them.
-pub const RESERVED_CLAIMS: &[&str] = &[
-    "sub", "sid", "type", "jti", "iat", "nbf", "exp", "iss", "aud", "csrf", "fresh",
-];
-
-impl Claims {
-    pub fn user_id(&self) -> Option<i32> {
-        self.sub.parse().ok()
-    }
-}
-
-/// Why a request is not authenticated. Each has its own description in the
-/// JSON error, and catchers can tell them apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthFailure {
-    Missing,
-    Malformed,
-    BadSignature,
-    Expired,
-    NotYetValid,
-    InvalidClaims,
-    /// A refresh (or other) token where an access token is expected.
-    WrongType,
-    /// An access (or other) token where a refresh token is expected.
-    NotRefresh,
-    Revoked,
-    Disabled,
-    FreshRequired,
-    Csrf,
-    Forbidden,
-    /// The user must choose a new password (after an admin set a temporary
-    /// one) before doing anything else.
-    PasswordChangeRequired,
-    /// The check itself failed (the database was unreachable): a 500.
-    Internal,
-}
-
-impl AuthFailure {
-    pub fn description(self) -> &'static str {
-        match self {
-            AuthFailure::Missing => "Request does not contain an access token",
-            AuthFailure::Malformed => "The token is malformed",
-            AuthFailure::BadSignature => "Signature verification failed",
-            AuthFailure::Expired => "Token has expired",
-            AuthFailure::NotYetValid => "Token is not yet valid",
-            AuthFailure::InvalidClaims => "Token has an invalid issuer, audience or claim",
-            AuthFailure::WrongType => "Only access tokens are allowed",
-            AuthFailure::NotRefresh => "Only refresh tokens are allowed",
-            AuthFailure::Revoked => "Token has been revoked",
-            AuthFailure::Disabled => "The account is disabled",
-            AuthFailure::FreshRequired => "Fresh token required",
-            AuthFailure::Csrf => "CSRF double submit tokens do not match",
-            AuthFailure::Forbidden => "You do not have permission to access this resource",
-            AuthFailure::PasswordChangeRequired => "Password change required",
-            AuthFailure::Internal => "The server could not check the token",
-        }
-    }
-
-    /// A short code for logs and the `WWW-Authenticate` header.
-    pub fn code(self) -> &'static str {
-        match self {
-            AuthFailure::Missing => "missing_token",
-            AuthFailure::Malformed => "malformed_token",
-            AuthFailure::BadSignature => "bad_signature",
-            AuthFailure::Expired => "token_expired",
-            AuthFailure::NotYetValid => "token_not_yet_valid",
-            AuthFailure::InvalidClaims => "invalid_claims",
-            AuthFailure::WrongType | AuthFailure::NotRefresh => "wrong_token_type",
-            AuthFailure::Revoked => "token_revoked",
-            AuthFailure::Disabled => "account_disabled",
-            AuthFailure::FreshRequired => "fresh_token_required",
-            AuthFailure::Csrf => "csrf_failed",
-            AuthFailure::Forbidden => "forbidden",
-            AuthFailure::PasswordChangeRequired => "password_change_required",
-            AuthFailure::Internal => "internal",
-        }
-    }
-
-    pub fn status(self) -> rocket::http::Status {
-        use rocket::http::Status;
-        match self {
-            AuthFailure::Csrf | AuthFailure::Forbidden | AuthFailure::PasswordChangeRequired => {
-                Status::Forbidden
-            }
-            AuthFailure::Internal => Status::InternalServerError,
-            _ => Status::Unauthorized,
-        }
-    }
-}
 
 /// A token that passed every check but, possibly, its expiry.
 #[derive(Debug, Clone)]
@@ -381,10 +259,15 @@ mod tests {
         );
     }
 
+    /// An access token for user 7, and its claims.
+    fn issued(t: &Tokens) -> (String, Claims) {
+        t.issue_access(7, "sid-1", "c", true, Default::default()).unwrap()
+    }
+
     #[test]
-    fn refuses_forgeries() {
+    fn refuses_forged_headers() {
         let t = tokens();
-        let (token, claims) = t.issue_access(7, "sid-1", "c", true, Default::default()).unwrap();
+        let (token, _) = issued(&t);
         let parts: Vec<&str> = token.split('.').collect();
         // alg: none, with and without a signature
         let none = b64(br#"{"alg":"none","typ":"JWT"}"#);
@@ -408,6 +291,13 @@ mod tests {
                 .unwrap_err(),
             AuthFailure::Malformed
         );
+    }
+
+    #[test]
+    fn refuses_tampered_tokens() {
+        let t = tokens();
+        let (token, claims) = issued(&t);
+        let parts: Vec<&str> = token.split('.').collect();
         // stripped signature
         assert!(t
             .decode(&format!("{}.{}.", parts[0], parts[1]), TokenType::Access)
@@ -424,15 +314,6 @@ mod tests {
         // too large
         assert_eq!(
             t.decode(&"a".repeat(100_000), TokenType::Access).unwrap_err(),
-            AuthFailure::Malformed
-        );
-        // a duplicated claim, correctly signed, is refused rather than
-        // resolved either way
-        let json = serde_json::to_string(&claims).unwrap();
-        let dup = serde_json::value::RawValue::from_string(json.replacen('{', "{\"sub\":\"1\",", 1)).unwrap();
-        let signed_dup = t.sign(&dup).unwrap();
-        assert_eq!(
-            t.decode(&signed_dup, TokenType::Access).unwrap_err(),
             AuthFailure::Malformed
         );
     }
@@ -492,5 +373,20 @@ mod tests {
                 "missing {claim}"
             );
         }
+    }
+
+    #[test]
+    fn refuses_a_duplicated_claim() {
+        let t = tokens();
+        let (_, claims) = issued(&t);
+        // a duplicated claim, correctly signed, is refused rather than
+        // resolved either way
+        let json = serde_json::to_string(&claims).unwrap();
+        let dup = serde_json::value::RawValue::from_string(json.replacen('{', "{\"sub\":\"1\",", 1)).unwrap();
+        let signed_dup = t.sign(&dup).unwrap();
+        assert_eq!(
+            t.decode(&signed_dup, TokenType::Access).unwrap_err(),
+            AuthFailure::Malformed
+        );
     }
 }

@@ -7,9 +7,12 @@
 //! dead provider costs its own sign-in a few seconds and nobody else
 //! anything.
 
-pub mod id_token;
-pub mod jwks;
+pub mod error; // OidcError: why a sign-in did not happen
+mod http; // requests to the provider: capped, no redirects, https only
+pub mod id_token; // checking the ID token
+pub mod jwks; // the provider's keys, cached
 
+use std::fmt;
 use std::time::{Duration, Instant};
 
 use oauth2::basic::{
@@ -21,113 +24,17 @@ use oauth2::{
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, StandardRevocableToken,
     StandardTokenResponse, TokenUrl,
 };
-use rocket::http::Status;
 use rocket::tokio::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
+pub use error::OidcError;
+use http::{max_age, read_capped, send, Capped};
 pub use id_token::IdClaims;
 use jwks::{KeyCache, KeySet, Lookup};
 
 use crate::config::google::is_allowed_url;
 use crate::config::OidcConfig;
 use crate::error::Error;
-
-/// Documents from the provider larger than this are refused.
-const MAX_BODY: usize = 512 * 1024;
-
-/// Why a Google sign-in did not happen. The message is fit to show the
-/// person; `code` goes to the audit log and the JSON API.
-#[derive(Debug, thiserror::Error)]
-pub enum OidcError {
-    #[error("The sign-in was cancelled or refused at {0}.")]
-    Denied(String),
-    #[error("This sign-in has expired or was already used. Please start again.")]
-    FlowMissing,
-    #[error("This sign-in did not start in this browser (its state does not match). Please start again.")]
-    StateMismatch,
-    /// The detail is logged, not shown: it may name internal hosts.
-    #[error("The sign-in provider could not be reached or gave an answer we can't use. Please try again in a moment.")]
-    Unreachable(String),
-    #[error("The sign-in provider did not answer in time. Please try again in a moment.")]
-    Timeout,
-    #[error("The sign-in provider refused the sign-in: {0}.")]
-    CodeRejected(String),
-    #[error("The sign-in could not be verified: {0}.")]
-    InvalidToken(&'static str),
-    #[error("Your email address is not verified with the provider, so it can't be used to sign in here.")]
-    EmailNotVerified,
-    #[error("The provider did not give an email address.")]
-    NoEmail,
-    #[error("Accounts from this domain can't sign in here.")]
-    DomainNotAllowed,
-    #[error("There is no account for this email here. Ask an administrator to create one.")]
-    NoAccount,
-    #[error("An account with this email already exists. Sign in with your password, then link Google from your account page.")]
-    LinkNotAllowed,
-    #[error("Sign in with the account you want to link first.")]
-    LinkNeedsSignIn,
-    #[error("This Google account is already linked to another account here.")]
-    SubjectTaken,
-    #[error("Two sign-ins for this account crossed. Please try again.")]
-    Conflict,
-    #[error("This account is linked to a different Google account.")]
-    LinkedElsewhere,
-    #[error("This account is disabled. Contact an administrator.")]
-    Disabled,
-    #[error("Too many sign-in attempts from your network. Wait a minute and try again.")]
-    RateLimited,
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("Something went wrong on our side. Please try again.")]
-    Other(#[from] Error),
-}
-
-impl From<diesel::result::Error> for OidcError {
-    fn from(e: diesel::result::Error) -> Self {
-        OidcError::Other(e.into())
-    }
-}
-
-impl OidcError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            OidcError::Denied(_) => "denied",
-            OidcError::FlowMissing => "flow_missing",
-            OidcError::StateMismatch => "state_mismatch",
-            OidcError::Unreachable(_) => "provider_unreachable",
-            OidcError::Timeout => "provider_timeout",
-            OidcError::CodeRejected(_) => "code_rejected",
-            OidcError::InvalidToken(_) => "invalid_id_token",
-            OidcError::EmailNotVerified => "email_not_verified",
-            OidcError::NoEmail => "no_email",
-            OidcError::DomainNotAllowed => "domain_not_allowed",
-            OidcError::NoAccount => "no_account",
-            OidcError::LinkNotAllowed => "link_not_allowed",
-            OidcError::LinkNeedsSignIn => "link_needs_sign_in",
-            OidcError::SubjectTaken => "subject_taken",
-            OidcError::Conflict => "conflict",
-            OidcError::LinkedElsewhere => "linked_elsewhere",
-            OidcError::Disabled => "account_disabled",
-            OidcError::RateLimited => "rate_limited",
-            OidcError::BadRequest(_) => "bad_request",
-            OidcError::Other(_) => "internal_error",
-        }
-    }
-
-    pub fn status(&self) -> Status {
-        match self {
-            OidcError::Unreachable(_) | OidcError::Timeout => Status::BadGateway,
-            OidcError::Conflict => Status::Conflict,
-            OidcError::RateLimited => Status::TooManyRequests,
-            OidcError::BadRequest(_) | OidcError::FlowMissing | OidcError::StateMismatch => {
-                Status::BadRequest
-            }
-            OidcError::Disabled | OidcError::DomainNotAllowed | OidcError::NoAccount => Status::Forbidden,
-            OidcError::Other(_) => Status::InternalServerError,
-            _ => Status::Unauthorized,
-        }
-    }
-}
 
 /// The provider's endpoints, from its discovery document.
 #[derive(Debug, Clone, Deserialize)]
@@ -141,10 +48,19 @@ pub struct Metadata {
 }
 
 /// The token endpoint's answer: OAuth's, plus the ID token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct IdTokenFields {
     #[serde(default)]
     pub id_token: Option<String>,
+}
+
+impl fmt::Debug for IdTokenFields {
+    /// Never prints the ID token (only whether there is one).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdTokenFields")
+            .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 impl ExtraTokenFields for IdTokenFields {}
@@ -164,12 +80,24 @@ type OAuthClient = oauth2::Client<
 >;
 
 /// What a started sign-in must remember until its callback.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Started {
     pub url: Url,
     pub state: String,
     pub nonce: String,
     pub verifier: String,
+}
+
+impl fmt::Debug for Started {
+    /// Never prints the `state`, `nonce` or PKCE verifier (the URL holds
+    /// the state too, so it is left out).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Started")
+            .field("state", &"[redacted]")
+            .field("nonce", &"[redacted]")
+            .field("verifier", &"[redacted]")
+            .finish_non_exhaustive()
+    }
 }
 
 /// The configured provider, its HTTP client and its caches. Managed in
@@ -192,97 +120,6 @@ struct MetadataCache {
 
 /// How long a failure to reach the provider is remembered.
 pub const FAILURE_BACKOFF: Duration = Duration::from_secs(5);
-
-/// `max-age` from a `Cache-Control` header, within sane bounds; an hour
-/// when there is none.
-fn max_age(headers: &reqwest::header::HeaderMap) -> Duration {
-    let value = headers
-        .get(reqwest::header::CACHE_CONTROL)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let directives: Vec<&str> = value.split(',').map(str::trim).collect();
-    if directives
-        .iter()
-        .any(|d| d.eq_ignore_ascii_case("no-store") || d.eq_ignore_ascii_case("no-cache"))
-    {
-        return Duration::from_secs(60);
-    }
-    directives
-        .iter()
-        .find_map(|d| d.strip_prefix("max-age=").and_then(|n| n.parse::<u64>().ok()))
-        .map_or(Duration::from_secs(3600), |s| {
-            Duration::from_secs(s.clamp(60, 86_400))
-        })
-}
-
-/// oauth2's HTTP client for the token request: ours (no redirects,
-/// timeouts), reading at most [`MAX_BODY`] (oauth2's own reads it all).
-struct Capped {
-    http: reqwest::Client,
-    loopback: bool,
-}
-
-impl<'c> oauth2::AsyncHttpClient<'c> for Capped {
-    type Error = OidcError;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, OidcError>> + Send + Sync + 'c>,
-    >;
-
-    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
-        Box::pin(async move {
-            let (parts, body) = request.into_parts();
-            let url =
-                Url::parse(&parts.uri.to_string()).map_err(|e| OidcError::Unreachable(e.to_string()))?;
-            let request = self
-                .http
-                .request(parts.method, url.clone())
-                .headers(parts.headers)
-                .body(body);
-            let res = send(request, &url, self.loopback).await?;
-            let mut response = oauth2::http::Response::builder().status(res.status());
-            if let Some(headers) = response.headers_mut() {
-                *headers = res.headers().clone();
-            }
-            let body = read_capped(res).await?;
-            response
-                .body(body)
-                .map_err(|e| OidcError::Unreachable(e.to_string()))
-        })
-    }
-}
-
-/// Sends a request to one of the provider's URLs (https, or http on
-/// loopback when the issuer is there too).
-async fn send(
-    request: reqwest::RequestBuilder,
-    url: &Url,
-    loopback: bool,
-) -> Result<reqwest::Response, OidcError> {
-    if !is_allowed_url(url, loopback) {
-        return Err(OidcError::Unreachable(format!("{url} is not an https URL")));
-    }
-    request.send().await.map_err(request_error)
-}
-
-fn request_error(e: reqwest::Error) -> OidcError {
-    if e.is_timeout() {
-        OidcError::Timeout
-    } else {
-        OidcError::Unreachable(e.without_url().to_string())
-    }
-}
-
-/// Reads a response's body, refusing more than [`MAX_BODY`].
-async fn read_capped(mut res: reqwest::Response) -> Result<Vec<u8>, OidcError> {
-    let mut body = Vec::new();
-    while let Some(chunk) = res.chunk().await.map_err(request_error)? {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(OidcError::Unreachable("the provider sent too much".into()));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
 
 /// Text from the provider, fit for a page or a log line: printable
 /// characters only, and not too much of them.
@@ -307,7 +144,7 @@ impl Provider {
         })
     }
 
-    /// GETs a document from the provider, up to [`MAX_BODY`].
+    /// GETs a document from the provider, up to [`http::MAX_BODY`].
     async fn get(&self, url: &Url) -> Result<(Vec<u8>, Duration), OidcError> {
         let res = send(self.http.get(url.clone()), url, self.config.loopback).await?;
         if !res.status().is_success() {
@@ -482,5 +319,26 @@ impl Provider {
     /// Whether a single-page app may use this `redirect_uri`.
     pub fn allows_spa_redirect(&self, uri: &Url) -> bool {
         self.config.spa_redirect_uris.contains(uri)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Started;
+
+    #[test]
+    fn debug_never_prints_what_the_callback_checks() {
+        let started = Started {
+            url: "https://accounts.example.com/auth?state=st-41&nonce=no-42"
+                .parse()
+                .unwrap(),
+            state: "st-41".into(),
+            nonce: "no-42".into(),
+            verifier: "ve-43".into(),
+        };
+        let debug = format!("{started:?}");
+        for secret in ["st-41", "no-42", "ve-43"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
     }
 }
