@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// Where the data lives, parsed from `DATABASE_URL` / `database_url`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     /// A file path (or `:memory:`), from `sqlite://PATH`, `sqlite:PATH` or a plain path.
     Sqlite(String),
@@ -72,6 +72,16 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
+/// As `Display`: never prints a PostgreSQL password.
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            Self::Postgres(_) => f.debug_tuple("Postgres").field(&self.to_string()).finish(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::DatabaseUrl;
@@ -114,5 +124,10 @@ mod tests {
     fn display_hides_the_password() {
         let url = DatabaseUrl::parse("postgres://app:s3cret@db.internal:5432/gh").unwrap();
         assert_eq!(url.to_string(), "postgres://app@db.internal:5432/gh");
+        let debug = format!("{url:?}");
+        assert!(
+            !debug.contains("s3cret") && debug.contains("db.internal"),
+            "{debug}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! ignite. With no client configured the provider is off and the button
 //! hidden; a half-configured one stops the launch.
 
+use std::fmt;
 use std::time::Duration;
 
 use oauth2::url::Url;
@@ -14,7 +15,7 @@ use super::net::is_loopback;
 /// The callback route every `redirect_uri` must end at.
 pub const CALLBACK_PATH: &str = "/auth/google/callback";
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GoogleSettings {
     /// The OAuth client's id (Google Cloud console: "OAuth client ID").
@@ -77,8 +78,34 @@ impl Default for GoogleSettings {
     }
 }
 
+impl fmt::Debug for GoogleSettings {
+    /// Never prints `client_secret` (only whether it is set).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GoogleSettings")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("redirect_uri", &self.redirect_uri)
+            .field("issuer", &self.issuer)
+            .field("scopes", &self.scopes)
+            .field("allowed_domains", &self.allowed_domains)
+            .field("auto_register", &self.auto_register)
+            .field("link_by_email", &self.link_by_email)
+            .field("provider_name", &self.provider_name)
+            .field("spa_redirect_uris", &self.spa_redirect_uris)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("jwks_refetch_interval", &self.jwks_refetch_interval)
+            .field("flow_expires", &self.flow_expires)
+            .field("leeway", &self.leeway)
+            .finish()
+    }
+}
+
 /// The checked provider settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OidcConfig {
     pub client_id: String,
     pub client_secret: String,
@@ -97,6 +124,30 @@ pub struct OidcConfig {
     pub leeway: u64,
     /// The issuer is on loopback: plain `http` is allowed for it.
     pub loopback: bool,
+}
+
+impl fmt::Debug for OidcConfig {
+    /// Never prints `client_secret`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("issuer", &self.issuer)
+            .field("scopes", &self.scopes)
+            .field("allowed_domains", &self.allowed_domains)
+            .field("auto_register", &self.auto_register)
+            .field("link_by_email", &self.link_by_email)
+            .field("provider_name", &self.provider_name)
+            .field("spa_redirect_uris", &self.spa_redirect_uris)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("jwks_refetch_interval", &self.jwks_refetch_interval)
+            .field("flow_expires", &self.flow_expires)
+            .field("leeway", &self.leeway)
+            .field("loopback", &self.loopback)
+            .finish()
+    }
 }
 
 fn bad(key: &str, message: impl Into<String>) -> ConfigError {
@@ -119,59 +170,11 @@ pub fn is_allowed_url(url: &Url, loopback_issuer: bool) -> bool {
 impl GoogleSettings {
     /// `None` when no client is configured (the provider is off).
     pub fn validate(self, release: bool) -> Result<Option<OidcConfig>, ConfigError> {
-        let given = |v: &Option<String>| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        let (client_id, client_secret, redirect_uri) = (
-            given(&self.client_id),
-            given(&self.client_secret),
-            given(&self.redirect_uri),
-        );
-        if client_id.is_none() && client_secret.is_none() && redirect_uri.is_none() {
+        let Some((client_id, client_secret, redirect_uri)) = self.client()? else {
             return Ok(None);
-        }
-        let need =
-            "Google sign-in needs client_id, client_secret and redirect_uri (or none of them to turn it off)";
-        let client_id = client_id.ok_or_else(|| bad("client_id", format!("is not set; {need}")))?;
-        let client_secret = client_secret.ok_or_else(|| {
-            bad(
-                "client_secret",
-                format!("is not set; {need}. Set it in the environment: GATEHOUSE_GOOGLE__CLIENT_SECRET"),
-            )
-        })?;
-        let redirect_uri = redirect_uri.ok_or_else(|| bad("redirect_uri", format!("is not set; {need}")))?;
-
-        let issuer_url = Url::parse(&self.issuer)
-            .map_err(|e| bad("issuer", format!("`{}` is not a URL: {e}", self.issuer)))?;
-        let loopback = is_loopback(&issuer_url);
-        if !is_allowed_url(&issuer_url, loopback)
-            || issuer_url.query().is_some()
-            || issuer_url.fragment().is_some()
-        {
-            return Err(bad(
-                "issuer",
-                format!(
-                    "`{}` must be an https URL without query (plain http only on loopback)",
-                    self.issuer
-                ),
-            ));
-        }
-        let redirect = |key: &str, value: &str| -> Result<Url, ConfigError> {
-            let url = Url::parse(value).map_err(|e| bad(key, format!("`{value}` is not a URL: {e}")))?;
-            let secure =
-                url.scheme() == "https" || (url.scheme() == "http" && (!release || is_loopback(&url)));
-            if !secure || url.fragment().is_some() {
-                return Err(bad(
-                    key,
-                    format!("`{value}` must be an https URL (http only in debug or on loopback), without fragment"),
-                ));
-            }
-            Ok(url)
         };
-        let redirect_uri = redirect("redirect_uri", &redirect_uri)?;
+        let loopback = self.issuer_on_loopback()?;
+        let redirect_uri = redirect_url("redirect_uri", &redirect_uri, release)?;
         if !redirect_uri.path().ends_with(CALLBACK_PATH) {
             return Err(bad(
                 "redirect_uri",
@@ -182,27 +185,9 @@ impl GoogleSettings {
             .spa_redirect_uris
             .iter()
             .enumerate()
-            .map(|(i, u)| redirect(&format!("spa_redirect_uris[{i}]"), u))
+            .map(|(i, u)| redirect_url(&format!("spa_redirect_uris[{i}]"), u, release))
             .collect::<Result<Vec<_>, _>>()?;
-        if !self.scopes.iter().any(|s| s == "openid") {
-            return Err(bad(
-                "scopes",
-                "must include `openid` (the ID token is what signs people in)",
-            ));
-        }
-        if !self.scopes.iter().any(|s| s == "email") {
-            return Err(bad(
-                "scopes",
-                "must include `email` (accounts are matched and created by it)",
-            ));
-        }
-        let seconds = |key: &str, v: u64, max: u64| -> Result<Duration, ConfigError> {
-            if v == 0 || v > max {
-                Err(bad(key, format!("must be between 1 and {max} seconds")))
-            } else {
-                Ok(Duration::from_secs(v))
-            }
-        };
+        self.check_scopes()?;
         if self.provider_name.trim().is_empty() {
             return Err(bad("provider_name", "must not be empty"));
         }
@@ -232,6 +217,95 @@ impl GoogleSettings {
             },
             loopback,
         }))
+    }
+
+    /// The client's id, secret and `redirect_uri`: all three, or `None`
+    /// when none is given (the provider is off).
+    fn client(&self) -> Result<Option<(String, String, String)>, ConfigError> {
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        let (client_id, client_secret, redirect_uri) = (
+            given(&self.client_id),
+            given(&self.client_secret),
+            given(&self.redirect_uri),
+        );
+        if client_id.is_none() && client_secret.is_none() && redirect_uri.is_none() {
+            return Ok(None);
+        }
+        let need =
+            "Google sign-in needs client_id, client_secret and redirect_uri (or none of them to turn it off)";
+        let client_id = client_id.ok_or_else(|| bad("client_id", format!("is not set; {need}")))?;
+        let client_secret = client_secret.ok_or_else(|| {
+            bad(
+                "client_secret",
+                format!("is not set; {need}. Set it in the environment: GATEHOUSE_GOOGLE__CLIENT_SECRET"),
+            )
+        })?;
+        let redirect_uri = redirect_uri.ok_or_else(|| bad("redirect_uri", format!("is not set; {need}")))?;
+        Ok(Some((client_id, client_secret, redirect_uri)))
+    }
+
+    /// Checks the issuer URL; returns whether it is on loopback.
+    fn issuer_on_loopback(&self) -> Result<bool, ConfigError> {
+        let issuer_url = Url::parse(&self.issuer)
+            .map_err(|e| bad("issuer", format!("`{}` is not a URL: {e}", self.issuer)))?;
+        let loopback = is_loopback(&issuer_url);
+        if !is_allowed_url(&issuer_url, loopback)
+            || issuer_url.query().is_some()
+            || issuer_url.fragment().is_some()
+        {
+            return Err(bad(
+                "issuer",
+                format!(
+                    "`{}` must be an https URL without query (plain http only on loopback)",
+                    self.issuer
+                ),
+            ));
+        }
+        Ok(loopback)
+    }
+
+    fn check_scopes(&self) -> Result<(), ConfigError> {
+        if !self.scopes.iter().any(|s| s == "openid") {
+            return Err(bad(
+                "scopes",
+                "must include `openid` (the ID token is what signs people in)",
+            ));
+        }
+        if !self.scopes.iter().any(|s| s == "email") {
+            return Err(bad(
+                "scopes",
+                "must include `email` (accounts are matched and created by it)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A URL the provider may send people back to: https (http only in debug
+/// or on loopback), without fragment.
+fn redirect_url(key: &str, value: &str, release: bool) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|e| bad(key, format!("`{value}` is not a URL: {e}")))?;
+    let secure = url.scheme() == "https" || (url.scheme() == "http" && (!release || is_loopback(&url)));
+    if !secure || url.fragment().is_some() {
+        return Err(bad(
+            key,
+            format!("`{value}` must be an https URL (http only in debug or on loopback), without fragment"),
+        ));
+    }
+    Ok(url)
+}
+
+/// Between one second and `max`.
+fn seconds(key: &str, v: u64, max: u64) -> Result<Duration, ConfigError> {
+    if v == 0 || v > max {
+        Err(bad(key, format!("must be between 1 and {max} seconds")))
+    } else {
+        Ok(Duration::from_secs(v))
     }
 }
 

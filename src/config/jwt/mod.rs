@@ -1,26 +1,24 @@
 //! `[jwt]`: signing keys, token lifetimes, where tokens are read from, and
 //! the token cookies. Named after Flask-JWT-Extended's options.
 
+mod secrets; // the signing secret or key file, older keys, the checks on secrets
+mod transport; // token locations, the cookies' attributes, CSRF methods
+
+use std::fmt;
 use std::sync::Arc;
 
-use jsonwebtoken::Algorithm;
 use rocket::http::{Method, SameSite};
 use serde::{Deserialize, Serialize};
 
 use super::error::{bad, ConfigError};
-use super::keys::{is_hmac, parse_algorithm, KeyRing};
-
-/// The value in the sample Rocket.toml and README; never accepted in release.
-pub const SAMPLE_SECRET: &str = "sample-secret-CHANGE-ME-run-openssl-rand-base64-48";
-
-/// How to make a good signing secret, quoted in every error about one.
-pub const SECRET_HINT: &str =
-    "generate one with `openssl rand -base64 48` and set it as JWT_SECRET_KEY (or `secret_key` under [release.jwt] in Rocket.toml)";
+use super::keys::{parse_algorithm, KeyRing};
+pub use secrets::{VerifyKeySettings, SAMPLE_SECRET, SECRET_HINT};
+pub use transport::Location;
 
 /// Token and cookie settings, named after Flask-JWT-Extended's options (lower
 /// case, no `JWT_` prefix). Durations are in seconds. An unknown key is an
 /// error (a misspelt or unsupported option must not pass silently).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JwtSettings {
     /// The HMAC signing secret, at least 32 bytes (HS algorithms).
@@ -147,15 +145,50 @@ impl Default for JwtSettings {
     }
 }
 
-/// An older verification key: a public key file for asymmetric algorithms,
-/// or a secret for HMAC.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct VerifyKeySettings {
-    pub algorithm: String,
-    pub public_key_file: Option<String>,
-    pub secret_key: Option<String>,
-    pub kid: Option<String>,
+impl fmt::Debug for JwtSettings {
+    /// Never prints `secret_key` (only whether it is set).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtSettings")
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "[redacted]"))
+            .field("private_key_file", &self.private_key_file)
+            .field("kid", &self.kid)
+            .field("verify_keys", &self.verify_keys)
+            .field("algorithm", &self.algorithm)
+            .field("access_token_expires", &self.access_token_expires)
+            .field("session_expires", &self.session_expires)
+            .field("remember_expires", &self.remember_expires)
+            .field("session_idle_timeout", &self.session_idle_timeout)
+            .field("encode_issuer", &self.encode_issuer)
+            .field("decode_issuer", &self.decode_issuer)
+            .field("encode_audience", &self.encode_audience)
+            .field("decode_audience", &self.decode_audience)
+            .field("decode_leeway", &self.decode_leeway)
+            .field("max_token_size", &self.max_token_size)
+            .field("access_cookie_name", &self.access_cookie_name)
+            .field("access_cookie_path", &self.access_cookie_path)
+            .field("refresh_cookie_name", &self.refresh_cookie_name)
+            .field("refresh_cookie_path", &self.refresh_cookie_path)
+            .field("refresh_reuse_grace", &self.refresh_reuse_grace)
+            .field("renew_before_expiry", &self.renew_before_expiry)
+            .field("access_csrf_cookie_name", &self.access_csrf_cookie_name)
+            .field("access_csrf_header_name", &self.access_csrf_header_name)
+            .field("token_location", &self.token_location)
+            .field("header_name", &self.header_name)
+            .field("header_type", &self.header_type)
+            .field("auth_header_prefix", &self.auth_header_prefix)
+            .field("query_string_name", &self.query_string_name)
+            .field("json_key", &self.json_key)
+            .field("refresh_json_key", &self.refresh_json_key)
+            .field("not_before_delta", &self.not_before_delta)
+            .field("csrf_methods", &self.csrf_methods)
+            .field("required_claims", &self.required_claims)
+            .field("csrf_in_cookies", &self.csrf_in_cookies)
+            .field("cookie_csrf_protect", &self.cookie_csrf_protect)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("cookie_samesite", &self.cookie_samesite)
+            .field("cookie_host_prefix", &self.cookie_host_prefix)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -197,15 +230,6 @@ pub struct JwtConfig {
     pub cookie_samesite: SameSite,
 }
 
-/// Where a token can be read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Location {
-    Cookies,
-    Headers,
-    QueryString,
-    Json,
-}
-
 impl JwtSettings {
     /// Checks `[jwt]`. Also says whether the signing secret was generated
     /// for this run (debug without `secret_key`).
@@ -215,22 +239,7 @@ impl JwtSettings {
         for (i, old) in self.verify_keys.iter().enumerate() {
             old.add_to(&mut keys, &format!("jwt.verify_keys[{i}]"), release)?;
         }
-        let access_token_expires = seconds("jwt.access_token_expires", self.access_token_expires)?;
-        let session_expires = seconds("jwt.session_expires", self.session_expires)?;
-        let remember_expires = seconds("jwt.remember_expires", self.remember_expires)?;
-        let session_idle_timeout = seconds("jwt.session_idle_timeout", self.session_idle_timeout)?;
-        if session_idle_timeout < access_token_expires {
-            return Err(bad(
-                "jwt.session_idle_timeout",
-                "must be at least `access_token_expires` (activity is noted when tokens renew)",
-            ));
-        }
-        if self.renew_before_expiry as i64 >= access_token_expires {
-            return Err(bad(
-                "jwt.renew_before_expiry",
-                "must be shorter than `access_token_expires` (or every request would renew)",
-            ));
-        }
+        let lifetimes = self.lifetimes()?;
         if self.max_token_size < 512 {
             return Err(bad("jwt.max_token_size", "must be at least 512 bytes"));
         }
@@ -251,10 +260,10 @@ impl JwtSettings {
         let config = JwtConfig {
             algorithm,
             keys: Arc::new(keys),
-            access_token_expires,
-            session_expires,
-            remember_expires,
-            session_idle_timeout,
+            access_token_expires: lifetimes.access,
+            session_expires: lifetimes.session,
+            remember_expires: lifetimes.remember,
+            session_idle_timeout: lifetimes.idle,
             decode_issuer: self.decode_issuer.unwrap_or_else(|| self.encode_issuer.clone()),
             encode_issuer: self.encode_issuer,
             decode_audience: self
@@ -291,44 +300,31 @@ impl JwtSettings {
         Ok((config, generated_secret))
     }
 
-    /// The signing key (an HMAC secret, generated in debug when missing, or
-    /// a private key file) and whether it was generated.
-    fn signing_keys(&self, algorithm: Algorithm, release: bool) -> Result<(KeyRing, bool), ConfigError> {
-        if !is_hmac(algorithm) {
-            let Some(path) = self.private_key_file.as_deref() else {
-                return Err(bad(
-                    "jwt.private_key_file",
-                    format!(
-                        "is not set; {:?} signs with a private key (e.g. `openssl genpkey -algorithm RSA -out jwt-key.pem`)",
-                        algorithm
-                    ),
-                ));
-            };
-            let pem = read_file("jwt.private_key_file", path)?;
-            let keys = KeyRing::private_pem(algorithm, &pem, self.kid.clone())
-                .map_err(|m| bad("jwt.private_key_file", m))?;
-            return Ok((keys, false));
+    /// The lifetimes, each between a second and ten years, and in the
+    /// order renewal needs.
+    fn lifetimes(&self) -> Result<Lifetimes, ConfigError> {
+        let access_token_expires = seconds("jwt.access_token_expires", self.access_token_expires)?;
+        let session_expires = seconds("jwt.session_expires", self.session_expires)?;
+        let remember_expires = seconds("jwt.remember_expires", self.remember_expires)?;
+        let session_idle_timeout = seconds("jwt.session_idle_timeout", self.session_idle_timeout)?;
+        if session_idle_timeout < access_token_expires {
+            return Err(bad(
+                "jwt.session_idle_timeout",
+                "must be at least `access_token_expires` (activity is noted when tokens renew)",
+            ));
         }
-        let (secret, generated) = match self.secret_key.as_deref() {
-            Some(secret) => {
-                check_secret(secret, release)?;
-                (secret.as_bytes().to_vec(), false)
-            }
-            None if release => {
-                return Err(bad(
-                    "jwt.secret_key",
-                    format!("is not set; the release profile needs a signing secret: {SECRET_HINT}"),
-                ))
-            }
-            None => {
-                let mut bytes = vec![0u8; 48];
-                rand::fill(&mut bytes[..]);
-                (bytes, true)
-            }
-        };
-        let keys =
-            KeyRing::hmac(algorithm, &secret, self.kid.clone()).map_err(|m| bad("jwt.secret_key", m))?;
-        Ok((keys, generated))
+        if self.renew_before_expiry as i64 >= access_token_expires {
+            return Err(bad(
+                "jwt.renew_before_expiry",
+                "must be shorter than `access_token_expires` (or every request would renew)",
+            ));
+        }
+        Ok(Lifetimes {
+            access: access_token_expires,
+            session: session_expires,
+            remember: remember_expires,
+            idle: session_idle_timeout,
+        })
     }
 
     /// Names that must not be empty.
@@ -351,92 +347,6 @@ impl JwtSettings {
         }
         Ok(())
     }
-
-    /// `Secure` (on in release unless set) and `SameSite`, and the `__Host-`
-    /// prefix's conditions.
-    fn cookie_policy(&self, release: bool) -> Result<(bool, SameSite), ConfigError> {
-        let secure = self.cookie_secure.unwrap_or(release);
-        let same_site = match self.cookie_samesite.to_ascii_lowercase().as_str() {
-            "lax" => SameSite::Lax,
-            "strict" => SameSite::Strict,
-            "none" if secure => SameSite::None,
-            "none" => return Err(bad("jwt.cookie_samesite", "`None` needs `cookie_secure = true`")),
-            other => {
-                return Err(bad(
-                    "jwt.cookie_samesite",
-                    format!("`{other}` is not Lax, Strict or None"),
-                ))
-            }
-        };
-        if self.cookie_host_prefix && !secure {
-            return Err(bad(
-                "jwt.cookie_host_prefix",
-                "the `__Host-` prefix needs `cookie_secure = true`",
-            ));
-        }
-        if self.cookie_host_prefix && (self.access_cookie_path != "/" || self.refresh_cookie_path != "/") {
-            return Err(bad(
-                "jwt.cookie_host_prefix",
-                "the `__Host-` prefix needs cookie paths of `/`",
-            ));
-        }
-        Ok((secure, same_site))
-    }
-
-    fn token_locations(&self) -> Result<Vec<Location>, ConfigError> {
-        let mut locations = Vec::new();
-        for name in &self.token_location {
-            let location = match name.trim().to_ascii_lowercase().as_str() {
-                "cookies" | "cookie" => Location::Cookies,
-                "headers" | "header" => Location::Headers,
-                "query_string" => Location::QueryString,
-                "json" => Location::Json,
-                other => {
-                    return Err(bad(
-                        "jwt.token_location",
-                        format!("`{other}` is not one of cookies, headers, query_string, json"),
-                    ))
-                }
-            };
-            if !locations.contains(&location) {
-                locations.push(location);
-            }
-        }
-        if locations.is_empty() {
-            return Err(bad("jwt.token_location", "name at least one location"));
-        }
-        Ok(locations)
-    }
-
-    fn csrf_methods(&self) -> Result<Vec<Method>, ConfigError> {
-        self.csrf_methods
-            .iter()
-            .map(|method| {
-                method
-                    .parse::<Method>()
-                    .map_err(|_| bad("jwt.csrf_methods", format!("`{method}` is not an HTTP method")))
-            })
-            .collect()
-    }
-}
-
-impl VerifyKeySettings {
-    /// Adds this older key to the ring (`key` names it in errors).
-    fn add_to(&self, keys: &mut KeyRing, key: &str, release: bool) -> Result<(), ConfigError> {
-        let alg = parse_algorithm(&self.algorithm).map_err(|m| bad(&format!("{key}.algorithm"), m))?;
-        let added = match (&self.public_key_file, &self.secret_key) {
-            (Some(path), None) if !is_hmac(alg) => {
-                let pem = read_file(&format!("{key}.public_key_file"), path)?;
-                keys.add_public_pem(alg, &pem, self.kid.clone())
-            }
-            (None, Some(secret)) if is_hmac(alg) => {
-                check_secret(secret, release).map_err(|e| bad(&format!("{key}.secret_key"), e.message))?;
-                keys.add_secret(alg, secret.as_bytes(), self.kid.clone())
-            }
-            _ => Err("give `public_key_file` for RS/PS/ES/EdDSA keys or `secret_key` for HS keys".into()),
-        };
-        added.map_err(|m| bad(key, m))
-    }
 }
 
 /// A number of seconds between one and ten years.
@@ -448,37 +358,10 @@ pub(crate) fn seconds(key: &str, v: u64) -> Result<i64, ConfigError> {
     }
 }
 
-fn read_file(key: &str, path: &str) -> Result<Vec<u8>, ConfigError> {
-    std::fs::read(path).map_err(|e| bad(key, format!("cannot read `{path}`: {e}")))
-}
-
-/// Refuses secrets that are short, the published sample, or plainly not
-/// random. In debug the sample is allowed (with a warning at launch).
-fn check_secret(secret: &str, release: bool) -> Result<(), ConfigError> {
-    let key = "jwt.secret_key";
-    if secret == SAMPLE_SECRET || secret.to_ascii_lowercase().contains("change-me") {
-        if release {
-            return Err(bad(
-                key,
-                format!("is the sample value from the docs; {SECRET_HINT}"),
-            ));
-        }
-        return Ok(());
-    }
-    if secret.len() < 32 {
-        return Err(bad(
-            key,
-            format!(
-                "is {} bytes; at least 32 random bytes are needed: {SECRET_HINT}",
-                secret.len()
-            ),
-        ));
-    }
-    let mut distinct: Vec<char> = secret.chars().collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    if distinct.len() < 12 {
-        return Err(bad(key, format!("does not look random; {SECRET_HINT}")));
-    }
-    Ok(())
+/// The checked lifetimes, in seconds.
+struct Lifetimes {
+    access: i64,
+    session: i64,
+    remember: i64,
+    idle: i64,
 }
