@@ -2,8 +2,10 @@
 //! and plain data (never a Rocket request, cookie jar or guard) and returns
 //! plain data or an error the web layer turns into an answer.
 
+pub mod account; // one's own account: name, sessions, sign out everywhere
 pub mod admin; // administering users: one service behind the pages and the API
 pub mod google; // the account a Google (OpenID Connect) sign-in lands on
 pub mod refresh; // checking a session, and rotating its refresh token
 pub mod register; // registration by mailed link
+pub mod session; // starting a session: the row, the audit event, the first tokens
 pub mod signin; // signing in and out, changing a password

@@ -9,13 +9,26 @@ use crate::domain::now;
 use crate::state::Gatehouse;
 
 /// The new tokens of a rotated session.
-#[derive(Debug)]
 pub struct Rotated {
     pub user: User,
     pub session: Session,
     pub access_token: String,
     pub access_claims: Claims,
     pub refresh_token: String,
+}
+
+impl std::fmt::Debug for Rotated {
+    /// Never prints the tokens (the user, session and claims hide their own
+    /// secrets).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rotated")
+            .field("user", &self.user)
+            .field("session", &self.session)
+            .field("access_token", &"[redacted]")
+            .field("access_claims", &self.access_claims)
+            .field("refresh_token", &"[redacted]")
+            .finish()
+    }
 }
 
 /// Checks a refresh token and its session (so a signed-out, revoked, idle,

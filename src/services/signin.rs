@@ -1,30 +1,18 @@
-//! Signing in and out: the library calls behind the login form (and, later,
-//! the JSON API and Google sign-in).
+//! Signing in and out: the library calls behind the login form, the JSON
+//! API and Google sign-in.
 
 use diesel::Connection;
 
+pub use super::session::{issue_tokens, new_refresh_jti, open_session, start_session, SignedIn};
 use crate::auth::limit::Attempt;
 use crate::auth::password::check_policy;
-use crate::auth::token::{random_value, Claims};
-
 use crate::db::audit::{self, EventKind, NewEvent};
-use crate::db::session::{Device, NewSession, Session};
+use crate::db::session::{Device, Session};
 use crate::db::user::User;
-use crate::db::DbConn;
 use crate::domain::now;
 use crate::domain::Email;
 use crate::error::Error;
 use crate::state::Gatehouse;
-
-/// A new session, its first (fresh) access token and its refresh token.
-#[derive(Debug)]
-pub struct SignedIn {
-    pub user: User,
-    pub session: Session,
-    pub token: String,
-    pub claims: Claims,
-    pub refresh_token: String,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
@@ -63,66 +51,17 @@ pub async fn sign_in_with_password(
     let ok = app.passwords.verify(password, hash).await?;
     let user = match user {
         Some(user) if user.is_locked(now()) => {
-            record_event(
-                app,
-                Some(user.id),
-                None,
-                device,
-                EventKind::SignInFailed,
-                "account locked",
-            )
-            .await?;
+            record_refusal(app, user.id, device, "account locked").await?;
             return Err(SignInError::InvalidCredentials);
         }
         Some(user) if ok => user,
         other => {
-            let user_id = other.map(|u| u.id);
-            if let Some(id) = user_id {
-                let login = &app.config.login;
-                let (max, window, lockout) = (
-                    login.max_failures as i32,
-                    login.failure_window as i64,
-                    login.lockout as i64,
-                );
-                let locked = app
-                    .db
-                    .run(move |conn| User::record_failure(conn, id, max, window, lockout))
-                    .await?;
-                if locked {
-                    let detail = "too many failed sign-ins";
-                    record_event(
-                        app,
-                        user_id,
-                        None,
-                        device.clone(),
-                        EventKind::AccountLocked,
-                        detail,
-                    )
-                    .await?;
-                }
-            }
-            record_event(
-                app,
-                user_id,
-                Some(typed),
-                device,
-                EventKind::SignInFailed,
-                "wrong email or password",
-            )
-            .await?;
+            record_wrong_password(app, other.map(|u| u.id), typed, device).await?;
             return Err(SignInError::InvalidCredentials);
         }
     };
     if user.disabled {
-        record_event(
-            app,
-            Some(user.id),
-            None,
-            device,
-            EventKind::SignInFailed,
-            "account disabled",
-        )
-        .await?;
+        record_refusal(app, user.id, device, "account disabled").await?;
         return Err(SignInError::Disabled);
     }
     // Guesses in flight when the account locked were checked against the
@@ -133,18 +72,63 @@ pub async fn sign_in_with_password(
         .run(move |conn| Ok(User::find(conn, id)?.is_some_and(|u| u.is_locked(now()))))
         .await?;
     if now_locked {
-        record_event(
-            app,
-            Some(user.id),
-            None,
-            device,
-            EventKind::SignInFailed,
-            "account locked",
-        )
-        .await?;
+        record_refusal(app, user.id, device, "account locked").await?;
         return Err(SignInError::InvalidCredentials);
     }
     Ok(start_session(app, user, device, remember, "password").await?)
+}
+
+/// A wrong email or password: counts the failure towards the account's
+/// lockout (when there is an account) and writes it to the audit log.
+async fn record_wrong_password(
+    app: &Gatehouse,
+    user_id: Option<i32>,
+    typed: String,
+    device: Device,
+) -> Result<(), Error> {
+    if let Some(id) = user_id {
+        let locked = count_failure(app, id).await?;
+        if locked {
+            let detail = "too many failed sign-ins";
+            record_event(
+                app,
+                user_id,
+                None,
+                device.clone(),
+                EventKind::AccountLocked,
+                detail,
+            )
+            .await?;
+        }
+    }
+    record_event(
+        app,
+        user_id,
+        Some(typed),
+        device,
+        EventKind::SignInFailed,
+        "wrong email or password",
+    )
+    .await
+}
+
+/// Counts a failed password against the account's lockout (`[login]`);
+/// returns whether this failure locked it.
+async fn count_failure(app: &Gatehouse, id: i32) -> Result<bool, Error> {
+    let login = &app.config.login;
+    let (max, window, lockout) = (
+        login.max_failures as i32,
+        login.failure_window as i64,
+        login.lockout as i64,
+    );
+    app.db
+        .run(move |conn| User::record_failure(conn, id, max, window, lockout))
+        .await
+}
+
+/// A refused sign-in of a known account, to the audit log.
+async fn record_refusal(app: &Gatehouse, id: i32, device: Device, detail: &'static str) -> Result<(), Error> {
+    record_event(app, Some(id), None, device, EventKind::SignInFailed, detail).await
 }
 
 /// Counts an attempt against the per-IP limit shared by every way of
@@ -193,91 +177,6 @@ pub async fn record_event(
             )
         })
         .await
-}
-
-/// Starts a session for a user who has proved who they are, records it, and
-/// mints a fresh access token with a new CSRF value (no fixation).
-pub async fn start_session(
-    app: &Gatehouse,
-    user: User,
-    device: Device,
-    remember: bool,
-    method: &'static str,
-) -> Result<SignedIn, Error> {
-    let lifetime = app.session_lifetime(remember);
-    let user_id = user.id;
-    let refresh_jti = new_refresh_jti();
-    let jti = refresh_jti.clone();
-    let session = app
-        .db
-        .run(move |conn| {
-            conn.transaction(|conn| open_session(conn, user_id, &device, remember, method, lifetime, &jti))
-        })
-        .await?;
-    issue_tokens(app, user, session, &refresh_jti)
-}
-
-/// A new session's first refresh token id.
-pub fn new_refresh_jti() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-/// The database half of starting a session: the row, the user's last
-/// sign-in, the audit event. Call it inside a transaction, with whatever
-/// else must happen all together or not at all.
-pub fn open_session(
-    conn: &mut DbConn,
-    user_id: i32,
-    device: &Device,
-    remember: bool,
-    method: &str,
-    lifetime: i64,
-    refresh_jti: &str,
-) -> Result<Session, Error> {
-    let session = Session::create(
-        conn,
-        NewSession {
-            user_id,
-            device,
-            remember,
-            method,
-            lifetime,
-            refresh_jti,
-        },
-    )?;
-    User::record_sign_in(conn, user_id)?;
-    audit::record(
-        conn,
-        NewEvent {
-            user_id: Some(user_id),
-            device: Some(device),
-            detail: method,
-            ..NewEvent::new(EventKind::SignIn)
-        },
-    )?;
-    Ok(session)
-}
-
-/// The token half: a fresh access token with a new CSRF value, and the
-/// session's refresh token.
-pub fn issue_tokens(
-    app: &Gatehouse,
-    user: User,
-    session: Session,
-    refresh_jti: &str,
-) -> Result<SignedIn, Error> {
-    let csrf = random_value();
-    let (token, claims) = app.issue_access(&user, &session.id, &csrf, true)?;
-    let refresh_token =
-        app.tokens
-            .issue_refresh(user.id, &session.id, &csrf, refresh_jti, session.expires_at)?;
-    Ok(SignedIn {
-        user,
-        session,
-        token,
-        claims,
-        refresh_token,
-    })
 }
 
 /// Ends a session: its tokens stop working at once. The caller removes the
@@ -340,17 +239,8 @@ pub async fn change_password(
         .verify(current_password, user.password_hash.clone())
         .await?;
     if !ok {
-        let login = &app.config.login;
-        let (id, max, window, lockout) = (
-            user.id,
-            login.max_failures as i32,
-            login.failure_window as i64,
-            login.lockout as i64,
-        );
-        let locked = app
-            .db
-            .run(move |conn| User::record_failure(conn, id, max, window, lockout))
-            .await?;
+        let id = user.id;
+        let locked = count_failure(app, id).await?;
         if locked {
             let detail = "too many wrong current passwords";
             record_event(app, Some(id), None, device, EventKind::AccountLocked, detail).await?;

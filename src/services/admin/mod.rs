@@ -4,24 +4,26 @@
 //! (the admin as actor), and takes effect on the user's open sessions at
 //! once (every request reads the user's row and session).
 
+mod input; // what an admin types, and the checks on each field
+
+use std::fmt;
+
 use diesel::Connection;
-use rand::Rng;
 
 use crate::auth::password::check_policy;
 use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::{Device, Session};
 use crate::db::user::{NewUser, User};
 use crate::db::DbConn;
-use crate::domain::{Email, Role};
+use crate::domain::Role;
 use crate::error::{Error, FieldErrors, Result};
 use crate::state::Gatehouse;
+use input::{check_name, parse_email, parse_role};
+pub use input::{form_errors, temporary_password, Changes, InitialPassword, NewAccount, MAX_NAME};
 
 /// The highest page number asked of a list (beyond it, pages are empty; an
 /// unbounded one would overflow the offset).
 pub const MAX_PAGE: i64 = 1_000_000;
-
-/// Display names are at most this many characters.
-pub const MAX_NAME: usize = 100;
 
 /// Who is acting, and from where (for the audit log). Handlers get one
 /// from the `Actor` request guard: a fresh admin and their device.
@@ -31,92 +33,23 @@ pub struct Actor {
     pub device: Device,
 }
 
-/// How a new account gets its first password.
-#[derive(Debug, Clone)]
-pub enum InitialPassword {
-    /// Chosen by the admin.
-    Given(String),
-    /// Generated, shown to the admin once; the user must change it at their
-    /// next sign-in (an invitation).
-    Temporary,
-}
-
-/// A new account as an admin typed it.
-#[derive(Debug, Clone)]
-pub struct NewAccount {
-    pub email: String,
-    pub name: String,
-    pub role: String,
-    pub password: InitialPassword,
-}
-
-#[derive(Debug)]
+/// A new account, and its generated password if it got one.
 pub struct Created {
     pub user: User,
     /// The generated password, to show the admin once.
     pub temporary_password: Option<String>,
 }
 
-/// An admin's edit; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
-pub struct Changes {
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub role: Option<String>,
-}
-
-/// A random password to hand over once: 16 characters from an alphabet
-/// without look-alikes (about 92 bits), in groups of four for reading out.
-pub fn temporary_password() -> String {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rng();
-    let chars: Vec<char> = (0..16)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect();
-    chars
-        .chunks(4)
-        .map(|c| c.iter().collect::<String>())
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
-fn check_name(name: &str, errors: &mut FieldErrors) {
-    if name.trim().chars().count() > MAX_NAME {
-        errors.add("name", format!("Use at most {MAX_NAME} characters."));
-    }
-}
-
-fn parse_role(role: &str, errors: &mut FieldErrors) -> Option<Role> {
-    match role.parse::<Role>() {
-        Ok(role) => Some(role),
-        Err(_) => {
-            errors.add("role", "Choose user or admin.");
-            None
-        }
-    }
-}
-
-fn parse_email(email: &str, errors: &mut FieldErrors) -> Option<Email> {
-    match Email::parse(email) {
-        Ok(email) => Some(email),
-        Err(message) => {
-            errors.add("email", message);
-            None
-        }
-    }
-}
-
-/// What a form shows for a refused input: field errors as they are, a
-/// taken email as the email's error; `Err` for anything else.
-pub fn form_errors(e: Error) -> Result<FieldErrors> {
-    match e {
-        Error::Fields(errors) => Ok(errors),
-        Error::EmailTaken => {
-            let mut errors = FieldErrors::new();
-            errors.add("email", "An account with that email already exists.");
-            Ok(errors)
-        }
-        other => Err(other),
+impl fmt::Debug for Created {
+    /// Never prints the temporary password (only whether there is one).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Created")
+            .field("user", &self.user)
+            .field(
+                "temporary_password",
+                &self.temporary_password.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
     }
 }
 
@@ -287,11 +220,21 @@ pub async fn unlock(app: &Gatehouse, actor: &Actor, id: i32) -> Result<User> {
 /// A password reset: a new temporary password (to show the admin once) that
 /// the user must change at their next sign-in; every session of theirs is
 /// revoked and any lockout lifted.
-#[derive(Debug)]
 pub struct Reset {
     pub user: User,
     pub temporary_password: String,
     pub sessions_revoked: usize,
+}
+
+impl fmt::Debug for Reset {
+    /// Never prints the temporary password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reset")
+            .field("user", &self.user)
+            .field("temporary_password", &"[redacted]")
+            .field("sessions_revoked", &self.sessions_revoked)
+            .finish()
+    }
 }
 
 pub async fn reset_password(app: &Gatehouse, actor: &Actor, id: i32) -> Result<Reset> {
@@ -388,20 +331,4 @@ pub async fn delete_user(app: &Gatehouse, actor: &Actor, id: i32) -> Result<User
             })
         })
         .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::temporary_password;
-    use crate::auth::password::check_policy;
-
-    #[test]
-    fn temporary_passwords_pass_the_policy_and_differ() {
-        let a = temporary_password();
-        let b = temporary_password();
-        assert_eq!(a.len(), 19);
-        assert_ne!(a, b);
-        assert!(check_policy(&a, 8).is_ok());
-        assert!(!a.contains(['0', 'O', 'l', '1', 'I']));
-    }
 }

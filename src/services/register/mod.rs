@@ -13,9 +13,14 @@
 //! works once, until `registration_link_expires`; using one spends every
 //! other link sent to the same address.
 
-use base64::Engine;
+mod link; // the link's token, and the hash stored for it
+mod mail; // the text of the two mails
+
 use diesel::Connection;
-use sha2::{Digest, Sha256};
+
+use link::{lookup_hash, new_token, token_hash};
+pub use mail::lifetime_words;
+use mail::{account_exists_mail, link_mail};
 
 use crate::auth::password::check_policy;
 use crate::db::audit::{self, EventKind, NewEvent};
@@ -235,29 +240,7 @@ pub async fn confirm(
     form: Registration,
     device: Device,
 ) -> Result<Registered, ConfirmError> {
-    match signin::check_ip_limit(app, &device, None, "per-IP sign-in limit (registration link)").await {
-        Ok(()) => {}
-        Err(SignInError::Other(e)) => return Err(e.into()),
-        Err(_) => return Err(ConfirmError::RateLimited),
-    }
-    let Some(hash) = lookup_hash(token) else {
-        return Err(ConfirmError::LinkInvalid);
-    };
-    let check = hash.clone();
-    let Some(pending) = app
-        .db
-        .run(move |conn| RegistrationMail::find_valid(conn, &check))
-        .await?
-    else {
-        return Err(ConfirmError::LinkInvalid);
-    };
-    let new = form
-        .validate(app.config.password.min_length)
-        .map_err(|errors| ConfirmError::Fields {
-            email: pending.email.clone(),
-            errors,
-        })?;
-    let email = Email::parse(&pending.email).map_err(|_| ConfirmError::LinkInvalid)?;
+    let (hash, email, new) = check_link_and_form(app, token, form, &device).await?;
     let password_hash = app.passwords.hash(new.password).await?;
     let lifetime = app.session_lifetime(false);
     let refresh_jti = signin::new_refresh_jti();
@@ -319,6 +302,40 @@ pub async fn confirm(
     }
 }
 
+/// Step 2's checks before any work: the per-IP limit, then the link, then
+/// the fields. Returns the link's hash, its address and the checked form.
+async fn check_link_and_form(
+    app: &Gatehouse,
+    token: &str,
+    form: Registration,
+    device: &Device,
+) -> Result<(String, Email, ValidRegistration), ConfirmError> {
+    match signin::check_ip_limit(app, device, None, "per-IP sign-in limit (registration link)").await {
+        Ok(()) => {}
+        Err(SignInError::Other(e)) => return Err(e.into()),
+        Err(_) => return Err(ConfirmError::RateLimited),
+    }
+    let Some(hash) = lookup_hash(token) else {
+        return Err(ConfirmError::LinkInvalid);
+    };
+    let check = hash.clone();
+    let Some(pending) = app
+        .db
+        .run(move |conn| RegistrationMail::find_valid(conn, &check))
+        .await?
+    else {
+        return Err(ConfirmError::LinkInvalid);
+    };
+    let new = form
+        .validate(app.config.password.min_length)
+        .map_err(|errors| ConfirmError::Fields {
+            email: pending.email.clone(),
+            errors,
+        })?;
+    let email = Email::parse(&pending.email).map_err(|_| ConfirmError::LinkInvalid)?;
+    Ok((hash, email, new))
+}
+
 /// What step 2's transaction did.
 enum Made {
     Account(Box<(User, crate::db::session::Session)>, Option<String>),
@@ -326,67 +343,9 @@ enum Made {
     EmailTaken,
 }
 
-/// The stored hash to look a link's token up by, for a token that could be
-/// one (anything else is refused before the database).
-fn lookup_hash(token: &str) -> Option<String> {
-    (!token.is_empty() && token.len() <= 100).then(|| token_hash(token))
-}
-
-/// 32 random bytes, URL-safe base64.
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::fill(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn token_hash(token: &str) -> String {
-    format!("{:x}", Sha256::digest(token.as_bytes()))
-}
-
-/// "24 hours", "90 minutes".
-pub fn lifetime_words(seconds: i64) -> String {
-    match seconds {
-        s if s % 3600 == 0 && s / 3600 == 1 => "1 hour".into(),
-        s if s % 3600 == 0 => format!("{} hours", s / 3600),
-        s => format!("{} minutes", s / 60),
-    }
-}
-
-fn link_mail(app: &Gatehouse, email: &Email, token: &str) -> (String, String) {
-    let site = &app.config.site_name;
-    let url = &app.config.public_url;
-    (
-        format!("Finish creating your {site} account"),
-        format!(
-            "Hello,\n\n\
-             Someone (we hope you) asked to create a {site} account for {email}.\n\
-             To choose your name and password and finish, open this link within {}:\n\n\
-             {url}{CONFIRM_PATH}?token={token}\n\n\
-             If you did not ask for this, ignore this mail: no account is made without the link.\n",
-            lifetime_words(app.config.registration_link_expires)
-        ),
-    )
-}
-
-fn account_exists_mail(app: &Gatehouse, email: &Email) -> (String, String) {
-    let site = &app.config.site_name;
-    let url = &app.config.public_url;
-    (
-        format!("Your {site} account"),
-        format!(
-            "Hello,\n\n\
-             Someone (we hope you) asked to create a {site} account for {email}.\n\
-             This address already has an account, so nothing was changed.\n\n\
-             Sign in here: {url}/login\n\n\
-             If you have forgotten your password, an administrator of {site} can reset it.\n\
-             If you did not ask for this, you can ignore this mail.\n"
-        ),
-    )
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{lifetime_words, new_token, token_hash, Registration};
+    use super::Registration;
 
     fn form(password: &str, confirm: &str) -> Registration {
         Registration {
@@ -411,22 +370,5 @@ mod tests {
         let mut bad = form("a long passphrase", "a long passphrase");
         bad.name = "x".repeat(101);
         assert!(bad.validate(8).unwrap_err().get("name").is_some());
-    }
-
-    #[test]
-    fn tokens_are_random_and_stored_hashed() {
-        let (a, b) = (new_token(), new_token());
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 43, "256 bits");
-        assert_eq!(token_hash(&a).len(), 64);
-        assert_ne!(token_hash(&a), a);
-        assert_eq!(token_hash(&a), token_hash(&a));
-    }
-
-    #[test]
-    fn lifetimes_read_well() {
-        assert_eq!(lifetime_words(86_400), "24 hours");
-        assert_eq!(lifetime_words(3_600), "1 hour");
-        assert_eq!(lifetime_words(5_400), "90 minutes");
     }
 }
