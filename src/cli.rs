@@ -89,104 +89,118 @@ fn user(cmd: UserCommand, config: Config) -> Result<String, Error> {
             name,
             admin,
             password_stdin,
-        } => {
-            // Check everything before prompting or writing anything.
-            let email = Email::parse(&email).map_err(Error::Invalid)?;
-            let min_length = config.password.min_length;
-            let app = Gatehouse::open(config)?;
-            if app
-                .db
-                .run_blocking(|conn| User::find_by_email(conn, &email))?
-                .is_some()
-            {
-                return Err(Error::EmailTaken);
-            }
-            let password = read_password(password_stdin)?;
-            check_policy(&password, min_length).map_err(Error::Invalid)?;
-            let hash = app.passwords.hash_blocking(&password)?;
-            let role = if admin { Role::Admin } else { Role::User };
-            let user = app.db.run_blocking(|conn| {
-                use diesel::Connection;
-                conn.transaction(|conn| {
-                    let user = User::create(
-                        conn,
-                        NewUser {
-                            email: email.clone(),
-                            name,
-                            password_hash: Some(hash),
-                            role,
-                        },
-                    )?;
-                    audit::record(
-                        conn,
-                        NewEvent {
-                            user_id: Some(user.id),
-                            detail: "created from the command line",
-                            ..NewEvent::new(EventKind::UserCreated)
-                        },
-                    )?;
-                    Ok(user)
-                })
-            })?;
-            Ok(format!("created {} {} (id {})", user.role, user.email, user.id))
-        }
-        UserCommand::List => {
-            let app = Gatehouse::open(config)?;
-            let users = app.db.run_blocking(User::list)?;
-            let mut out = format!(
-                "{:<6} {:<32} {:<24} {:<6} {}\n",
-                "ID", "EMAIL", "NAME", "ROLE", "STATUS"
-            );
-            for u in &users {
-                out.push_str(&format!(
-                    "{:<6} {:<32} {:<24} {:<6} {}\n",
-                    u.id,
-                    u.email,
-                    u.name,
-                    u.role,
-                    if u.disabled { "disabled" } else { "active" }
-                ));
-            }
-            out.push_str(&format!("{} user(s)", users.len()));
-            Ok(out)
-        }
-        UserCommand::SetRole { email, role } => {
-            let role: Role = role.parse().map_err(Error::Invalid)?;
-            let app = Gatehouse::open(config)?;
-            let user = find(&app, &email)?;
-            let user = app.db.run_blocking(|conn| {
-                let user = User::set_role(conn, user.id, role)?;
-                audit::record(
-                    conn,
-                    NewEvent {
-                        user_id: Some(user.id),
-                        detail: &format!("role set to {role} from the command line"),
-                        ..NewEvent::new(EventKind::RoleChanged)
-                    },
-                )?;
-                Ok(user)
-            })?;
-            Ok(format!("{} is now {}", user.email, user.role))
-        }
+        } => create_user(config, &email, name, admin, password_stdin),
+        UserCommand::List => list_users(config),
+        UserCommand::SetRole { email, role } => set_role(config, &email, &role),
         UserCommand::Disable { email } => set_disabled(config, &email, true),
         UserCommand::Enable { email } => set_disabled(config, &email, false),
-        UserCommand::Unlock { email } => {
-            let app = Gatehouse::open(config)?;
-            let user = find(&app, &email)?;
-            app.db.run_blocking(|conn| {
-                User::unlock(conn, user.id)?;
-                audit::record(
-                    conn,
-                    NewEvent {
-                        user_id: Some(user.id),
-                        detail: "from the command line",
-                        ..NewEvent::new(EventKind::AccountUnlocked)
-                    },
-                )
-            })?;
-            Ok(format!("{} can sign in again", user.email))
-        }
+        UserCommand::Unlock { email } => unlock(config, &email),
     }
+}
+
+fn create_user(
+    config: Config,
+    email: &str,
+    name: String,
+    admin: bool,
+    password_stdin: bool,
+) -> Result<String, Error> {
+    // Check everything before prompting or writing anything.
+    let email = Email::parse(email).map_err(Error::Invalid)?;
+    let min_length = config.password.min_length;
+    let app = Gatehouse::open(config)?;
+    if app
+        .db
+        .run_blocking(|conn| User::find_by_email(conn, &email))?
+        .is_some()
+    {
+        return Err(Error::EmailTaken);
+    }
+    let password = read_password(password_stdin)?;
+    check_policy(&password, min_length).map_err(Error::Invalid)?;
+    let hash = app.passwords.hash_blocking(&password)?;
+    let role = if admin { Role::Admin } else { Role::User };
+    let user = app.db.run_blocking(|conn| {
+        use diesel::Connection;
+        conn.transaction(|conn| {
+            let user = User::create(
+                conn,
+                NewUser {
+                    email: email.clone(),
+                    name,
+                    password_hash: Some(hash),
+                    role,
+                },
+            )?;
+            audit::record(
+                conn,
+                NewEvent {
+                    user_id: Some(user.id),
+                    detail: "created from the command line",
+                    ..NewEvent::new(EventKind::UserCreated)
+                },
+            )?;
+            Ok(user)
+        })
+    })?;
+    Ok(format!("created {} {} (id {})", user.role, user.email, user.id))
+}
+
+fn list_users(config: Config) -> Result<String, Error> {
+    let app = Gatehouse::open(config)?;
+    let users = app.db.run_blocking(User::list)?;
+    let mut out = format!(
+        "{:<6} {:<32} {:<24} {:<6} {}\n",
+        "ID", "EMAIL", "NAME", "ROLE", "STATUS"
+    );
+    for u in &users {
+        out.push_str(&format!(
+            "{:<6} {:<32} {:<24} {:<6} {}\n",
+            u.id,
+            u.email,
+            u.name,
+            u.role,
+            if u.disabled { "disabled" } else { "active" }
+        ));
+    }
+    out.push_str(&format!("{} user(s)", users.len()));
+    Ok(out)
+}
+
+fn set_role(config: Config, email: &str, role: &str) -> Result<String, Error> {
+    let role: Role = role.parse().map_err(Error::Invalid)?;
+    let app = Gatehouse::open(config)?;
+    let user = find(&app, email)?;
+    let user = app.db.run_blocking(|conn| {
+        let user = User::set_role(conn, user.id, role)?;
+        audit::record(
+            conn,
+            NewEvent {
+                user_id: Some(user.id),
+                detail: &format!("role set to {role} from the command line"),
+                ..NewEvent::new(EventKind::RoleChanged)
+            },
+        )?;
+        Ok(user)
+    })?;
+    Ok(format!("{} is now {}", user.email, user.role))
+}
+
+fn unlock(config: Config, email: &str) -> Result<String, Error> {
+    let app = Gatehouse::open(config)?;
+    let user = find(&app, email)?;
+    app.db.run_blocking(|conn| {
+        User::unlock(conn, user.id)?;
+        audit::record(
+            conn,
+            NewEvent {
+                user_id: Some(user.id),
+                detail: "from the command line",
+                ..NewEvent::new(EventKind::AccountUnlocked)
+            },
+        )
+    })?;
+    Ok(format!("{} can sign in again", user.email))
 }
 
 fn set_disabled(config: Config, email: &str, disabled: bool) -> Result<String, Error> {
