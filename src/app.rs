@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket::fs::FileServer;
-use rocket::{Build, Rocket};
+use rocket::{Build, Orbit, Rocket};
 use rocket_dyn_templates::Template;
 
-use crate::config::Config;
+use crate::config::{is_mount_path, Config, SECRET_HINT};
 use crate::db::user::User;
 use crate::state::{AdditionalClaims, Gatehouse};
 use crate::web::{cookies, csrf, deny, headers, must_change};
@@ -23,77 +23,14 @@ pub fn build(figment: Figment) -> Rocket<Build> {
 /// Gatehouse's state, routes, templates and headers on an existing Rocket,
 /// without catchers, for an app that registers its own.
 pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
-    let setting = |key: &str, default: &str| -> String {
-        rocket
-            .figment()
-            .extract_inner::<String>(key)
-            .unwrap_or_else(|_| default.into())
-    };
-    let static_dir = setting("static_dir", "static");
-    // Mount points come from configuration; a bad one is reported by the
-    // configuration check at ignite, which stops the launch.
-    let mount_point = |key: &str, default: &str| {
-        let value = setting(key, default);
-        if crate::config::is_mount_path(&value) {
-            value
-        } else {
-            default.to_owned()
-        }
-    };
-    let api_prefix = mount_point("api_prefix", "/api/v1");
-    // Off, `/register` is not mounted at all: a 404, whatever is sent.
-    let registration = rocket
-        .figment()
-        .extract_inner::<bool>("registration")
-        .unwrap_or(false);
-    let register_routes = if registration {
-        routes::register::routes()
-    } else {
-        Vec::new()
-    };
-    let auth_url_rule = mount_point("auth_url_rule", "/auth");
+    let mounts = Mounts::read(&rocket);
     rocket
-        .attach(AdHoc::try_on_ignite("Gatehouse configuration and database", |rocket| async {
-            let config = match Config::from_figment(rocket.figment()) {
-                Ok(config) => config,
-                Err(e) => {
-                    log::error!("Gatehouse configuration error: {e}");
-                    return Err(rocket);
-                }
-            };
-            if config.generated_secret {
-                log::warn!(
-                    "jwt.secret_key is not set: using a random key for this run (sign-ins end when the server stops). {}",
-                    crate::config::SECRET_HINT
-                );
-            }
-            let database = config.database.to_string();
-            let hook = rocket.state::<AdditionalClaims>().cloned();
-            match rocket::tokio::task::spawn_blocking(move || Gatehouse::open(config)).await {
-                Ok(Ok(mut app)) => {
-                    app.additional_claims = hook;
-                    log::info!("Gatehouse database: {database} (migrated)");
-                    Ok(rocket.manage(app))
-                }
-                Ok(Err(e)) => {
-                    log::error!("Gatehouse could not open the database {database}: {}", e.chain());
-                    Err(rocket)
-                }
-                Err(e) => {
-                    log::error!("Gatehouse start-up failed: {e}");
-                    Err(rocket)
-                }
-            }
-        }))
+        .attach(AdHoc::try_on_ignite(
+            "Gatehouse configuration and database",
+            open_state,
+        ))
         .attach(AdHoc::on_liftoff("Admin check", |rocket| {
-            Box::pin(async move {
-                let Some(app) = rocket.state::<Gatehouse>() else { return };
-                match app.db.run(User::count_admins).await {
-                    Ok(0) => warn_no_admin_once(),
-                    Ok(_) => {}
-                    Err(e) => log::error!("could not count admins: {}", e.chain()),
-                }
-            })
+            Box::pin(check_admin(rocket))
         }))
         .attach(Template::fairing())
         .attach(headers::SecurityHeaders)
@@ -102,15 +39,105 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .attach(deny::DenyByDefault)
         .attach(must_change::PasswordChangeRequired)
         .mount("/", routes::routes())
-        .mount("/", register_routes)
-        .mount(api_prefix.clone(), routes::api::routes())
-        .mount(api_prefix.clone(), routes::items::api_routes())
-        .mount(api_prefix.clone(), routes::google::api_routes())
-        .mount(api_prefix, routes::admin::api::routes())
-        .mount(auth_url_rule, routes::api::flask_jwt_routes())
+        .mount("/", mounts.register_routes)
+        .mount(mounts.api_prefix.clone(), routes::api::routes())
+        .mount(mounts.api_prefix.clone(), routes::items::api_routes())
+        .mount(mounts.api_prefix.clone(), routes::google::api_routes())
+        .mount(mounts.api_prefix, routes::admin::api::routes())
+        .mount(mounts.auth_url_rule, routes::api::flask_jwt_routes())
         .mount("/", routes::api::well_known_routes())
         .mount("/", deny::routes())
-        .mount("/static", FileServer::from(static_dir).rank(20))
+        .mount("/static", FileServer::from(mounts.static_dir).rank(20))
+}
+
+/// What must be known before ignite to mount routes: where, and whether.
+struct Mounts {
+    static_dir: String,
+    api_prefix: String,
+    auth_url_rule: String,
+    /// Off, `/register` is not mounted at all: a 404, whatever is sent.
+    register_routes: Vec<rocket::Route>,
+}
+
+impl Mounts {
+    fn read(rocket: &Rocket<Build>) -> Self {
+        let setting = |key: &str, default: &str| -> String {
+            rocket
+                .figment()
+                .extract_inner::<String>(key)
+                .unwrap_or_else(|_| default.into())
+        };
+        // A bad mount point is reported by the configuration check at
+        // ignite, which stops the launch.
+        let mount_point = |key: &str, default: &str| {
+            let value = setting(key, default);
+            if is_mount_path(&value) {
+                value
+            } else {
+                default.to_owned()
+            }
+        };
+        let registration = rocket
+            .figment()
+            .extract_inner::<bool>("registration")
+            .unwrap_or(false);
+        Mounts {
+            static_dir: setting("static_dir", "static"),
+            api_prefix: mount_point("api_prefix", "/api/v1"),
+            auth_url_rule: mount_point("auth_url_rule", "/auth"),
+            register_routes: if registration {
+                routes::register::routes()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
+/// Checks the configuration, opens and migrates the database, and manages
+/// the state; any failure stops the launch with a message.
+async fn open_state(rocket: Rocket<Build>) -> Result<Rocket<Build>, Rocket<Build>> {
+    let config = match Config::from_figment(rocket.figment()) {
+        Ok(config) => config,
+        Err(e) => {
+            log::error!("Gatehouse configuration error: {e}");
+            return Err(rocket);
+        }
+    };
+    if config.generated_secret {
+        log::warn!(
+            "jwt.secret_key is not set: using a random key for this run (sign-ins end when the server stops). {SECRET_HINT}"
+        );
+    }
+    let database = config.database.to_string();
+    let hook = rocket.state::<AdditionalClaims>().cloned();
+    match rocket::tokio::task::spawn_blocking(move || Gatehouse::open(config)).await {
+        Ok(Ok(mut app)) => {
+            app.additional_claims = hook;
+            log::info!("Gatehouse database: {database} (migrated)");
+            Ok(rocket.manage(app))
+        }
+        Ok(Err(e)) => {
+            log::error!("Gatehouse could not open the database {database}: {}", e.chain());
+            Err(rocket)
+        }
+        Err(e) => {
+            log::error!("Gatehouse start-up failed: {e}");
+            Err(rocket)
+        }
+    }
+}
+
+/// Says how to make the first admin while there is none.
+async fn check_admin(rocket: &Rocket<Orbit>) {
+    let Some(app) = rocket.state::<Gatehouse>() else {
+        return;
+    };
+    match app.db.run(User::count_admins).await {
+        Ok(0) => warn_no_admin_once(),
+        Ok(_) => {}
+        Err(e) => log::error!("could not count admins: {}", e.chain()),
+    }
 }
 
 static NO_ADMIN_WARNED: AtomicBool = AtomicBool::new(false);
