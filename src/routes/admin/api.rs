@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::views::{AuditQuery, Unknown, UserQuery, UserView};
-use crate::db::audit::{self, AuditEvent};
-use crate::db::session::Session;
+
 use crate::db::user::User;
 use crate::error::Error;
+use crate::services::admin::reports::{self, AUDIT_PER_PAGE};
 use crate::services::admin::{self, Actor, Changes, InitialPassword, NewAccount};
 use crate::state::Gatehouse;
 use crate::web::json::ApiResult;
@@ -45,10 +45,7 @@ pub fn routes() -> Vec<Route> {
 async fn list_users(query: UserQuery, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
     let filter = query.filter(Unknown::Refuse)?;
     let (page, per_page) = (query.page(), query.per_page());
-    let (users, total) = app
-        .db
-        .run(move |conn| User::search(conn, &filter, page, per_page))
-        .await?;
+    let (users, total) = reports::search_users(app, filter, page, per_page).await?;
     let users: Vec<UserView> = users.iter().map(UserView::from).collect();
     Ok(Json(
         json!({ "users": users, "total": total, "page": page, "per_page": per_page }),
@@ -174,14 +171,7 @@ async fn unlink_google(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResu
 
 #[get("/admin/users/<id>/sessions")]
 async fn user_sessions(id: i32, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
-    let idle = app.config.jwt.session_idle_timeout;
-    let sessions = app
-        .db
-        .run(move |conn| {
-            User::get(conn, id)?;
-            Session::list_active(conn, id, idle)
-        })
-        .await?;
+    let sessions = reports::user_sessions(app, id).await?;
     Ok(Json(json!({ "sessions": sessions })))
 }
 
@@ -191,24 +181,13 @@ async fn delete_session(sid: &str, actor: Actor, app: &State<Gatehouse>) -> ApiR
     Ok(Status::NoContent)
 }
 
-const AUDIT_PER_PAGE: i64 = 50;
-
 /// The audit log, newest first (see [`AuditQuery`]).
 #[get("/admin/audit?<query..>")]
 async fn audit_log(query: AuditQuery, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
     let page = query.page();
     let filter = query.filter().map_err(Error::Fields)?;
-    let offset = (page - 1) * AUDIT_PER_PAGE;
-    let (events, more): (Vec<AuditEvent>, bool) = app
-        .db
-        .run(move |conn| {
-            let mut events = audit::page(conn, &filter, offset, AUDIT_PER_PAGE + 1)?;
-            let more = events.len() as i64 > AUDIT_PER_PAGE;
-            events.truncate(AUDIT_PER_PAGE as usize);
-            Ok((events, more))
-        })
-        .await?;
+    let found = reports::audit_page(app, filter, page).await?;
     Ok(Json(json!({
-        "events": events, "page": page, "per_page": AUDIT_PER_PAGE, "has_more": more,
+        "events": found.events, "page": page, "per_page": AUDIT_PER_PAGE, "has_more": found.has_more,
     })))
 }

@@ -8,11 +8,10 @@ use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 use super::views::{encode, AuditQuery, Unknown, UserQuery, UserView};
-use crate::db::audit::{self, EventKind};
-use crate::db::session::Session;
+use crate::db::audit::EventKind;
 use crate::db::user::{SortColumn, User, UserSort};
-use crate::domain::now;
 use crate::error::{Error, FieldErrors};
+use crate::services::admin::reports;
 use crate::state::Gatehouse;
 use crate::web::page::PageContext;
 use crate::web::AdminUser;
@@ -30,25 +29,10 @@ pub fn routes() -> Vec<Route> {
 }
 
 const PER_PAGE: i64 = 25;
-const AUDIT_PER_PAGE: i64 = 50;
 
 #[get("/admin")]
 async fn dashboard(_admin: AdminUser, page: PageContext, app: &State<Gatehouse>) -> Result<Template, Error> {
-    let since = now() - 24 * 3600;
-    let counts = app
-        .db
-        .run(move |conn| {
-            let (users, admins, disabled) = User::counts(conn)?;
-            Ok(json!({
-                "users": users,
-                "admins": admins,
-                "disabled": disabled,
-                "sessions": Session::count_active(conn)?,
-                "sign_ins": audit::count_since(conn, EventKind::SignIn, since)?,
-                "failures": audit::count_since(conn, EventKind::SignInFailed, since)?,
-            }))
-        })
-        .await?;
+    let counts = reports::counts(app).await?;
     Ok(page.render("admin/dashboard", json!({ "counts": counts })))
 }
 
@@ -70,10 +54,7 @@ async fn users(
     let (q, role, sort) = (filter.q.clone().unwrap_or_default(), filter.role, filter.sort);
     let status = filter.disabled.map(|d| if d { "disabled" } else { "active" });
     let google = filter.google.map(|g| if g { "linked" } else { "unlinked" });
-    let (found, total) = app
-        .db
-        .run(move |conn| User::search(conn, &filter, page, PER_PAGE))
-        .await?;
+    let (found, total) = reports::search_users(app, filter, page, PER_PAGE).await?;
     let pages = ((total + PER_PAGE - 1) / PER_PAGE).max(1);
     let rows: Vec<UserView> = found.iter().map(UserView::from).collect();
     // The filters, for the sort and page links.
@@ -123,16 +104,7 @@ async fn user_page(
     page: PageContext,
     app: &State<Gatehouse>,
 ) -> Result<Template, Error> {
-    let idle = app.config.jwt.session_idle_timeout;
-    let (user, sessions, events) = app
-        .db
-        .run(move |conn| {
-            let user = User::get(conn, id)?;
-            let sessions = Session::list_active(conn, id, idle)?;
-            let events = audit::recent(conn, Some(id), 20)?;
-            Ok((user, sessions, events))
-        })
-        .await?;
+    let (user, sessions, events) = reports::user_details(app, id).await?;
     Ok(page.render(
         "admin/user",
         json!({
@@ -216,35 +188,16 @@ async fn audit_log(
             ))
         }
     };
-    let offset = (page - 1) * AUDIT_PER_PAGE;
-    let (events, more, emails) = app
-        .db
-        .run(move |conn| {
-            let mut events = audit::page(conn, &filter, offset, AUDIT_PER_PAGE + 1)?;
-            let more = events.len() as i64 > AUDIT_PER_PAGE;
-            events.truncate(AUDIT_PER_PAGE as usize);
-            let mut ids: Vec<i32> = events
-                .iter()
-                .flat_map(|e| [e.user_id, e.actor_id])
-                .flatten()
-                .collect();
-            ids.sort_unstable();
-            ids.dedup();
-            let emails: std::collections::HashMap<i32, String> =
-                User::emails_by_ids(conn, &ids)?.into_iter().collect();
-            Ok((events, more, emails))
-        })
-        .await?;
-    let rows: Vec<Value> = events
+    let found = reports::audit_page(app, filter, page).await?;
+    let rows: Vec<Value> = found
+        .events
         .iter()
         .map(|e| {
             json!({
                 "at": e.at, "kind": e.kind, "detail": e.detail, "ip": e.ip,
                 "user_id": e.user_id, "actor_id": e.actor_id,
-                "user": e.user_id
-                    .map(|id| emails.get(&id).cloned().unwrap_or_else(|| format!("user {id}")))
-                    .or_else(|| e.email.clone()),
-                "actor": e.actor_id.map(|id| emails.get(&id).cloned().unwrap_or_else(|| format!("user {id}"))),
+                "user": e.user_id.map(|id| found.email_of(id)).or_else(|| e.email.clone()),
+                "actor": e.actor_id.map(|id| found.email_of(id)),
             })
         })
         .collect();
@@ -262,7 +215,7 @@ async fn audit_log(
             json!({
                 "form": form, "errors": {}, "kinds": kinds, "events": rows, "page": page,
                 "prev": (page > 1).then(|| format!("/admin/audit?{filters}&amp;page={}", page - 1)),
-                "next": more.then(|| format!("/admin/audit?{filters}&amp;page={}", page + 1)),
+                "next": found.has_more.then(|| format!("/admin/audit?{filters}&amp;page={}", page + 1)),
             }),
         ),
     ))

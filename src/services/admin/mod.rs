@@ -5,6 +5,7 @@
 //! once (every request reads the user's row and session).
 
 mod input; // what an admin types, and the checks on each field
+pub mod reports; // what admins read: counts, a user's page, users and audit pages
 
 use std::fmt;
 
