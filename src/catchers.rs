@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::auth::AuthFailure;
 use crate::web::guards::failure_reason;
-use crate::web::json::{wants_json, ApiError};
+use crate::web::json::{retry_after, wants_json, ApiError};
 use crate::web::page::PageContext;
 
 pub fn catchers() -> Vec<Catcher> {
@@ -22,6 +22,7 @@ pub fn catchers() -> Vec<Catcher> {
         not_found,
         unprocessable,
         internal,
+        unavailable,
         default
     ]
 }
@@ -38,7 +39,13 @@ impl<'r> Responder<'r, 'static> for Caught {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         match self {
             Caught::Json(e) => e.respond_to(req),
-            Caught::Page(status, t) => Response::build_from(t.respond_to(req)?).status(status).ok(),
+            Caught::Page(status, t) => {
+                let mut res = Response::build_from(t.respond_to(req)?);
+                if let Some(seconds) = retry_after(status) {
+                    res.raw_header("Retry-After", seconds);
+                }
+                res.status(status).ok()
+            }
             Caught::Redirect(r) => r.respond_to(req),
             Caught::Flash(f) => f.respond_to(req),
         }
@@ -98,6 +105,10 @@ fn json_error(status: Status, reason: Option<AuthFailure>) -> Caught {
         (422, _) => (
             "Unprocessable Entity",
             "The request body could not be understood".to_owned(),
+        ),
+        (503, _) => (
+            "Service Unavailable",
+            "The server is busy; try again in a few seconds".to_owned(),
         ),
         (code, _) if code >= 500 => (
             "Internal Server Error",
@@ -194,6 +205,25 @@ async fn internal(req: &Request<'_>) -> Caught {
             Status::InternalServerError,
             "Something went wrong",
             "The server hit a problem and has logged it. Please try again in a moment.",
+        )
+        .await,
+    )
+}
+
+/// Busy (too many sign-ins at once) or a mail server that failed: try
+/// again in a moment (`Retry-After`).
+#[catch(503)]
+async fn unavailable(req: &Request<'_>) -> Caught {
+    if wants_json(req) {
+        return json_error(Status::ServiceUnavailable, None);
+    }
+    Caught::Page(
+        Status::ServiceUnavailable,
+        page(
+            req,
+            Status::ServiceUnavailable,
+            "The server is busy",
+            "Too many requests need it at once. Wait a few seconds and try again.",
         )
         .await,
     )

@@ -26,6 +26,11 @@ pub enum Error {
     Mail(String),
     #[error("background task failed")]
     Join(#[from] rocket::tokio::task::JoinError),
+    /// Every bcrypt thread is busy and the queue is full: try again soon.
+    #[error("Too many sign-ins at once. Try again in a few seconds.")]
+    Busy,
+    #[error("the password threads stopped")]
+    PasswordWorker,
     /// Bad input, with a message fit to show the person who sent it.
     #[error("{0}")]
     Invalid(String),
@@ -99,7 +104,7 @@ impl Error {
             Error::Invalid(_) | Error::Fields(_) => Status::UnprocessableEntity,
             Error::NotFound => Status::NotFound,
             Error::EmailTaken => Status::Conflict,
-            Error::Mail(_) => Status::ServiceUnavailable,
+            Error::Mail(_) | Error::Busy => Status::ServiceUnavailable,
             _ => Status::InternalServerError,
         }
     }
@@ -120,7 +125,9 @@ impl Error {
 impl<'r> Responder<'r, 'static> for Error {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let status = self.status();
-        if status.code >= 500 {
+        // A full bcrypt queue is load, not a fault: its refusals are counted
+        // and logged once a minute by the hasher.
+        if status.code >= 500 && !matches!(self, Error::Busy) {
             // The path only: a query can hold a token (`?auth=`, a
             // registration link's `?token=`).
             log::error!("{} {}: {}", req.method(), req.uri().path(), self.chain());

@@ -54,7 +54,8 @@ impl Gatehouse {
     pub fn open(config: Config) -> Result<Self, Error> {
         let db = Db::connect(&config.database, config.database_pool_size)?;
         db.migrate()?;
-        let passwords = Passwords::new(config.password.bcrypt_cost)?;
+        let password = &config.password;
+        let passwords = Passwords::new(password.bcrypt_cost, password.hash_workers, password.hash_queue)?;
         let tokens = Tokens::new(&config.jwt);
         let oidc = config.google.clone().map(Provider::new).transpose()?;
         let mailer = Mailer::new(&config.mail)?;

@@ -1,7 +1,9 @@
-//! Passwords: policy, and bcrypt hashing and checking off the async workers.
+//! Passwords: policy, and bcrypt hashing and checking on bcrypt's own
+//! threads (see [`Hasher`]), never on the async workers.
 
 use std::sync::Arc;
 
+use super::hasher::Hasher;
 use crate::error::{Error, Result};
 
 /// bcrypt reads at most 72 bytes; longer passwords are refused, never
@@ -39,23 +41,28 @@ pub fn check_policy(password: &str, min_length: usize) -> Result<(), String> {
 pub struct Passwords {
     cost: u32,
     dummy_hash: Arc<String>,
+    hasher: Hasher,
 }
 
 impl Passwords {
-    /// Computes the dummy hash once; blocking (call at start-up).
-    pub fn new(cost: u32) -> Result<Self> {
+    /// Computes the dummy hash once and starts bcrypt's threads (`workers`,
+    /// 0 for one per core, behind a queue of `queue`); blocking (call at
+    /// start-up).
+    pub fn new(cost: u32, workers: usize, queue: usize) -> Result<Self> {
         let dummy_hash = bcrypt::hash(uuid::Uuid::new_v4().to_string(), cost)?;
         Ok(Self {
             cost,
             dummy_hash: Arc::new(dummy_hash),
+            hasher: Hasher::new(workers, queue)?,
         })
     }
 
-    /// Hashes on the blocking pool. The caller has checked the policy; this
-    /// still refuses over-long input rather than truncate it.
+    /// Hashes on a bcrypt thread ([`Error::Busy`] when they are all taken
+    /// and the queue is full). The caller has checked the policy; this still
+    /// refuses over-long input rather than truncate it.
     pub async fn hash(&self, password: String) -> Result<String> {
         let cost = self.cost;
-        rocket::tokio::task::spawn_blocking(move || hash_blocking(&password, cost)).await?
+        self.hasher.run(move || hash_blocking(&password, cost)).await?
     }
 
     pub fn hash_blocking(&self, password: &str) -> Result<String> {
@@ -67,16 +74,17 @@ impl Passwords {
     /// answers no.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool> {
         let dummy = self.dummy_hash.clone();
-        rocket::tokio::task::spawn_blocking(move || {
-            let usable = password.len() <= MAX_BYTES;
-            let (candidate, target) = match (&hash, usable) {
-                (Some(hash), true) => (password.as_str(), hash.as_str()),
-                _ => ("", dummy.as_str()),
-            };
-            let matches = bcrypt::verify(candidate, target).unwrap_or(false);
-            Ok(matches && hash.is_some() && usable)
-        })
-        .await?
+        self.hasher
+            .run(move || {
+                let usable = password.len() <= MAX_BYTES;
+                let (candidate, target) = match (&hash, usable) {
+                    (Some(hash), true) => (password.as_str(), hash.as_str()),
+                    _ => ("", dummy.as_str()),
+                };
+                let matches = bcrypt::verify(candidate, target).unwrap_or(false);
+                Ok(matches && hash.is_some() && usable)
+            })
+            .await?
     }
 }
 
@@ -107,7 +115,7 @@ mod tests {
 
     #[rocket::async_test]
     async fn hashes_and_verifies() {
-        let p = Passwords::new(10).unwrap();
+        let p = Passwords::new(10, 1, 4).unwrap();
         let hash = p.hash("correct horse battery".into()).await.unwrap();
         assert!(hash.starts_with("$2b$10$"));
         assert!(p

@@ -13,6 +13,12 @@ pub struct PasswordSettings {
     pub bcrypt_cost: u32,
     /// Minimum length in characters, at least 8.
     pub min_length: usize,
+    /// Password checks (and hashes) run at once, on threads of lower
+    /// priority than the web workers; 0 (the default) is one per core.
+    pub hash_workers: usize,
+    /// Checks that may wait for a thread; past that a sign-in is answered
+    /// 503 with `Retry-After` at once.
+    pub hash_queue: usize,
 }
 
 impl Default for PasswordSettings {
@@ -20,6 +26,8 @@ impl Default for PasswordSettings {
         Self {
             bcrypt_cost: 12,
             min_length: 8,
+            hash_workers: 0,
+            hash_queue: 16,
         }
     }
 }
@@ -60,6 +68,15 @@ impl PasswordSettings {
         }
         if !(8..=72).contains(&self.min_length) {
             return Err(bad("password.min_length", "must be between 8 and 72"));
+        }
+        if self.hash_workers > 256 {
+            return Err(bad(
+                "password.hash_workers",
+                "must be at most 256 (0: one per core)",
+            ));
+        }
+        if self.hash_queue > 100_000 {
+            return Err(bad("password.hash_queue", "must be at most 100000"));
         }
         Ok(self)
     }

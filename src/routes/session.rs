@@ -1,6 +1,6 @@
 //! The sign-in form and sign-out.
 
-use rocket::http::{CookieJar, Status};
+use rocket::http::{CookieJar, Header, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Responder, Route, State};
 use rocket_dyn_templates::Template;
@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::services::signin::{self, SignInError};
 use crate::state::Gatehouse;
 use crate::web::csrf::csrf_form;
+use crate::web::json::retry_after;
 use crate::web::page::PageContext;
 use crate::web::redirect::safe_next;
 use crate::web::{cookies, CsrfForm, CurrentUser};
@@ -44,6 +45,8 @@ fn login_page(next: Option<&str>, page: PageContext, app: &State<Gatehouse>) -> 
 enum LoginOutcome {
     SignedIn(Redirect),
     Refused((Status, Template)),
+    /// Too many sign-ins at once (503): the form again, and when to retry.
+    Busy((Status, Template), Header<'static>),
 }
 
 #[post("/login", data = "<form>")]
@@ -55,31 +58,49 @@ async fn login(
     page: PageContext,
 ) -> Result<LoginOutcome, Error> {
     let form = form.into_inner();
-    match signin::sign_in_with_password(app, &form.email, form.password, device, form.remember).await {
+    let password = form.password.clone();
+    match signin::sign_in_with_password(app, &form.email, password, device, form.remember).await {
         Ok(signed_in) => {
             cookies::set_signed_in(jar, &app.config.jwt, &signed_in);
             Ok(LoginOutcome::SignedIn(Redirect::to(
                 safe_next(form.next.as_deref()).to_owned(),
             )))
         }
+        Err(SignInError::Other(Error::Busy)) => {
+            let status = Status::ServiceUnavailable;
+            let retry = Header::new("Retry-After", retry_after(status).unwrap_or("5"));
+            let page = refused_page(&page, app, &form.kept(), &Error::Busy.to_string());
+            Ok(LoginOutcome::Busy((status, page), retry))
+        }
         Err(SignInError::Other(e)) => Err(e),
-        Err(refused) => Ok(LoginOutcome::Refused((
-            match refused {
+        Err(refused) => {
+            let status = match refused {
                 SignInError::RateLimited => Status::TooManyRequests,
                 _ => Status::Unauthorized,
-            },
-            page.render(
-                "login",
-                json!({
-                    "error": refused.to_string(),
-                    "email": form.email.trim(),
-                    "next": form.next.as_deref().filter(|n| crate::web::redirect::is_local_path(n)),
-                    "remember": form.remember,
-                    "google_provider": google_provider(app),
-                }),
-            ),
-        ))),
+            };
+            let page = refused_page(&page, app, &form.kept(), &refused.to_string());
+            Ok(LoginOutcome::Refused((status, page)))
+        }
     }
+}
+
+impl LoginForm {
+    /// What the form shows again after a refusal: all but the password.
+    fn kept(&self) -> serde_json::Value {
+        json!({
+            "email": self.email.trim(),
+            "next": self.next.as_deref().filter(|n| crate::web::redirect::is_local_path(n)),
+            "remember": self.remember,
+        })
+    }
+}
+
+/// The form again, with why and what was typed (but the password).
+fn refused_page(page: &PageContext, app: &Gatehouse, kept: &serde_json::Value, error: &str) -> Template {
+    let mut context = kept.clone();
+    context["error"] = error.into();
+    context["google_provider"] = google_provider(app).into();
+    page.render("login", context)
 }
 
 /// Signs out. Only a POST with the CSRF value does (checked centrally for

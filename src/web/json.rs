@@ -86,6 +86,16 @@ impl ApiError {
     }
 }
 
+/// When to try again: a minute after the per-IP limit (429), a few seconds
+/// when the server is busy (503).
+pub fn retry_after(status: Status) -> Option<&'static str> {
+    match status.code {
+        429 => Some("60"),
+        503 => Some("5"),
+        _ => None,
+    }
+}
+
 /// Flask-JWT's `error` words for a status.
 fn words(status: Status) -> &'static str {
     match status.code {
@@ -115,8 +125,8 @@ impl<'r> Responder<'r, 'static> for ApiError {
         };
         let mut res = Response::build_from(Json(body).respond_to(req)?);
         res.status(self.status);
-        if self.status == Status::TooManyRequests {
-            res.header(Header::new("Retry-After", "60"));
+        if let Some(seconds) = retry_after(self.status) {
+            res.header(Header::new("Retry-After", seconds));
         }
         if self.status == Status::Unauthorized {
             // RFC 6750: no error code when no token was sent at all.
@@ -142,6 +152,8 @@ impl From<Error> for ApiError {
             Error::EmailTaken | Error::Invalid(_) | Error::Fields(_) => {
                 ApiError::new(e.status(), e.to_string())
             }
+            // Load, not a fault: the client should try again shortly.
+            Error::Busy => ApiError::new(e.status(), e.to_string()).with_code("busy"),
             _ => ApiError {
                 cause: Some(e),
                 ..ApiError::new(Status::InternalServerError, "")

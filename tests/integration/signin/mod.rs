@@ -3,7 +3,9 @@
 //!
 //! - [`form`]: signing in and out, CSRF, `next`, "remember me", errors;
 //! - [`limits`]: lockout after failures, the per-address rate limit,
-//!   simultaneous guesses.
+//!   simultaneous guesses;
+//! - [`busy`]: a full password queue answers 503 at once.
 
+mod busy;
 mod form;
 mod limits;
