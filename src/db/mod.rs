@@ -32,9 +32,11 @@ pub enum DbConn {
 
 /// Opens connections for the pool, and sets SQLite up for a web server:
 /// WAL, a busy timeout so writers wait instead of failing, foreign keys on.
+/// A reader (SQLite only) is read-only and never waits for a lock.
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: DatabaseUrl,
+    reader: bool,
 }
 
 impl ManageConnection for Manager {
@@ -46,10 +48,12 @@ impl ManageConnection for Manager {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)
                     .map_err(|e| Error::Connection(format!("{}: {e}", self.url)))?;
-                conn.batch_execute(
+                conn.batch_execute(if self.reader {
+                    "PRAGMA busy_timeout = 0; PRAGMA query_only = ON;"
+                } else {
                     "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-                )?;
+                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
+                })?;
                 DbConn::Sqlite(conn)
             }
             DatabaseUrl::Postgres(url) => DbConn::Postgres(
@@ -73,6 +77,8 @@ impl ManageConnection for Manager {
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<Manager>,
+    /// On SQLite, read-only connections for [`Db::read`].
+    readers: Option<r2d2::Pool<Manager>>,
     url: DatabaseUrl,
 }
 
@@ -80,7 +86,10 @@ impl Db {
     /// Connects (failing fast if the database can't be reached) without
     /// touching the schema.
     pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Self, Error> {
-        let manager = Manager { url: url.clone() };
+        let manager = Manager {
+            url: url.clone(),
+            reader: false,
+        };
         // Check one connection by hand first so a bad URL gives its own error
         // rather than r2d2's generic time-out.
         drop(manager.connect()?);
@@ -94,8 +103,29 @@ impl Db {
             .map_err(|e| Error::Connection(e.to_string()))?;
         Ok(Self {
             pool,
+            readers: Self::readers(url)?,
             url: url.clone(),
         })
+    }
+
+    /// One read-only SQLite connection per core, opened now (`:memory:`
+    /// has none: each connection would be another database).
+    fn readers(url: &DatabaseUrl) -> Result<Option<r2d2::Pool<Manager>>, Error> {
+        if !matches!(url, DatabaseUrl::Sqlite(path) if path != ":memory:") {
+            return Ok(None);
+        }
+        let size = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+        let manager = Manager {
+            url: url.clone(),
+            reader: true,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(size))
+            .test_on_check_out(false)
+            .build(manager)
+            .map_err(|e| Error::Connection(e.to_string()))?;
+        Ok(Some(pool))
     }
 
     pub fn url(&self) -> &DatabaseUrl {
@@ -118,6 +148,26 @@ impl Db {
         f(&mut conn)
     }
 
+    /// A read that can't wait, for the signed-in hot path. On SQLite (WAL,
+    /// where readers don't wait for writers) it runs right here on a
+    /// read-only connection that never waits for a lock: a microsecond
+    /// query costs less than a trip to the blocking pool. When no reader
+    /// is free or SQLite answers busy, it goes the usual way ([`Db::run`]),
+    /// as every PostgreSQL read does.
+    pub async fn read<R, F>(&self, f: F) -> Result<R, Error>
+    where
+        F: FnOnce(&mut DbConn) -> Result<R, Error> + Send + Clone + 'static,
+        R: Send + 'static,
+    {
+        if let Some(mut conn) = self.readers.as_ref().and_then(|readers| readers.try_get()) {
+            match f.clone()(&mut conn) {
+                Err(e) if is_busy(&e) => {}
+                done => return done,
+            }
+        }
+        self.run(f).await
+    }
+
     /// Runs database work on Tokio's blocking pool, off Rocket's async workers.
     pub async fn run<R, F>(&self, f: F) -> Result<R, Error>
     where
@@ -131,6 +181,12 @@ impl Db {
         })
         .await?
     }
+}
+
+/// SQLite's "database is locked" (`SQLITE_BUSY`).
+fn is_busy(e: &Error) -> bool {
+    matches!(e, Error::Database(diesel::result::Error::DatabaseError(_, info))
+        if info.message().contains("locked") || info.message().contains("busy"))
 }
 
 #[cfg(test)]
@@ -176,5 +232,44 @@ mod tests {
             .count();
         assert_eq!(db.migrate().unwrap(), embedded, "every migration applies");
         assert_eq!(db.migrate().unwrap(), 0, "migrations apply once");
+    }
+
+    /// A read runs in place on SQLite; when SQLite answers busy there (a
+    /// reader never waits for a lock), it runs again on the blocking pool,
+    /// which waits its turn.
+    #[rocket::async_test]
+    async fn a_read_in_place_falls_back_when_sqlite_is_busy() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+
+        use diesel::result::{DatabaseErrorKind, Error as Diesel};
+
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("busy.db").display())).unwrap();
+        let db = super::Db::connect(&url, 2).unwrap();
+        let here = std::thread::current().id();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let read = {
+            let calls = calls.clone();
+            move |_: &mut super::DbConn| {
+                let first = calls.fetch_add(1, Ordering::SeqCst) == 0;
+                let in_place = std::thread::current().id() == here;
+                if first {
+                    assert!(in_place, "the first try runs on the calling thread");
+                    // What SQLite's busy answer looks like through Diesel.
+                    let locked = Box::new("database is locked".to_owned());
+                    return Err(Diesel::DatabaseError(DatabaseErrorKind::Unknown, locked).into());
+                }
+                Ok(in_place)
+            }
+        };
+        assert!(
+            !db.read(read).await.unwrap(),
+            "the retry ran on the blocking pool"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // Any other outcome is the answer, from the first try.
+        let other = db.read(|_| Err::<(), _>(super::Error::NotFound)).await;
+        assert!(matches!(other, Err(super::Error::NotFound)));
     }
 }

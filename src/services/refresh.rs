@@ -105,7 +105,7 @@ pub async fn load_active(app: &Gatehouse, claims: &Claims) -> Result<(Session, U
     let sid = claims.sid.clone();
     let loaded = app
         .db
-        .run(move |conn| User::load_with_session(conn, &sid))
+        .read(move |conn| User::load_with_session(conn, &sid))
         .await
         .map_err(internal("checking a session"))?;
     let Some((session, user)) = loaded else {

@@ -8,9 +8,12 @@
 //! - [`revocation`]: sign-out, and a replayed refresh token revoking the
 //!   session;
 //! - [`csrf`]: cookie-authenticated writes need the CSRF value on every
-//!   route.
+//!   route;
+//! - [`instances`]: sign-out, disabling and demotion hold at once on a
+//!   second instance sharing the database.
 
 mod csrf;
+mod instances;
 mod refused;
 mod renewal;
 mod revocation;
