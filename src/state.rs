@@ -55,7 +55,12 @@ impl Gatehouse {
         let db = Db::connect(&config.database, config.database_pool_size)?;
         db.migrate()?;
         let password = &config.password;
-        let passwords = Passwords::new(password.bcrypt_cost, password.hash_workers, password.hash_queue)?;
+        let passwords = Passwords::new(
+            password.bcrypt_cost,
+            password.hash_workers,
+            password.hash_queue,
+            password.hash_nice,
+        )?;
         let tokens = Tokens::new(&config.jwt);
         let oidc = config.google.clone().map(Provider::new).transpose()?;
         let mailer = Mailer::new(&config.mail)?;

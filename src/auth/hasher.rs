@@ -4,9 +4,11 @@
 //! doesn't stop) must not take the CPU the async workers need for everyone
 //! else:
 //!
-//! - at most `workers` checks run at once, on threads of their own with a
-//!   lower scheduling priority (nice 10 on Linux): signed-in pages come
-//!   first, and bcrypt still gets every core the pages leave idle;
+//! - at most `workers` checks run at once (one per core by default), on
+//!   threads of their own, so a storm takes at most its share of the CPU
+//!   beside the async workers, however many sign-ins arrive; a niceness
+//!   above 0 (`password.hash_nice`, Linux) puts signed-in pages further
+//!   ahead, at the cost of sign-ins per second;
 //! - at most `queue` more wait; past that a check is refused at once
 //!   ([`Error::Busy`], answered 503 with `Retry-After`), and the refusals
 //!   are logged at most once a minute, with their count.
@@ -38,8 +40,9 @@ struct Refusals {
 }
 
 impl Hasher {
-    /// Starts `workers` threads (0: one per core) behind a queue of `queue`.
-    pub fn new(workers: usize, queue: usize) -> Result<Self> {
+    /// Starts `workers` threads (0: one per core) at niceness `nice` behind
+    /// a queue of `queue`.
+    pub fn new(workers: usize, queue: usize, nice: i32) -> Result<Self> {
         let workers = if workers == 0 {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         } else {
@@ -51,7 +54,7 @@ impl Hasher {
             let rx = rx.clone();
             std::thread::Builder::new()
                 .name(format!("gatehouse-bcrypt-{i}"))
-                .spawn(move || work(&rx))
+                .spawn(move || work(&rx, nice))
                 .map_err(|e| Error::Config(format!("could not start the password threads: {e}")))?;
         }
         Ok(Hasher {
@@ -105,8 +108,8 @@ impl Hasher {
 
 /// A bcrypt thread: lower its priority, then take jobs until the pool is
 /// dropped.
-fn work(rx: &Mutex<Receiver<Job>>) {
-    lower_priority();
+fn work(rx: &Mutex<Receiver<Job>>, nice: i32) {
+    lower_priority(nice);
     loop {
         let job = match rx.lock() {
             Ok(rx) => rx.recv(),
@@ -122,14 +125,17 @@ fn work(rx: &Mutex<Receiver<Job>>) {
     }
 }
 
-/// Nice 10 for this thread: the async workers (nice 0) win the CPU when
-/// both want it, and bcrypt takes what they leave.
-fn lower_priority() {
+/// This thread's niceness: above the async workers' 0, they win the CPU
+/// when both want it, and bcrypt takes what they leave.
+fn lower_priority(nice: i32) {
+    if nice == 0 {
+        return;
+    }
     #[cfg(target_os = "linux")]
     // SAFETY: setpriority on this thread's own id; no memory is touched.
     unsafe {
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        if libc::setpriority(libc::PRIO_PROCESS, tid, 10) != 0 {
+        if libc::setpriority(libc::PRIO_PROCESS, tid, nice) != 0 {
             log::debug!("could not lower the bcrypt thread's priority");
         }
     }
@@ -141,7 +147,7 @@ mod tests {
 
     #[rocket::async_test]
     async fn refuses_past_the_queue() {
-        let hasher = Hasher::new(1, 1).unwrap();
+        let hasher = Hasher::new(1, 1, 10).unwrap();
         let (started, has_started) = std::sync::mpsc::channel::<()>();
         let (release, hold) = std::sync::mpsc::channel::<()>();
         // One check takes the only thread and holds it...
@@ -173,7 +179,7 @@ mod tests {
 
     #[rocket::async_test]
     async fn a_panicking_check_is_an_error_not_a_lost_thread() {
-        let hasher = Hasher::new(1, 4).unwrap();
+        let hasher = Hasher::new(1, 4, 10).unwrap();
         let panicked = hasher.run(|| -> u8 { panic!("bcrypt blew up") }).await;
         assert!(matches!(panicked, Err(Error::PasswordWorker)));
         assert_eq!(hasher.run(|| 3).await.unwrap(), 3, "the thread lives on");

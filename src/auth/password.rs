@@ -46,14 +46,14 @@ pub struct Passwords {
 
 impl Passwords {
     /// Computes the dummy hash once and starts bcrypt's threads (`workers`,
-    /// 0 for one per core, behind a queue of `queue`); blocking (call at
-    /// start-up).
-    pub fn new(cost: u32, workers: usize, queue: usize) -> Result<Self> {
+    /// 0 for one per core, at niceness `nice`, behind a queue of `queue`);
+    /// blocking (call at start-up).
+    pub fn new(cost: u32, workers: usize, queue: usize, nice: i32) -> Result<Self> {
         let dummy_hash = bcrypt::hash(uuid::Uuid::new_v4().to_string(), cost)?;
         Ok(Self {
             cost,
             dummy_hash: Arc::new(dummy_hash),
-            hasher: Hasher::new(workers, queue)?,
+            hasher: Hasher::new(workers, queue, nice)?,
         })
     }
 
@@ -115,7 +115,7 @@ mod tests {
 
     #[rocket::async_test]
     async fn hashes_and_verifies() {
-        let p = Passwords::new(10, 1, 4).unwrap();
+        let p = Passwords::new(10, 1, 4, 10).unwrap();
         let hash = p.hash("correct horse battery".into()).await.unwrap();
         assert!(hash.starts_with("$2b$10$"));
         assert!(p

@@ -19,6 +19,10 @@ pub struct PasswordSettings {
     /// Checks that may wait for a thread; past that a sign-in is answered
     /// 503 with `Retry-After` at once.
     pub hash_queue: usize,
+    /// The password threads' niceness (0 to 19, Linux; 0 by default): the
+    /// higher, the more signed-in pages come before sign-ins when both want
+    /// the CPU.
+    pub hash_nice: i32,
 }
 
 impl Default for PasswordSettings {
@@ -28,6 +32,7 @@ impl Default for PasswordSettings {
             min_length: 8,
             hash_workers: 0,
             hash_queue: 16,
+            hash_nice: 0,
         }
     }
 }
@@ -74,6 +79,9 @@ impl PasswordSettings {
                 "password.hash_workers",
                 "must be at most 256 (0: one per core)",
             ));
+        }
+        if !(0..=19).contains(&self.hash_nice) {
+            return Err(bad("password.hash_nice", "must be between 0 and 19"));
         }
         if self.hash_queue > 100_000 {
             return Err(bad("password.hash_queue", "must be at most 100000"));
