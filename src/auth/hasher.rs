@@ -77,11 +77,14 @@ impl Hasher {
     pub async fn run<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> Result<R> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move || {
-            // The caller may have gone (a closed connection): nothing to do.
-            let _ = tx.send(f());
+            // The caller may have gone (a closed connection): no work for
+            // nobody.
+            if !tx.is_closed() {
+                let _ = tx.send(f());
+            }
         });
         match self.jobs.try_send(job) {
-            Ok(()) => {}
+            Ok(()) => self.report(false),
             Err(TrySendError::Full(_)) => {
                 self.refused();
                 return Err(Error::Busy);
@@ -91,9 +94,18 @@ impl Hasher {
         rx.await.map_err(|_| Error::PasswordWorker)
     }
 
-    /// Counts a refusal; the count is logged at most once a minute.
+    /// Counts a refusal.
     fn refused(&self) {
         self.refusals.count.fetch_add(1, Ordering::Relaxed);
+        self.report(true);
+    }
+
+    /// Logs the refusals counted since the last report, at most once a
+    /// minute: at a refusal, or at the next check admitted after a storm.
+    fn report(&self, refusing: bool) {
+        if !refusing && self.refusals.count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
         let mut last = self.refusals.last_log.lock().unwrap_or_else(|e| e.into_inner());
         if last.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
             *last = Some(Instant::now());
@@ -136,7 +148,7 @@ fn lower_priority(nice: i32) {
     unsafe {
         let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
         if libc::setpriority(libc::PRIO_PROCESS, tid, nice) != 0 {
-            log::debug!("could not lower the bcrypt thread's priority");
+            log::warn!("could not set the password threads' niceness to {nice} (password.hash_nice)");
         }
     }
 }

@@ -83,8 +83,8 @@ impl PasswordSettings {
         if !(0..=19).contains(&self.hash_nice) {
             return Err(bad("password.hash_nice", "must be between 0 and 19"));
         }
-        if self.hash_queue > 100_000 {
-            return Err(bad("password.hash_queue", "must be at most 100000"));
+        if !(1..=100_000).contains(&self.hash_queue) {
+            return Err(bad("password.hash_queue", "must be between 1 and 100000"));
         }
         Ok(self)
     }

@@ -108,10 +108,13 @@ impl Db {
         })
     }
 
-    /// One read-only SQLite connection per core, opened now (`:memory:`
-    /// has none: each connection would be another database).
+    /// One read-only SQLite connection per core, opened now (an in-memory
+    /// database has none: each connection would be another database).
     fn readers(url: &DatabaseUrl) -> Result<Option<r2d2::Pool<Manager>>, Error> {
-        if !matches!(url, DatabaseUrl::Sqlite(path) if path != ":memory:") {
+        let in_memory = |path: &str| {
+            path == ":memory:" || path.contains("mode=memory") || path.starts_with("file::memory:")
+        };
+        if !matches!(url, DatabaseUrl::Sqlite(path) if !in_memory(path)) {
             return Ok(None);
         }
         let size = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
@@ -183,10 +186,11 @@ impl Db {
     }
 }
 
-/// SQLite's "database is locked" (`SQLITE_BUSY`).
+/// SQLite's "database is locked" (`SQLITE_BUSY`), or a WAL read that gave up
+/// retrying under heavy contention (`SQLITE_PROTOCOL`, "locking protocol").
 fn is_busy(e: &Error) -> bool {
     matches!(e, Error::Database(diesel::result::Error::DatabaseError(_, info))
-        if info.message().contains("locked") || info.message().contains("busy"))
+        if ["locked", "busy", "locking protocol"].iter().any(|m| info.message().contains(m)))
 }
 
 #[cfg(test)]
