@@ -177,11 +177,15 @@ mod tests {
         };
         has_started.recv_timeout(Duration::from_secs(10)).unwrap();
         // ...one more waits in the queue (of one)...
-        hasher.jobs.try_send(Box::new(|| {})).unwrap();
+        let (queued_ran, has_queued_run) = std::sync::mpsc::channel::<()>();
+        let queued: Job = Box::new(move || queued_ran.send(()).unwrap());
+        hasher.jobs.try_send(queued).unwrap();
         // ...and the next is refused at once.
         assert!(matches!(hasher.run(|| 1).await, Err(Error::Busy)));
         release.send(()).unwrap();
         assert_eq!(running.await.unwrap().unwrap(), "done");
+        // Once the queued one has run, there is room again.
+        has_queued_run.recv_timeout(Duration::from_secs(10)).unwrap();
         assert_eq!(
             hasher.run(|| 2).await.unwrap(),
             2,
