@@ -91,37 +91,22 @@ async fn page(req: &Request<'_>, status: Status, title: &str, message: &str) -> 
     )
 }
 
+/// The JSON error for a status reaching a catcher (its `error` words are
+/// [`ApiError`]'s), with the guard's reason for 401 and 403.
 fn json_error(status: Status, reason: Option<AuthFailure>) -> Caught {
-    let (error, description) = match (status.code, reason) {
-        (401, r) => (
-            "Authorization Required",
-            r.unwrap_or(AuthFailure::Missing).description().to_owned(),
-        ),
-        (403, r) => (
-            "Forbidden",
-            r.unwrap_or(AuthFailure::Forbidden).description().to_owned(),
-        ),
-        (404, _) => ("Not Found", "The requested resource was not found".to_owned()),
-        (422, _) => (
-            "Unprocessable Entity",
-            "The request body could not be understood".to_owned(),
-        ),
-        (503, _) => (
-            "Service Unavailable",
-            "The server is busy; try again in a few seconds".to_owned(),
-        ),
-        (code, _) if code >= 500 => (
-            "Internal Server Error",
-            "Something went wrong on our side".to_owned(),
-        ),
-        _ => ("Bad Request", status.reason().unwrap_or("Error").to_owned()),
+    let description = match (status.code, reason) {
+        (401, r) => r.unwrap_or(AuthFailure::Missing).description(),
+        (403, r) => r.unwrap_or(AuthFailure::Forbidden).description(),
+        (404, _) => "The requested resource was not found",
+        (422, _) => "The request body could not be understood",
+        (503, _) => "The server is busy; try again in a few seconds",
+        (code, _) if code >= 500 => "Something went wrong on our side",
+        _ => status.reason().unwrap_or("Error"),
     };
-    Caught::Json(ApiError {
-        status,
-        error,
-        description,
-        code: reason.map(AuthFailure::code),
-        cause: None,
+    let error = ApiError::new(status, description);
+    Caught::Json(match reason {
+        Some(reason) => error.with_code(reason.code()),
+        None => error,
     })
 }
 

@@ -63,7 +63,7 @@ pub fn temporary_password() -> String {
         .join("-")
 }
 
-pub(super) fn check_name(name: &str, errors: &mut FieldErrors) {
+pub(crate) fn check_name(name: &str, errors: &mut FieldErrors) {
     if name.trim().chars().count() > MAX_NAME {
         errors.add("name", format!("Use at most {MAX_NAME} characters."));
     }

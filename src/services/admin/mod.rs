@@ -19,8 +19,9 @@ use crate::db::DbConn;
 use crate::domain::Role;
 use crate::error::{Error, FieldErrors, Result};
 use crate::state::Gatehouse;
-use input::{check_name, parse_email, parse_role};
+pub(crate) use input::check_name;
 pub use input::{form_errors, temporary_password, Changes, InitialPassword, NewAccount, MAX_NAME};
+use input::{parse_email, parse_role};
 
 /// The highest page number asked of a list (beyond it, pages are empty; an
 /// unbounded one would overflow the offset).
