@@ -102,7 +102,16 @@ async fn form_sign_in() {
     // Keyboard only: the email field has the focus, Tab moves on (with a
     // visible focus ring), Enter submits.
     b.goto(&server, "/login").await;
-    let active = b.client.active_element().await.unwrap();
+    // `autofocus` applies once the page has loaded: allow a loaded machine
+    // up to two seconds for it.
+    let mut active = b.client.active_element().await.unwrap();
+    for _ in 0..20 {
+        if active.attr("id").await.unwrap().as_deref() == Some("email") {
+            break;
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        active = b.client.active_element().await.unwrap();
+    }
     assert_eq!(active.attr("id").await.unwrap().as_deref(), Some("email"));
     active
         .send_keys(&format!("ada@example.com{}", char::from(Key::Tab)))
