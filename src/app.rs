@@ -1,17 +1,17 @@
 //! Building the Rocket: state, fairings, routes and catchers. `main.rs` and
 //! the tests build the very same app from a figment.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::Path;
 
+use rocket::config::LogLevel;
 use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
-use rocket::fs::FileServer;
 use rocket::{Build, Orbit, Rocket};
-use rocket_dyn_templates::Template;
 
 use crate::config::{is_mount_path, Config, SECRET_HINT};
 use crate::db::user::User;
 use crate::state::{AdditionalClaims, Gatehouse};
+use crate::web::assets::Assets;
 use crate::web::{cookies, csrf, deny, headers, must_change};
 use crate::{catchers, routes};
 
@@ -29,10 +29,9 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
             "Gatehouse configuration and database",
             open_state,
         ))
-        .attach(AdHoc::on_liftoff("Admin check", |rocket| {
-            Box::pin(check_admin(rocket))
+        .attach(AdHoc::on_liftoff("First-start summary", |rocket| {
+            Box::pin(summary(rocket))
         }))
-        .attach(Template::fairing())
         .attach(headers::SecurityHeaders)
         .attach(cookies::PendingCookies)
         .attach(csrf::CsrfCheck)
@@ -47,12 +46,10 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .mount(mounts.auth_url_rule, routes::api::flask_jwt_routes())
         .mount("/", routes::api::well_known_routes())
         .mount("/", deny::routes())
-        .mount("/static", FileServer::from(mounts.static_dir).rank(20))
 }
 
 /// What must be known before ignite to mount routes: where, and whether.
 struct Mounts {
-    static_dir: String,
     api_prefix: String,
     auth_url_rule: String,
     /// Off, `/register` is not mounted at all: a 404, whatever is sent.
@@ -82,7 +79,6 @@ impl Mounts {
             .extract_inner::<bool>("registration")
             .unwrap_or(false);
         Mounts {
-            static_dir: setting("static_dir", "static"),
             api_prefix: mount_point("api_prefix", "/api/v1"),
             auth_url_rule: mount_point("auth_url_rule", "/auth"),
             register_routes: if registration {
@@ -94,10 +90,11 @@ impl Mounts {
     }
 }
 
-/// Checks the configuration, opens and migrates the database, and manages
-/// the state; any failure stops the launch with a message.
+/// Checks the configuration, opens and migrates the database, loads the
+/// templates, and manages the state; any failure stops the launch with a
+/// message.
 async fn open_state(rocket: Rocket<Build>) -> Result<Rocket<Build>, Rocket<Build>> {
-    let config = match Config::from_figment(rocket.figment()) {
+    let config = match Config::from_rocket(&rocket) {
         Ok(config) => config,
         Err(e) => {
             log::error!("Gatehouse configuration error: {e}");
@@ -111,14 +108,20 @@ async fn open_state(rocket: Rocket<Build>) -> Result<Rocket<Build>, Rocket<Build
     }
     let database = config.database.to_string();
     let hook = rocket.state::<AdditionalClaims>().cloned();
-    match rocket::tokio::task::spawn_blocking(move || Gatehouse::open(config)).await {
-        Ok(Ok(mut app)) => {
+    let opened = rocket::tokio::task::spawn_blocking(move || {
+        let assets = Assets::load(config.template_dir.as_deref(), config.static_dir.as_deref())
+            .map_err(crate::Error::Config)?;
+        Ok::<_, crate::Error>((Gatehouse::open(config)?, assets))
+    })
+    .await;
+    match opened {
+        Ok(Ok((mut app, assets))) => {
             app.additional_claims = hook;
-            log::info!("Gatehouse database: {database} (migrated)");
-            Ok(rocket.manage(app))
+            log::debug!("Gatehouse database: {database} (migrated); {assets:?}");
+            Ok(rocket.manage(app).manage(assets))
         }
         Ok(Err(e)) => {
-            log::error!("Gatehouse could not open the database {database}: {}", e.chain());
+            log::error!("Gatehouse could not start on {database}: {}", e.chain());
             Err(rocket)
         }
         Err(e) => {
@@ -128,24 +131,85 @@ async fn open_state(rocket: Rocket<Build>) -> Result<Rocket<Build>, Rocket<Build
     }
 }
 
-/// Says how to make the first admin while there is none.
-async fn check_admin(rocket: &Rocket<Orbit>) {
+/// The first lines a newcomer reads: where the site is, on which database
+/// and profile, and, while there is no admin, the exact command that makes
+/// one. Not printed with `log_level = "off"` (tests).
+async fn summary(rocket: &Rocket<Orbit>) {
+    let config = rocket.config();
     let Some(app) = rocket.state::<Gatehouse>() else {
         return;
     };
+    if config.log_level == LogLevel::Off {
+        return;
+    }
+    let scheme = if config.tls_enabled() { "https" } else { "http" };
+    let mut lines = vec![
+        format!(
+            "Gatehouse is running at {scheme}://{}:{} (profile `{}`)",
+            config.address, config.port, config.profile
+        ),
+        format!("  database: {} (migrated)", app.config.database),
+    ];
+    if let Some(assets) = rocket.state::<Assets>() {
+        if !assets.overridden().is_empty() {
+            lines.push(format!(
+                "  templates from {}: {}",
+                app.config
+                    .template_dir
+                    .as_deref()
+                    .unwrap_or(Path::new("?"))
+                    .display(),
+                assets.overridden().join(", ")
+            ));
+        }
+    }
     match app.db.run(User::count_admins).await {
-        Ok(0) => warn_no_admin_once(),
+        Ok(0) => {
+            lines.push("  There is no admin yet. Make the first one with:".into());
+            lines.push(format!("    {}", first_admin_command()));
+        }
         Ok(_) => {}
         Err(e) => log::error!("could not count admins: {}", e.chain()),
     }
+    if config.log_level == LogLevel::Critical {
+        lines.push("  (routes and requests are logged with ROCKET_LOG_LEVEL=normal)".into());
+    }
+    println!("{}", lines.join("\n"));
 }
 
-static NO_ADMIN_WARNED: AtomicBool = AtomicBool::new(false);
-
-fn warn_no_admin_once() {
-    if !NO_ADMIN_WARNED.swap(true, Ordering::Relaxed) {
-        log::warn!(
-            "There is no admin account yet. Create one with: cargo run -- user create --email you@example.com --admin   (or `gatehouse user create --email you@example.com --admin`)"
-        );
+/// `user create ... --admin` for the binary that is running: `cargo run
+/// [--release] [--bin x | --example x] -- ...` under Cargo, else the path it
+/// was started by.
+fn first_admin_command() -> String {
+    const ARGS: &str = "user create --email you@example.com --name \"Your Name\" --admin";
+    let exe = std::env::current_exe().ok();
+    let name = exe
+        .as_deref()
+        .and_then(Path::file_stem)
+        .and_then(|n| n.to_str())
+        .unwrap_or("gatehouse")
+        .to_owned();
+    if std::env::var_os("CARGO_MANIFEST_DIR").is_none() {
+        let invoked = std::env::args().next().unwrap_or(name);
+        return format!("{invoked} {ARGS}");
     }
+    let folder = |n: usize| {
+        exe.as_deref()
+            .and_then(|p| p.ancestors().nth(n))
+            .and_then(Path::file_name)
+            .and_then(|n| n.to_str())
+            .map(str::to_owned)
+    };
+    let mut command = String::from("cargo run");
+    let example = folder(1).as_deref() == Some("examples");
+    let profile = if example { folder(2) } else { folder(1) };
+    if profile.as_deref() == Some("release") {
+        command.push_str(" --release");
+    }
+    if example {
+        command.push_str(&format!(" --example {name}"));
+    } else if std::env::var("CARGO_PKG_NAME").is_ok_and(|pkg| pkg != name) {
+        command.push_str(&format!(" --bin {name}"));
+    }
+    format!("{command} -- {ARGS}")
 }

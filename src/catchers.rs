@@ -7,13 +7,12 @@ use rocket::http::{Method, Status};
 use rocket::request::Request;
 use rocket::response::{self, Flash, Redirect, Responder, Response};
 use rocket::{catch, catchers, Catcher};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use crate::auth::AuthFailure;
 use crate::web::guards::failure_reason;
 use crate::web::json::{retry_after, wants_json, ApiError};
-use crate::web::page::PageContext;
+use crate::web::page::{Page, PageContext};
 
 pub fn catchers() -> Vec<Catcher> {
     catchers![
@@ -30,7 +29,7 @@ pub fn catchers() -> Vec<Catcher> {
 /// Either answer, by what the client accepts.
 pub enum Caught {
     Json(ApiError),
-    Page(Status, Template),
+    Page(Status, Page),
     Redirect(Redirect),
     Flash(Flash<Redirect>),
 }
@@ -80,7 +79,7 @@ pub fn login_url(req: &Request<'_>) -> String {
     format!("/login?next={}", utf8_percent_encode(&next, QUERY_VALUE))
 }
 
-async fn page(req: &Request<'_>, status: Status, title: &str, message: &str) -> Template {
+async fn page(req: &Request<'_>, status: Status, title: &str, message: &str) -> Page {
     let ctx = match req.guard::<PageContext>().await {
         rocket::outcome::Outcome::Success(ctx) => ctx,
         _ => unreachable!("PageContext always succeeds"),

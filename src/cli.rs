@@ -1,9 +1,21 @@
 //! The command line: the server, migrations and user administration, all in
-//! the one binary.
+//! one binary: Gatehouse's own, or an app's, which hands its Rocket over:
+//!
+//! ```no_run
+//! fn main() -> std::process::ExitCode {
+//!     gatehouse::cli::run(|figment| gatehouse::build(figment) /* .mount(...) */)
+//! }
+//! ```
+//!
+//! and then has `myapp serve` (the default), `myapp migrate` and
+//! `myapp user create --email ... --admin`.
 
 use std::io::{self, BufRead, IsTerminal};
+use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
 
 use crate::auth::password::check_policy;
 use crate::config::Config;
@@ -62,8 +74,48 @@ pub enum UserCommand {
     Unlock { email: String },
 }
 
-/// Runs a command other than `serve`; returns what to print.
-pub fn run(command: Command, config: Config) -> Result<String, Error> {
+/// The whole command line for an app: `app` makes its Rocket from
+/// Gatehouse's figment (Rocket.toml, `ROCKET_*`, `GATEHOUSE_*`, see
+/// [`crate::config::figment`]), as `main.rs` does with [`crate::build`].
+/// `serve` launches it; the other commands read the same Rocket's settings
+/// (and its [`AppKeys`](crate::config::AppKeys)) and work on its database.
+pub fn run(app: impl FnOnce(Figment) -> Rocket<Build>) -> ExitCode {
+    let invoked = std::env::args().next().unwrap_or_default();
+    let bin: &'static str = std::path::Path::new(&invoked)
+        .file_stem()
+        .and_then(|n| n.to_str())
+        .map_or("gatehouse", |n| Box::leak(n.into()));
+    let matches = Cli::command().name(bin).bin_name(bin).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let rocket = app(crate::config::figment());
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => rocket::execute(rocket.launch())
+            .map(|_| String::new())
+            .map_err(|e| Error::Invalid(e.to_string())),
+        command => Config::from_rocket(&rocket)
+            .map_err(|e| Error::Config(e.to_string()))
+            .and_then(|config| execute(command, config)),
+    };
+    match result {
+        Ok(out) => {
+            if !out.is_empty() {
+                println!("{out}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{bin}: {}", e.chain());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a command other than `serve` (blocking: bcrypt, Diesel); returns
+/// what to print.
+pub fn execute(command: Command, config: Config) -> Result<String, Error> {
     match command {
         Command::Serve => Ok(String::new()),
         Command::Migrate => {

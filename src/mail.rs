@@ -73,7 +73,7 @@ impl Mailer {
             Inner::Log => {
                 // The text as written (not transfer-encoded), so that a
                 // developer can open the link from the console.
-                log::info!("mail (transport `log`) to {to}: {subject}\n{body}");
+                log::warn!("mail (transport `log`: printed, not sent) to {to}: {subject}\n{body}");
                 Ok(())
             }
             Inner::File(t) => send_within(t, message, self.timeout).await,

@@ -7,11 +7,14 @@ pub mod error; // ConfigError
 pub mod google; // [google]: the OpenID Connect provider
 pub mod jwt; // [jwt]: keys, lifetimes, token locations, cookies
 pub mod keys; // the signing and verification keys (KeyRing)
+pub mod known; // unknown keys refused, with a "did you mean"
 pub mod login; // [password] and [login]
 pub mod mail; // [mail]
 pub mod net; // mount paths, public_url, loopback hosts
 
-use rocket::figment::providers::{Env, Serialized};
+use std::path::{Path, PathBuf};
+
+use rocket::figment::providers::{Env, Format, Serialized, Toml};
 use rocket::figment::{Figment, Profile};
 use rocket::http::Method;
 use serde::{Deserialize, Serialize};
@@ -28,8 +31,21 @@ pub use net::is_mount_path;
 /// Rocket's figment plus Gatehouse's environment variables:
 /// `DATABASE_URL`, `JWT_SECRET_KEY` (Flask-JWT-Extended's name), and any
 /// setting as `GATEHOUSE_<SECTION>__<KEY>` (e.g. `GATEHOUSE_JWT__ACCESS_TOKEN_EXPIRES=600`).
+///
+/// Rocket's log level defaults to `critical` (warnings and errors): the first
+/// start says in a few lines what it needs to; `log_level = "normal"` (or
+/// `ROCKET_LOG_LEVEL=normal`) brings back Rocket's route table and requests.
 pub fn figment() -> Figment {
-    rocket::Config::figment()
+    // Rocket's own `Config::figment()`, with Gatehouse's default log level
+    // under Rocket.toml and the environment.
+    Figment::from(rocket::Config::default())
+        .merge(Serialized::default("log_level", "critical"))
+        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+        .select(Profile::from_env_or(
+            "ROCKET_PROFILE",
+            rocket::Config::DEFAULT_PROFILE,
+        ))
         .merge(Env::prefixed("GATEHOUSE_").split("__").global())
         .merge(Env::raw().only(&["DATABASE_URL"]).global())
         .merge(
@@ -57,6 +73,13 @@ pub struct Settings {
     pub database_pool_size: u32,
     /// Shown in page titles and the header.
     pub site_name: String,
+    /// The app's templates: a file here replaces Gatehouse's own of the same
+    /// name (`login.html.tera`), and the app's own pages live here too.
+    /// Optional when left at `templates`.
+    pub template_dir: String,
+    /// The app's static files, served under `/static` before Gatehouse's
+    /// own. Optional when left at `static`.
+    pub static_dir: String,
     /// Where the JSON API is mounted.
     pub api_prefix: String,
     /// Flask-JWT's sign-in endpoint and its body keys.
@@ -94,6 +117,8 @@ impl Default for Settings {
             database_url: "sqlite://gatehouse.db".into(),
             database_pool_size: 8,
             site_name: "Gatehouse".into(),
+            template_dir: DEFAULT_TEMPLATE_DIR.into(),
+            static_dir: DEFAULT_STATIC_DIR.into(),
             api_prefix: "/api/v1".into(),
             auth_url_rule: "/auth".into(),
             auth_username_key: "username".into(),
@@ -122,6 +147,8 @@ impl std::fmt::Debug for Settings {
             .field("database_url", &database_url)
             .field("database_pool_size", &self.database_pool_size)
             .field("site_name", &self.site_name)
+            .field("template_dir", &self.template_dir)
+            .field("static_dir", &self.static_dir)
             .field("api_prefix", &self.api_prefix)
             .field("auth_url_rule", &self.auth_url_rule)
             .field("auth_username_key", &self.auth_username_key)
@@ -147,6 +174,9 @@ pub struct Config {
     pub database: DatabaseUrl,
     pub database_pool_size: u32,
     pub site_name: String,
+    /// The app's templates and static files, when the folder exists.
+    pub template_dir: Option<PathBuf>,
+    pub static_dir: Option<PathBuf>,
     pub api_prefix: String,
     pub auth_url_rule: String,
     pub auth_username_key: String,
@@ -169,12 +199,42 @@ pub struct Config {
     pub generated_secret: bool,
 }
 
+/// Settings of an app's own that Gatehouse should let pass (any other
+/// unknown key stops the launch): `rocket.manage(AppKeys::new(["stripe_key"]))`
+/// before ignite.
+#[derive(Debug, Clone, Default)]
+pub struct AppKeys(pub Vec<String>);
+
+impl AppKeys {
+    pub fn new<S: Into<String>>(keys: impl IntoIterator<Item = S>) -> Self {
+        AppKeys(keys.into_iter().map(Into::into).collect())
+    }
+}
+
 impl Config {
     /// Reads and checks the configuration of the figment's selected profile.
     pub fn from_figment(figment: &Figment) -> Result<Self, ConfigError> {
+        Self::checked(figment, &[])
+    }
+
+    /// The same for a Rocket, letting its [`AppKeys`] pass.
+    pub fn from_rocket(rocket: &rocket::Rocket<rocket::Build>) -> Result<Self, ConfigError> {
+        let own = rocket
+            .state::<AppKeys>()
+            .map(|k| k.0.as_slice())
+            .unwrap_or_default();
+        Self::checked(rocket.figment(), own)
+    }
+
+    fn checked(figment: &Figment, own: &[String]) -> Result<Self, ConfigError> {
+        known::check(figment, own)?;
         let settings: Settings = figment.extract().map_err(|e| {
             let key = e.path.join(".");
-            bad(if key.is_empty() { "config" } else { &key }, e.kind.to_string())
+            let mut message = e.kind.to_string();
+            if let rocket::figment::error::Kind::UnknownField(field, expected) = &e.kind {
+                message.push_str(&known::suggestion(field, expected.iter().copied()));
+            }
+            bad(if key.is_empty() { "config" } else { &key }, message)
         })?;
         // Any profile but debug gets the release checks (a `production`
         // profile must not run on a generated secret).
@@ -226,6 +286,23 @@ impl Settings {
             }
         }
         let white_list_routes = white_list(&self.white_list_routes)?;
+        if !self.deny_by_default {
+            // They only loosen deny-by-default: alone they protect nothing,
+            // which someone who wrote them surely didn't mean.
+            for (key, empty) in [
+                ("white_list_routes", self.white_list_routes.is_empty()),
+                ("ignored_routes", self.ignored_routes.is_empty()),
+            ] {
+                if !empty {
+                    return Err(bad(
+                        key,
+                        "does nothing without `deny_by_default = true` (every route is public unless it takes a guard); set deny_by_default, or remove this",
+                    ));
+                }
+            }
+        }
+        let template_dir = folder("template_dir", &self.template_dir, DEFAULT_TEMPLATE_DIR)?;
+        let static_dir = folder("static_dir", &self.static_dir, DEFAULT_STATIC_DIR)?;
         if let Some(path) = self.ignored_routes.iter().find(|p| !p.starts_with('/')) {
             return Err(bad("ignored_routes", format!("`{path}` is not a path")));
         }
@@ -240,6 +317,8 @@ impl Settings {
             mail,
             database_pool_size: self.database_pool_size,
             site_name: self.site_name,
+            template_dir,
+            static_dir,
             api_prefix: self.api_prefix,
             auth_url_rule: self.auth_url_rule,
             auth_username_key: self.auth_username_key,
@@ -251,6 +330,21 @@ impl Settings {
             google,
             generated_secret,
         })
+    }
+}
+
+const DEFAULT_TEMPLATE_DIR: &str = "templates";
+const DEFAULT_STATIC_DIR: &str = "static";
+
+/// The app's folder, if it exists; one named in the configuration must.
+fn folder(key: &str, value: &str, default: &str) -> Result<Option<PathBuf>, ConfigError> {
+    let path = Path::new(value);
+    if path.is_dir() {
+        Ok(Some(path.to_path_buf()))
+    } else if value == default && !path.exists() {
+        Ok(None)
+    } else {
+        Err(bad(key, format!("`{value}` is not a folder")))
     }
 }
 
@@ -271,125 +365,4 @@ fn white_list(routes: &[(String, String)]) -> Result<Vec<(Method, String)>, Conf
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const GOOD: &str = "k3P9vQz8Lr2Xw6Yt1Nb5Mc7Hd4Jf0Gs8Ae2Ui6Oo9";
-
-    fn with_secret(secret: Option<&str>) -> Settings {
-        let mut s = Settings::default();
-        s.jwt.secret_key = secret.map(str::to_owned);
-        s
-    }
-
-    #[test]
-    fn bad_values_name_their_key() {
-        let mut s = with_secret(Some(GOOD));
-        s.jwt.algorithm = "none".into();
-        assert_eq!(s.validate(false).unwrap_err().key, "jwt.algorithm");
-        let mut s = with_secret(Some(GOOD));
-        s.password.bcrypt_cost = 4;
-        assert_eq!(s.validate(false).unwrap_err().key, "password.bcrypt_cost");
-        let mut s = with_secret(Some(GOOD));
-        s.database_url = "mysql://localhost/db".into();
-        assert_eq!(s.validate(false).unwrap_err().key, "database_url");
-        let mut s = with_secret(Some(GOOD));
-        s.jwt.cookie_samesite = "None".into();
-        assert_eq!(s.validate(false).unwrap_err().key, "jwt.cookie_samesite");
-    }
-
-    #[test]
-    fn unknown_jwt_settings_are_refused() {
-        let figment = figment_with("debug", Settings::default())
-            .merge(Serialized::default("jwt.verify_expiration", false));
-        let err = Config::from_figment(&figment).unwrap_err();
-        assert!(err.to_string().contains("verify_expiration"), "{err}");
-    }
-
-    #[test]
-    fn figment_errors_name_their_key() {
-        let figment = figment_with("debug", Settings::default())
-            .merge(Serialized::default("jwt.access_token_expires", "soon"));
-        let err = Config::from_figment(&figment).unwrap_err();
-        assert_eq!(err.key, "jwt.access_token_expires");
-    }
-
-    #[test]
-    fn release_registration_needs_a_public_url_and_a_mailer() {
-        let registering = |url: Option<&str>, transport: &str| {
-            let mut s = with_secret(Some(GOOD));
-            s.registration = true;
-            s.public_url = url.map(str::to_owned);
-            s.mail.transport = transport.into();
-            s.mail.smtp_url = Some("smtps://u:p@smtp.example.com".into());
-            s.validate(true)
-        };
-        let e = registering(None, "smtp").unwrap_err();
-        assert_eq!(e.key, "public_url");
-        let e = registering(Some("http://accounts.example.com"), "smtp").unwrap_err();
-        assert!(e.message.contains("https"), "{e}");
-        for bad in [
-            "ftp://example.com",
-            "https://example.com/?x=1",
-            "https://u@example.com",
-            "https://:pw@example.com",
-            "example.com",
-        ] {
-            assert_eq!(
-                registering(Some(bad), "smtp").unwrap_err().key,
-                "public_url",
-                "{bad}"
-            );
-        }
-        assert_eq!(
-            registering(Some("https://accounts.example.com"), "log")
-                .unwrap_err()
-                .key,
-            "mail.transport"
-        );
-        let ok = registering(Some("https://accounts.example.com/"), "smtp").unwrap();
-        assert_eq!(ok.public_url, "https://accounts.example.com");
-        assert!(
-            registering(Some("http://127.0.0.1:8000"), "smtp").is_ok(),
-            "loopback"
-        );
-        // Without registration nothing mails links: neither is needed.
-        assert!(with_secret(Some(GOOD)).validate(true).is_ok());
-    }
-
-    #[test]
-    fn debug_links_point_at_the_local_server() {
-        let figment = figment_with("debug", Settings::default()).merge(("port", 9123));
-        let config = Config::from_figment(&figment).unwrap();
-        assert_eq!(config.public_url, "http://localhost:9123");
-        let mut s = with_secret(Some(GOOD));
-        s.registration_link_expires = 10;
-        assert_eq!(s.validate(false).unwrap_err().key, "registration_link_expires");
-    }
-
-    #[test]
-    fn debug_never_prints_a_secret() {
-        let old = "old-secret-3e8d0a-Qm7vX2pL9sK4wT6yB1nC";
-        let mut s = with_secret(Some(GOOD));
-        s.database_url = "postgres://app:db-pass-91c4@db.internal/gh".into();
-        s.jwt.verify_keys = vec![VerifyKeySettings {
-            algorithm: "HS256".into(),
-            public_key_file: None,
-            secret_key: Some(old.into()),
-            kid: None,
-        }];
-        s.google.client_id = Some("id".into());
-        s.google.client_secret = Some("client-secret-77b2".into());
-        s.google.redirect_uri = Some("https://example.com/auth/google/callback".into());
-        let checked = format!("{:?}", s.clone().validate(false).unwrap());
-        let debug = format!("{s:?}");
-        for secret in [GOOD, "db-pass-91c4", old, "client-secret-77b2"] {
-            assert!(!debug.contains(secret), "{secret} in {debug}");
-            assert!(!checked.contains(secret), "{secret} in {checked}");
-        }
-        assert!(
-            debug.contains("db.internal") && debug.contains("[redacted]"),
-            "{debug}"
-        );
-    }
-}
+mod tests;

@@ -3,7 +3,6 @@
 use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, uri, Route, State};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 use crate::db::session::{Device, Session};
@@ -12,7 +11,7 @@ use crate::services::account;
 use crate::services::signin::{self, ChangePasswordError};
 use crate::state::Gatehouse;
 use crate::web::csrf::csrf_form;
-use crate::web::page::{FormOutcome, PageContext};
+use crate::web::page::{FormOutcome, Page, PageContext};
 use crate::web::{cookies, CsrfForm, CurrentUser, FreshLogin};
 
 pub fn routes() -> Vec<Route> {
@@ -94,11 +93,7 @@ async fn invalid(
 }
 
 #[get("/account")]
-async fn account_page(
-    user: CurrentUser,
-    page: PageContext,
-    app: &State<Gatehouse>,
-) -> Result<Template, Error> {
+async fn account_page(user: CurrentUser, page: PageContext, app: &State<Gatehouse>) -> Result<Page, Error> {
     Ok(page.render("account", account_view(app, &user).await?))
 }
 

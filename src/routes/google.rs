@@ -8,7 +8,6 @@ use rocket::http::{CookieJar, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Responder, Route, State};
-use rocket_dyn_templates::Template;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -20,7 +19,7 @@ use crate::services::signin::SignInError;
 use crate::state::Gatehouse;
 use crate::web::google_flow as flow;
 use crate::web::json::ApiResult;
-use crate::web::page::PageContext;
+use crate::web::page::{Page, PageContext};
 use crate::web::redirect::{is_local_path, safe_next};
 use crate::web::{cookies, CurrentUser, FreshLogin};
 
@@ -37,7 +36,7 @@ pub fn api_routes() -> Vec<Route> {
 pub enum Outcome {
     Redirect(Redirect),
     Linked(Flash<Redirect>),
-    Refused((Status, Template)),
+    Refused((Status, Page)),
 }
 
 fn provider(app: &Gatehouse) -> Result<&Provider, OidcError> {

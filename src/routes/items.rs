@@ -7,7 +7,6 @@ use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, routes, uri, Route, State};
-use rocket_dyn_templates::Template;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -16,7 +15,7 @@ use crate::error::Error;
 use crate::state::Gatehouse;
 use crate::web::csrf::csrf_form;
 use crate::web::json::ApiResult;
-use crate::web::page::{FormOutcome, PageContext};
+use crate::web::page::{FormOutcome, Page, PageContext};
 use crate::web::{AdminUser, CsrfForm, CurrentUser, FreshLogin, JwtOptional};
 
 pub fn routes() -> Vec<Route> {
@@ -70,7 +69,7 @@ async fn list_page(
     user: Option<CurrentUser>,
     page: PageContext,
     app: &State<Gatehouse>,
-) -> Result<Template, Error> {
+) -> Result<Page, Error> {
     let context = list_context(app, user.as_ref(), json!({}), json!({})).await?;
     Ok(page.render("items", context))
 }
@@ -81,7 +80,7 @@ async fn item_page(
     user: CurrentUser,
     page: PageContext,
     app: &State<Gatehouse>,
-) -> Result<Template, Error> {
+) -> Result<Page, Error> {
     let item = app
         .db
         .run(move |conn| Item::find(conn, id))

@@ -1,25 +1,46 @@
 //! Public and protected pages.
 
-use rocket::{get, routes, Route};
-use rocket_dyn_templates::Template;
+use std::path::PathBuf;
+
+use rocket::fs::NamedFile;
+use rocket::http::ContentType;
+use rocket::{get, routes, Route, State};
 use serde_json::json;
 
-use crate::web::page::PageContext;
+use crate::web::assets::{Assets, StaticFile};
+use crate::web::page::{Page, PageContext};
 use crate::web::CurrentUser;
 
 pub fn routes() -> Vec<Route> {
-    routes![index, protected, health]
+    routes![index, protected, health, static_file]
+}
+
+/// A static file under `/static`: the app's (`static_dir`), else
+/// Gatehouse's own, compiled in. (`PathBuf` refuses `..` and hidden files.)
+/// Ranked low, so an app's own route under `/static` comes first.
+#[get("/static/<path..>", rank = 20)]
+async fn static_file(path: PathBuf, assets: &State<Assets>) -> Option<StaticAnswer> {
+    match assets.static_file(&path)? {
+        StaticFile::Embedded(kind, bytes) => Some(StaticAnswer::Embedded((kind, bytes))),
+        StaticFile::File(file) => NamedFile::open(file).await.ok().map(StaticAnswer::File),
+    }
+}
+
+#[derive(rocket::Responder)]
+enum StaticAnswer {
+    Embedded((ContentType, &'static [u8])),
+    File(NamedFile),
 }
 
 /// The public home page; shows whether you are signed in.
 #[get("/")]
-fn index(page: PageContext) -> Template {
+fn index(page: PageContext) -> Page {
     page.render("index", json!({}))
 }
 
 /// A page only signed-in users see, naming them.
 #[get("/protected")]
-fn protected(user: CurrentUser, page: PageContext) -> Template {
+fn protected(user: CurrentUser, page: PageContext) -> Page {
     page.render(
         "protected",
         json!({

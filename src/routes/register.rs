@@ -6,7 +6,6 @@
 use rocket::http::{CookieJar, Header, Status};
 use rocket::response::Redirect;
 use rocket::{get, post, routes, Responder, Route, State};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 use crate::db::session::Device;
@@ -16,7 +15,7 @@ use crate::services::register::{self, ConfirmError, Registration};
 use crate::services::signin::SignInError;
 use crate::state::Gatehouse;
 use crate::web::csrf::csrf_form;
-use crate::web::page::PageContext;
+use crate::web::page::{Page, PageContext};
 use crate::web::redirect::{is_local_path, safe_next};
 use crate::web::{cookies, CsrfForm};
 
@@ -39,7 +38,7 @@ const LINK_INVALID: &str = "This link has expired or has already been used. Ask 
 const MAIL_FAILED: &str = "We could not send the mail just now. Please try again in a few minutes.";
 
 #[get("/register?<next>")]
-fn register_page(next: Option<&str>, page: PageContext) -> Template {
+fn register_page(next: Option<&str>, page: PageContext) -> Page {
     page.render(
         "register",
         json!({ "email": "", "errors": {}, "next": next.filter(|n| is_local_path(n)) }),
@@ -52,7 +51,7 @@ async fn register_submit(
     app: &State<Gatehouse>,
     device: Device,
     page: PageContext,
-) -> Result<(Status, Template), Error> {
+) -> Result<(Status, Page), Error> {
     let form = form.into_inner();
     let next = form.next.filter(|n| is_local_path(n));
     let typed = form.email.trim().to_owned();
@@ -108,11 +107,11 @@ async fn register_submit(
 /// A page that holds a registration link's token: sent with no referrer.
 #[derive(Responder)]
 struct WithToken {
-    page: (Status, Template),
+    page: (Status, Page),
     referrer: Header<'static>,
 }
 
-fn with_token(status: Status, page: Template) -> WithToken {
+fn with_token(status: Status, page: Page) -> WithToken {
     WithToken {
         page: (status, page),
         referrer: Header::new("Referrer-Policy", "no-referrer"),

@@ -3,7 +3,6 @@
 use rocket::http::{CookieJar, Header, Status};
 use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Responder, Route, State};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use crate::db::session::Device;
@@ -12,7 +11,7 @@ use crate::services::signin::{self, SignInError};
 use crate::state::Gatehouse;
 use crate::web::csrf::csrf_form;
 use crate::web::json::retry_after;
-use crate::web::page::PageContext;
+use crate::web::page::{Page, PageContext};
 use crate::web::redirect::safe_next;
 use crate::web::{cookies, CsrfForm, CurrentUser};
 
@@ -28,7 +27,7 @@ fn google_provider(app: &Gatehouse) -> Option<&str> {
 }
 
 #[get("/login?<next>")]
-fn login_page(next: Option<&str>, page: PageContext, app: &State<Gatehouse>) -> Template {
+fn login_page(next: Option<&str>, page: PageContext, app: &State<Gatehouse>) -> Page {
     page.render(
         "login",
         json!({
@@ -44,9 +43,9 @@ fn login_page(next: Option<&str>, page: PageContext, app: &State<Gatehouse>) -> 
 #[derive(Responder)]
 enum LoginOutcome {
     SignedIn(Redirect),
-    Refused((Status, Template)),
+    Refused((Status, Page)),
     /// Too many sign-ins at once (503): the form again, and when to retry.
-    Busy((Status, Template), Header<'static>),
+    Busy((Status, Page), Header<'static>),
 }
 
 #[post("/login", data = "<form>")]
@@ -96,7 +95,7 @@ impl LoginForm {
 }
 
 /// The form again, with why and what was typed (but the password).
-fn refused_page(page: &PageContext, app: &Gatehouse, kept: &serde_json::Value, error: &str) -> Template {
+fn refused_page(page: &PageContext, app: &Gatehouse, kept: &serde_json::Value, error: &str) -> Page {
     let mut context = kept.clone();
     context["error"] = error.into();
     context["google_provider"] = google_provider(app).into();

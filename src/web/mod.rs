@@ -2,9 +2,11 @@
 //! fairings, cookies, page context and the JSON error. No SQL and no
 //! business rules: those are in `services`.
 
+pub mod assets; // templates and static files: compiled in, overridable one file at a time
 pub mod cookies; // the token cookies, and cookies set by guards
 pub mod csrf; // CSRF values, the form guard and the fairing that checks writes
 pub mod deny; // deny-by-default: refuse unlisted routes without a sign-in
+mod embedded; // the compiled-in files (include_str!)
 pub mod google_flow; // a started Google sign-in, kept in a private cookie
 pub mod guards; // CurrentUser, AdminUser, FreshLogin, FreshAdmin, JwtOptional, Actor, Device
 pub mod headers; // the security headers on every response

@@ -1,10 +1,15 @@
 //! What every page's layout needs, gathered once by a request guard.
 
+use std::borrow::Cow;
+
+use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::request::{self, FlashMessage, FromRequest, Request};
-use rocket_dyn_templates::Template;
+use rocket::response::{self, content::RawHtml, Responder};
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+use crate::web::assets::Assets;
 
 use crate::state::Gatehouse;
 use crate::web::csrf::CsrfToken;
@@ -14,10 +19,49 @@ use crate::web::guards::authenticate;
 /// with its errors next to their fields and what was typed kept, or a
 /// result shown once).
 #[derive(rocket::Responder)]
+#[allow(clippy::large_enum_variant)] // one per response, moved once
 pub enum FormOutcome {
     Done(rocket::response::Flash<rocket::response::Redirect>),
-    Shown(Template),
-    Invalid((rocket::http::Status, Template)),
+    Shown(Page),
+    Invalid((rocket::http::Status, Page)),
+}
+
+/// A template to render with its context: Gatehouse's own (`login`,
+/// `admin/users`...) or one of the app's in its `template_dir`.
+#[derive(Debug)]
+pub struct Page {
+    name: Cow<'static, str>,
+    context: Value,
+}
+
+impl Page {
+    /// A page without the layout's context (see [`PageContext::render`]).
+    pub fn new(name: impl Into<Cow<'static, str>>, context: Value) -> Self {
+        Page {
+            name: name.into(),
+            context,
+        }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Page {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let Some(assets) = req.rocket().state::<Assets>() else {
+            log::error!(
+                "page {}: no templates (a Rocket without gatehouse::stage)",
+                self.name
+            );
+            return Err(Status::InternalServerError);
+        };
+        let html = tera::Context::from_value(self.context)
+            .map_err(|e| e.to_string())
+            .and_then(|context| assets.render(&self.name, &context))
+            .map_err(|e| {
+                log::error!("page {}: {e}", self.name);
+                Status::InternalServerError
+            })?;
+        RawHtml(html).respond_to(req)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,7 +94,7 @@ pub struct PageContext {
 
 impl PageContext {
     /// Renders a template with the layout's context and the page's own.
-    pub fn render(&self, name: &'static str, page: impl Serialize) -> Template {
+    pub fn render(&self, name: impl Into<Cow<'static, str>>, page: impl Serialize) -> Page {
         let mut context = match serde_json::to_value(self) {
             Ok(Value::Object(map)) => map,
             _ => Map::new(),
@@ -58,7 +102,7 @@ impl PageContext {
         if let Ok(Value::Object(extra)) = serde_json::to_value(page) {
             context.extend(extra);
         }
-        Template::render(name, Value::Object(context))
+        Page::new(name, Value::Object(context))
     }
 }
 

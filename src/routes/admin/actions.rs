@@ -6,7 +6,6 @@
 use rocket::http::Status;
 use rocket::response::{Flash, Redirect};
 use rocket::{post, routes, Route, State};
-use rocket_dyn_templates::Template;
 use serde_json::json;
 
 use super::pages::edit_page;
@@ -15,7 +14,7 @@ use crate::error::Error;
 use crate::services::admin::{self, Actor, Changes, InitialPassword, NewAccount};
 use crate::state::Gatehouse;
 use crate::web::csrf::csrf_form;
-use crate::web::page::{FormOutcome, PageContext};
+use crate::web::page::{FormOutcome, Page, PageContext};
 use crate::web::CsrfForm;
 
 pub fn routes() -> Vec<Route> {
@@ -185,7 +184,7 @@ async fn reset_password(
     actor: Actor,
     app: &State<Gatehouse>,
     page: PageContext,
-) -> Result<Template, Error> {
+) -> Result<Page, Error> {
     let reset = admin::reset_password(app, &actor, id).await?;
     Ok(page.render(
         "admin/temporary_password",

@@ -4,7 +4,6 @@
 
 use rocket::http::Status;
 use rocket::{get, routes, Route, State};
-use rocket_dyn_templates::Template;
 use serde_json::{json, Value};
 
 use super::views::{encode, AuditQuery, Unknown, UserQuery, UserView};
@@ -13,7 +12,7 @@ use crate::db::user::{SortColumn, User, UserSort};
 use crate::error::{Error, FieldErrors};
 use crate::services::admin::reports;
 use crate::state::Gatehouse;
-use crate::web::page::PageContext;
+use crate::web::page::{Page, PageContext};
 use crate::web::AdminUser;
 
 pub fn routes() -> Vec<Route> {
@@ -31,7 +30,7 @@ pub fn routes() -> Vec<Route> {
 const PER_PAGE: i64 = 25;
 
 #[get("/admin")]
-async fn dashboard(_admin: AdminUser, page: PageContext, app: &State<Gatehouse>) -> Result<Template, Error> {
+async fn dashboard(_admin: AdminUser, page: PageContext, app: &State<Gatehouse>) -> Result<Page, Error> {
     let counts = reports::counts(app).await?;
     Ok(page.render("admin/dashboard", json!({ "counts": counts })))
 }
@@ -48,7 +47,7 @@ async fn users(
     _admin: AdminUser,
     ctx: PageContext,
     app: &State<Gatehouse>,
-) -> Result<Template, Error> {
+) -> Result<Page, Error> {
     let filter = query.filter(Unknown::Ignore)?;
     let page = query.page();
     let (q, role, sort) = (filter.q.clone().unwrap_or_default(), filter.role, filter.sort);
@@ -103,7 +102,7 @@ async fn user_page(
     admin: AdminUser,
     page: PageContext,
     app: &State<Gatehouse>,
-) -> Result<Template, Error> {
+) -> Result<Page, Error> {
     let (user, sessions, events) = reports::user_details(app, id).await?;
     Ok(page.render(
         "admin/user",
@@ -118,7 +117,7 @@ async fn user_page(
 }
 
 #[get("/admin/users/new")]
-fn new_user_page(admin: AdminUser, page: PageContext) -> Template {
+fn new_user_page(admin: AdminUser, page: PageContext) -> Page {
     page.render(
         "admin/new_user",
         json!({
@@ -129,7 +128,7 @@ fn new_user_page(admin: AdminUser, page: PageContext) -> Template {
     )
 }
 
-pub(super) fn edit_page(page: &PageContext, id: i32, form: Value, errors: &FieldErrors) -> Template {
+pub(super) fn edit_page(page: &PageContext, id: i32, form: Value, errors: &FieldErrors) -> Page {
     page.render(
         "admin/edit_user",
         json!({ "id": id, "form": form, "errors": errors.to_map() }),
@@ -142,7 +141,7 @@ async fn edit_user_page(
     _admin: AdminUser,
     page: PageContext,
     app: &State<Gatehouse>,
-) -> Result<Template, Error> {
+) -> Result<Page, Error> {
     let user = app.db.run(move |conn| User::get(conn, id)).await?;
     let form = json!({ "email": user.email, "name": user.name, "role": user.role });
     Ok(edit_page(&page, id, form, &FieldErrors::new()))
@@ -155,7 +154,7 @@ async fn delete_page(
     _admin: AdminUser,
     page: PageContext,
     app: &State<Gatehouse>,
-) -> Result<Template, Error> {
+) -> Result<Page, Error> {
     let user = app.db.run(move |conn| User::get(conn, id)).await?;
     Ok(page.render("admin/delete_user", json!({ "user": UserView::from(&user) })))
 }
@@ -168,7 +167,7 @@ async fn audit_log(
     _admin: AdminUser,
     ctx: PageContext,
     app: &State<Gatehouse>,
-) -> Result<(Status, Template), Error> {
+) -> Result<(Status, Page), Error> {
     let page = query.page();
     let text = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_owned();
     let form = json!({

@@ -1,0 +1,140 @@
+//! Unknown keys stop the launch: a misspelt `deny_by_defalt = true` would
+//! otherwise leave every route open without a word. Every profile of
+//! Rocket.toml and every `ROCKET_*` and `GATEHOUSE_*` variable is checked,
+//! not only the profile that runs; a close key is suggested.
+
+use rocket::figment::providers::Serialized;
+use rocket::figment::value::{Dict, Value};
+use rocket::figment::{Figment, Provider};
+
+use super::error::{bad, ConfigError};
+use super::Settings;
+
+/// Rocket's own settings (Rocket 0.5's `Config`), and `config` (what
+/// `ROCKET_CONFIG`, the path of Rocket.toml, becomes).
+const ROCKET_KEYS: &[&str] = &[
+    "address",
+    "port",
+    "workers",
+    "max_blocking",
+    "ident",
+    "ip_header",
+    "limits",
+    "temp_dir",
+    "keep_alive",
+    "tls",
+    "secret_key",
+    "shutdown",
+    "log_level",
+    "cli_colors",
+    "config",
+];
+
+/// Refuses a key that is neither Gatehouse's nor Rocket's, in any profile,
+/// at the top or inside one of Gatehouse's sections (`[jwt]`, `[password]`...).
+/// `own`: the app's own keys ([`AppKeys`](super::AppKeys)).
+pub fn check(figment: &Figment, own: &[String]) -> Result<(), ConfigError> {
+    let defaults = Figment::from(Serialized::defaults(Settings::default()))
+        .extract::<Dict>()
+        .map_err(|e| bad("config", e.to_string()))?;
+    let data = figment.data().map_err(|e| bad("config", e.to_string()))?;
+    for (profile, dict) in &data {
+        for (key, value) in dict {
+            let known = defaults.contains_key(key)
+                || ROCKET_KEYS.contains(&key.as_str())
+                || own.iter().any(|k| k == key);
+            if !known {
+                let names = defaults
+                    .keys()
+                    .chain(own)
+                    .map(String::as_str)
+                    .chain(ROCKET_KEYS.iter().copied());
+                return Err(unknown(figment, profile.as_str().as_str(), key, key, names));
+            }
+            // Inside a section of Gatehouse's: its own keys only.
+            if let (Some(Value::Dict(_, section)), Value::Dict(_, given)) = (defaults.get(key), value) {
+                if let Some(inner) = given.keys().find(|k| !section.contains_key(*k)) {
+                    let path = format!("{key}.{inner}");
+                    let names = section.keys().map(String::as_str);
+                    return Err(unknown(figment, profile.as_str().as_str(), &path, inner, names));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unknown<'a>(
+    figment: &Figment,
+    profile: &str,
+    path: &str,
+    key: &str,
+    names: impl Iterator<Item = &'a str>,
+) -> ConfigError {
+    let source = figment
+        .find_metadata(path)
+        .map(|m| format!(" (from {}, profile `{profile}`)", m.name))
+        .unwrap_or_else(|| format!(" (profile `{profile}`)"));
+    bad(
+        path,
+        format!(
+            "is not a setting of Gatehouse's or Rocket's{source}{} (an app's own settings are declared with `gatehouse::config::AppKeys`)",
+            suggestion(key, names)
+        ),
+    )
+}
+
+/// `; did you mean `x`?` for the closest name, if one is close.
+pub fn suggestion<'a>(key: &str, names: impl Iterator<Item = &'a str>) -> String {
+    names
+        .map(|name| (strsim::jaro_winkler(key, name), name))
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, name)| format!("; did you mean `{name}`?"))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use rocket::figment::providers::{Format, Toml};
+
+    use super::*;
+    use crate::config::figment_with;
+
+    fn check_own(figment: &Figment) -> Result<(), ConfigError> {
+        check(figment, &["my_own".to_string()])
+    }
+
+    fn toml(text: &str) -> Figment {
+        figment_with("debug", Settings::default()).merge(Toml::string(text).nested())
+    }
+
+    #[test]
+    fn a_misspelt_key_names_itself_and_the_right_one() {
+        let err = check_own(&toml("[default]\ndeny_by_defalt = true\n")).unwrap_err();
+        assert_eq!(err.key, "deny_by_defalt");
+        assert!(err.message.contains("did you mean `deny_by_default`"), "{err}");
+        // In a profile that isn't running, and inside a section.
+        let err = check_own(&toml("[release.jwt]\naccess_token_expire = 60\n")).unwrap_err();
+        assert_eq!(err.key, "jwt.access_token_expire");
+        assert!(
+            err.message.contains("did you mean `access_token_expires`"),
+            "{err}"
+        );
+        assert!(err.message.contains("release"), "{err}");
+    }
+
+    #[test]
+    fn nothing_close_suggests_nothing() {
+        let err = check_own(&toml("[default]\nzzqx = 1\n")).unwrap_err();
+        assert!(!err.message.contains("did you mean"), "{err}");
+    }
+
+    #[test]
+    fn rocket_and_gatehouse_keys_pass() {
+        let figment = toml(
+            "[default]\nport = 9000\nlog_level = \"normal\"\nsite_name = \"x\"\nmy_own = 1\ntemplate_dir = \"t\"\n[default.limits]\nform = \"64 KiB\"\n[default.password]\nbcrypt_cost = 12\n",
+        );
+        check_own(&figment).unwrap();
+    }
+}

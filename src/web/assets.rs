@@ -1,0 +1,240 @@
+//! Templates and static files: Gatehouse's own are compiled in
+//! ([`embedded`](super::embedded)), and a file of the same name in the app's
+//! `template_dir` or `static_dir` replaces one of them, so an app can restyle
+//! the sign-in page without copying the rest. Templates of the app's own are
+//! loaded from `template_dir` too, and can extend Gatehouse's `base`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use rocket::http::ContentType;
+use tera::Tera;
+
+use super::embedded::{STATIC, TEMPLATES};
+
+/// The template engine and where static files may be overridden; managed
+/// state, made at ignite.
+pub struct Assets {
+    tera: Tera,
+    static_dir: Option<PathBuf>,
+    /// The templates that came from the app's folder (names), for the log.
+    overridden: Vec<String>,
+}
+
+impl fmt::Debug for Assets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Assets")
+            .field("templates", &self.tera.get_template_names().count())
+            .field("from_template_dir", &self.overridden)
+            .field("static_dir", &self.static_dir)
+            .finish()
+    }
+}
+
+/// A static file's bytes and type.
+pub enum StaticFile {
+    Embedded(ContentType, &'static [u8]),
+    /// A file in the app's `static_dir`.
+    File(PathBuf),
+}
+
+impl Assets {
+    /// Gatehouse's templates, then every `*.tera` file under `template_dir`
+    /// (same name: it wins). A template that doesn't parse, or extends one
+    /// that doesn't exist, is an error naming the file.
+    pub fn load(template_dir: Option<&Path>, static_dir: Option<&Path>) -> Result<Self, String> {
+        let mut tera = Tera::default();
+        // Every template is HTML: escape everything (a name has no suffix).
+        tera.autoescape_on(vec![""]);
+        tera.add_raw_templates(TEMPLATES.iter().copied())
+            .map_err(|e| format!("Gatehouse's own templates: {}", chain(&e)))?;
+        let mut overridden = Vec::new();
+        if let Some(dir) = template_dir {
+            let files = template_files(dir)?;
+            overridden = files.iter().map(|(_, name)| name.clone()).collect();
+            tera.add_template_files(files.iter().map(|(path, name)| (path, Some(name.as_str()))))
+                .map_err(|e| format!("template_dir {}: {}", dir.display(), chain(&e)))?;
+        }
+        Ok(Assets {
+            tera,
+            static_dir: static_dir.map(Path::to_path_buf),
+            overridden,
+        })
+    }
+
+    /// Renders a template by name (`login`, `admin/users`, or an app's own).
+    pub fn render(&self, name: &str, context: &tera::Context) -> Result<String, String> {
+        self.tera.render(name, context).map_err(|e| chain(&e))
+    }
+
+    /// The names of templates that came from `template_dir`.
+    pub fn overridden(&self) -> &[String] {
+        &self.overridden
+    }
+
+    /// The static file at `path` (already checked by Rocket's segments
+    /// guard: no `..`, no hidden files): the app's, or Gatehouse's own.
+    pub fn static_file(&self, path: &Path) -> Option<StaticFile> {
+        if let Some(dir) = &self.static_dir {
+            let file = dir.join(path);
+            if file.is_file() {
+                return Some(StaticFile::File(file));
+            }
+        }
+        let wanted = path.to_str()?;
+        STATIC
+            .iter()
+            .find(|(name, _)| *name == wanted)
+            .map(|(name, bytes)| {
+                let kind = Path::new(name)
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .and_then(ContentType::from_extension)
+                    .unwrap_or(ContentType::Binary);
+                StaticFile::Embedded(kind, bytes)
+            })
+    }
+}
+
+/// `(path, name)` for every `*.tera` file under `dir`; the name is the path
+/// under `dir` without `.tera` and the type (`admin/users.html.tera` is
+/// `admin/users`), as Gatehouse's own.
+fn template_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        let entries = std::fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| format!("{}: {e}", folder.display()))?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if let Some(name) = template_name(dir, &path) {
+                found.push((path, name));
+            }
+        }
+    }
+    found.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(found)
+}
+
+fn template_name(root: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(root).ok()?.to_str()?.replace('\\', "/");
+    let stem = relative.strip_suffix(".tera")?;
+    // `login.html` -> `login`; `notes` (no type) stays.
+    let name = match stem.rsplit_once('.') {
+        Some((name, kind)) if !kind.contains('/') => name,
+        _ => stem,
+    };
+    Some(name.to_owned())
+}
+
+/// A Tera error with its causes (the first line alone rarely says which
+/// variable or file).
+fn chain(e: &tera::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files_under(dir: &str) -> Vec<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut out = Vec::new();
+        let mut pending = vec![root.clone()];
+        while let Some(folder) = pending.pop() {
+            for entry in std::fs::read_dir(folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else {
+                    out.push(path.strip_prefix(&root).unwrap().to_str().unwrap().to_owned());
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn every_file_is_compiled_in() {
+        let templates: Vec<String> = TEMPLATES.iter().map(|(n, _)| format!("{n}.html.tera")).collect();
+        assert_eq!(
+            templates,
+            files_under("templates"),
+            "src/web/embedded.rs lists templates/"
+        );
+        let statics: Vec<String> = STATIC.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(
+            statics,
+            files_under("static"),
+            "src/web/embedded.rs lists static/"
+        );
+    }
+
+    #[test]
+    fn an_app_file_replaces_one_template_and_adds_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("login.html.tera"),
+            r#"{% extends "base" %}{% block content %}<p id="mine">{{ who }}</p>{% endblock %}"#,
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("app")).unwrap();
+        std::fs::write(dir.path().join("app/hello.html.tera"), "hi {{ who }}").unwrap();
+        let assets = Assets::load(Some(dir.path()), None).unwrap();
+        let mut ctx = tera::Context::new();
+        ctx.insert("who", "<b>");
+        for (key, value) in [
+            ("site_name", "Site"),
+            ("path", "/"),
+            ("csrf_token", "t"),
+            ("title", "T"),
+            ("message", "M"),
+        ] {
+            ctx.insert(key, value);
+        }
+        ctx.insert("registration", &false);
+        ctx.insert("status", &404);
+        let login = assets.render("login", &ctx).unwrap();
+        assert!(login.contains(r#"<p id="mine">&lt;b&gt;</p>"#), "{login}");
+        assert_eq!(assets.render("app/hello", &ctx).unwrap(), "hi &lt;b&gt;");
+        // The rest are Gatehouse's own.
+        assert!(assets.render("error", &ctx).is_ok());
+        assert_eq!(assets.overridden(), ["app/hello", "login"]);
+    }
+
+    #[test]
+    fn a_broken_app_template_names_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x.html.tera"), r#"{% extends "nope" %}"#).unwrap();
+        let err = Assets::load(Some(dir.path()), None).unwrap_err();
+        assert!(err.contains("template_dir") && err.contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn static_files_come_from_the_app_first() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("style.css"), "body{}").unwrap();
+        let assets = Assets::load(None, Some(dir.path())).unwrap();
+        assert!(matches!(
+            assets.static_file(Path::new("style.css")),
+            Some(StaticFile::File(_))
+        ));
+        match assets.static_file(Path::new("favicon.svg")) {
+            Some(StaticFile::Embedded(kind, bytes)) => {
+                assert_eq!(kind, ContentType::SVG);
+                assert!(!bytes.is_empty());
+            }
+            _ => panic!("favicon.svg is compiled in"),
+        }
+        assert!(assets.static_file(Path::new("nope.js")).is_none());
+    }
+}
