@@ -53,6 +53,7 @@ pub use app::{build, stage};
 pub use auth::{AuthFailure, Claims};
 pub use error::Error;
 pub use state::{AdditionalClaims, Gatehouse};
+pub use web::page::{Page, PageContext};
 pub use web::{
     failure_reason, AdminUser, CsrfForm, CsrfProtected, CsrfToken, CurrentUser, FreshAdmin, FreshLogin,
     JsonAuth, JwtOptional, LoginRequired,

@@ -24,6 +24,21 @@ use crate::error::Error;
 use crate::services::signin;
 use crate::state::Gatehouse;
 
+/// Settings for an app's tests: the SQLite database at `database_url`
+/// (one per test, e.g. in a temporary folder), a fixed test-only secret, the
+/// cheapest bcrypt cost Gatehouse accepts, and no logs. Nothing is read from
+/// Rocket.toml or the environment; merge more on top.
+pub fn figment(database_url: &str) -> rocket::figment::Figment {
+    let mut settings = crate::config::Settings {
+        database_url: database_url.to_owned(),
+        database_pool_size: 4,
+        ..Default::default()
+    };
+    settings.jwt.secret_key = Some("test-only-secret-never-in-production-8f2c1a9e7d3b5".into());
+    settings.password.bcrypt_cost = 10;
+    crate::config::figment_with("debug", settings).merge(("log_level", "off"))
+}
+
 /// The app state of a local client's Rocket.
 pub fn state(client: &Client) -> &Gatehouse {
     client

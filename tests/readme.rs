@@ -1,14 +1,14 @@
-//! The README's "Protecting your own route" is `examples/protect_routes.rs`
-//! (which `cargo test` compiles against the crate root's names): this keeps
-//! the two the same, so the README's program is one that builds.
+//! The README's "Using Gatehouse from your own app" shows
+//! `examples/myapp/src/lib.rs` (which `.ci/example` builds and tests from an
+//! empty folder): this keeps the two the same.
 
 #[test]
 fn the_readme_example_is_the_compiled_one() {
     let root = env!("CARGO_MANIFEST_DIR");
     let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
-    let example = std::fs::read_to_string(format!("{root}/examples/protect_routes.rs")).unwrap();
+    let example = std::fs::read_to_string(format!("{root}/examples/myapp/src/lib.rs")).unwrap();
     let section = readme
-        .split("## Protecting your own route")
+        .split("## Using Gatehouse from your own app")
         .nth(1)
         .expect("the README has the section");
     let code = section
@@ -25,6 +25,6 @@ fn the_readme_example_is_the_compiled_one() {
     assert_eq!(
         body.trim(),
         code.trim(),
-        "README and examples/protect_routes.rs differ"
+        "README and examples/myapp/src/lib.rs differ"
     );
 }
