@@ -73,7 +73,10 @@ fn unknown<'a>(
 ) -> ConfigError {
     let source = figment
         .find_metadata(path)
-        .map(|m| format!(" (from {}, profile `{profile}`)", m.name))
+        .map(|m| {
+            let file = m.source.as_ref().map(|s| format!(" {s}")).unwrap_or_default();
+            format!(" (from {}{file}, profile `{profile}`)", m.name)
+        })
         .unwrap_or_else(|| format!(" (profile `{profile}`)"));
     bad(
         path,
