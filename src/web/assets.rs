@@ -6,6 +6,8 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 use rocket::http::ContentType;
 use tera::Tera;
@@ -15,17 +17,26 @@ use super::embedded::{STATIC, TEMPLATES};
 /// The template engine and where static files may be overridden; managed
 /// state, made at ignite.
 pub struct Assets {
-    tera: Tera,
+    engine: RwLock<Engine>,
+    template_dir: Option<PathBuf>,
     static_dir: Option<PathBuf>,
+    /// When `template_dir` was last looked at (debug builds re-read it when a
+    /// file there changes, at most once a second, as Rocket's templates did).
+    checked: Mutex<Instant>,
+}
+
+struct Engine {
+    tera: Tera,
     /// The templates that came from the app's folder (names), for the log.
     overridden: Vec<String>,
+    /// The app's files and their times, to see a change.
+    seen: Vec<(PathBuf, Option<SystemTime>)>,
 }
 
 impl fmt::Debug for Assets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Assets")
-            .field("templates", &self.tera.get_template_names().count())
-            .field("from_template_dir", &self.overridden)
+            .field("from_template_dir", &self.overridden())
             .field("static_dir", &self.static_dir)
             .finish()
     }
@@ -38,38 +49,97 @@ pub enum StaticFile {
     File(PathBuf),
 }
 
-impl Assets {
+impl Engine {
     /// Gatehouse's templates, then every `*.tera` file under `template_dir`
-    /// (same name: it wins). A template that doesn't parse, or extends one
-    /// that doesn't exist, is an error naming the file.
-    pub fn load(template_dir: Option<&Path>, static_dir: Option<&Path>) -> Result<Self, String> {
+    /// (same name: it wins).
+    fn load(template_dir: Option<&Path>) -> Result<Self, String> {
         let mut tera = Tera::default();
         // Every template is HTML: escape everything (a name has no suffix).
         tera.autoescape_on(vec![""]);
         tera.add_raw_templates(TEMPLATES.iter().copied())
             .map_err(|e| format!("Gatehouse's own templates: {}", chain(&e)))?;
-        let mut overridden = Vec::new();
+        let mut engine = Engine {
+            tera,
+            overridden: Vec::new(),
+            seen: Vec::new(),
+        };
         if let Some(dir) = template_dir {
             let files = template_files(dir)?;
-            overridden = files.iter().map(|(_, name)| name.clone()).collect();
-            tera.add_template_files(files.iter().map(|(path, name)| (path, Some(name.as_str()))))
+            engine.overridden = files.iter().map(|(_, name)| name.clone()).collect();
+            engine.seen = modified(&files);
+            engine
+                .tera
+                .add_template_files(files.iter().map(|(path, name)| (path, Some(name.as_str()))))
                 .map_err(|e| format!("template_dir {}: {}", dir.display(), chain(&e)))?;
         }
+        Ok(engine)
+    }
+}
+
+fn modified(files: &[(PathBuf, String)]) -> Vec<(PathBuf, Option<SystemTime>)> {
+    files
+        .iter()
+        .map(|(path, _)| {
+            (
+                path.clone(),
+                std::fs::metadata(path).and_then(|m| m.modified()).ok(),
+            )
+        })
+        .collect()
+}
+
+impl Assets {
+    /// The engine, and where static files may be overridden. A template
+    /// that doesn't parse, or extends one that doesn't exist, is an error
+    /// naming the folder.
+    pub fn load(template_dir: Option<&Path>, static_dir: Option<&Path>) -> Result<Self, String> {
         Ok(Assets {
-            tera,
+            engine: RwLock::new(Engine::load(template_dir)?),
+            template_dir: template_dir.map(Path::to_path_buf),
             static_dir: static_dir.map(Path::to_path_buf),
-            overridden,
+            checked: Mutex::new(Instant::now()),
         })
     }
 
     /// Renders a template by name (`login`, `admin/users`, or an app's own).
     pub fn render(&self, name: &str, context: &tera::Context) -> Result<String, String> {
-        self.tera.render(name, context).map_err(|e| chain(&e))
+        if cfg!(debug_assertions) {
+            self.reload_if_changed();
+        }
+        let engine = self.engine.read().unwrap_or_else(|e| e.into_inner());
+        engine.tera.render(name, context).map_err(|e| chain(&e))
     }
 
     /// The names of templates that came from `template_dir`.
-    pub fn overridden(&self) -> &[String] {
-        &self.overridden
+    pub fn overridden(&self) -> Vec<String> {
+        let engine = self.engine.read().unwrap_or_else(|e| e.into_inner());
+        engine.overridden.clone()
+    }
+
+    /// Re-reads `template_dir` if a file there was added, removed or
+    /// changed; a broken file is logged and the templates before it kept.
+    fn reload_if_changed(&self) {
+        let Some(dir) = &self.template_dir else { return };
+        let Ok(mut checked) = self.checked.try_lock() else {
+            return;
+        };
+        if checked.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        *checked = Instant::now();
+        let now = template_files(dir)
+            .map(|files| modified(&files))
+            .unwrap_or_default();
+        if now == self.engine.read().unwrap_or_else(|e| e.into_inner()).seen {
+            return;
+        }
+        match Engine::load(Some(dir)) {
+            Ok(engine) => {
+                *self.engine.write().unwrap_or_else(|e| e.into_inner()) = engine;
+                log::info!("templates reloaded from {}", dir.display());
+            }
+            Err(e) => log::error!("templates not reloaded: {e}"),
+        }
     }
 
     /// The static file at `path` (already checked by Rocket's segments
@@ -209,6 +279,12 @@ mod tests {
         // The rest are Gatehouse's own.
         assert!(assets.render("error", &ctx).is_ok());
         assert_eq!(assets.overridden(), ["app/hello", "login"]);
+        // Debug builds see a changed file (checked at most once a second).
+        if cfg!(debug_assertions) {
+            std::fs::write(dir.path().join("app/hello.html.tera"), "bye {{ who }}").unwrap();
+            *assets.checked.lock().unwrap() -= Duration::from_secs(2);
+            assert_eq!(assets.render("app/hello", &ctx).unwrap(), "bye &lt;b&gt;");
+        }
     }
 
     #[test]
