@@ -6,7 +6,7 @@
 //!
 //! What a test needs is decided once, at start. A PostgreSQL variant without
 //! `TEST_DATABASE_URL`, or a browser journey without Chromium, chromedriver
-//! or axe-core (unless `GATEHOUSE_REQUIRE_BROWSER` is set), is ignored, never
+//! or axe-core (unless `TEST_REQUIRE_BROWSER` is set), is ignored, never
 //! passed; after the summary, one line per reason says how many did not run
 //! and why. Run anyway (`--ignored`, `--include-ignored`), such a test fails,
 //! saying what is missing.
@@ -87,7 +87,7 @@ macro_rules! tests {
 
 /// Registers each named `async fn name()` of the current module as a
 /// browser journey: ignored where Chromium, chromedriver or axe-core is
-/// missing, unless `GATEHOUSE_REQUIRE_BROWSER` is set.
+/// missing, unless `TEST_REQUIRE_BROWSER` is set.
 #[macro_export]
 macro_rules! browser_tests {
     ($($name:ident),* $(,)?) => {

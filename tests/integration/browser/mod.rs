@@ -4,7 +4,7 @@
 //!
 //! They need `chromium`, `chromedriver` and axe-core (`npm ci --prefix e2e`);
 //! without them the harness ignores them and says why after the summary,
-//! unless `GATEHOUSE_REQUIRE_BROWSER` is set (as `.ci/run` does), when they fail.
+//! unless `TEST_REQUIRE_BROWSER` is set (as `.ci/run` does), when they fail.
 //! Each is declared with [`browser_tests!`](crate::browser_tests).
 //! Screenshots go to `target/e2e-screenshots/`.
 #![allow(dead_code)]
@@ -57,10 +57,10 @@ pub fn missing() -> Option<String> {
     Some(format!("{} not found ({})", what.join(", "), how.join("; ")))
 }
 
-/// Whether the browser tests must run (`GATEHOUSE_REQUIRE_BROWSER` is set, as
+/// Whether the browser tests must run (`TEST_REQUIRE_BROWSER` is set, as
 /// `.ci/run` does): then a missing piece fails them instead.
 pub fn required() -> bool {
-    std::env::var_os("GATEHOUSE_REQUIRE_BROWSER").is_some()
+    std::env::var_os("TEST_REQUIRE_BROWSER").is_some()
 }
 
 /// At most two browsers and servers at once: two cores.
