@@ -3,8 +3,14 @@
 use rocket::http::{ContentType, Header, Status};
 
 use crate::common::{Backend, TestApp};
+use crate::tests;
 
-#[rocket::async_test]
+tests!(
+    error_pages_and_json_errors,
+    pages_carry_security_headers_and_are_not_cached,
+    database_errors_are_500_not_signed_out
+);
+
 async fn error_pages_and_json_errors() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let res = app.get("/no-such-page").await;
@@ -50,7 +56,6 @@ async fn error_pages_and_json_errors() {
     assert!(header.contains("error=\"invalid_token\""), "{header}");
 }
 
-#[rocket::async_test]
 async fn pages_carry_security_headers_and_are_not_cached() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let res = app.get("/login").await;
@@ -97,7 +102,6 @@ async fn pages_carry_security_headers_and_are_not_cached() {
 
 /// A database failure is a 500 in the layout (logged), never taken for
 /// "signed out".
-#[rocket::async_test]
 async fn database_errors_are_500_not_signed_out() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     app.create_user("ada@example.com", "Ada", gatehouse::domain::Role::User)

@@ -3,6 +3,10 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use crate::tests;
+
+tests!(sync: manage_users_from_the_command_line, bad_input_gets_a_one_line_error_and_writes_nothing);
+
 struct Cli {
     dir: tempfile::TempDir,
 }
@@ -56,7 +60,6 @@ impl Cli {
     }
 }
 
-#[test]
 fn manage_users_from_the_command_line() {
     let cli = Cli::new();
     assert!(cli.ok(&["migrate"], "").contains("migration"));
@@ -97,7 +100,6 @@ fn manage_users_from_the_command_line() {
         .contains("is now user"));
 }
 
-#[test]
 fn bad_input_gets_a_one_line_error_and_writes_nothing() {
     let cli = Cli::new();
     cli.ok(

@@ -6,6 +6,14 @@ use rocket::http::{Header, Status};
 use rocket::{catch, catchers, get, routes, Request};
 
 use crate::common::{assert_redirect_to, Backend, TestApp};
+use crate::{backend_tests, tests};
+
+backend_tests!(own_routes, deny_by_default);
+
+tests!(
+    an_app_registers_its_own_catchers,
+    csrf_protects_routes_without_guards
+);
 
 #[get("/dashboard")]
 fn dashboard(user: CurrentUser) -> String {
@@ -52,20 +60,8 @@ async fn spawn(backend: Backend) -> Option<TestApp> {
     TestApp::spawn_rocket(backend, app_with_routes).await
 }
 
-mod own_routes {
-    use super::*;
-
-    #[rocket::async_test]
-    async fn sqlite() {
-        check(spawn(Backend::Sqlite).await.unwrap()).await;
-    }
-
-    #[rocket::async_test]
-    async fn postgres() {
-        if let Some(app) = spawn(Backend::Postgres).await {
-            check(app).await;
-        }
-    }
+async fn own_routes(backend: Backend) {
+    check(spawn(backend).await.unwrap()).await;
 }
 
 async fn check(app: TestApp) {
@@ -134,7 +130,6 @@ fn my_unauthorized(req: &Request<'_>) -> String {
     }
 }
 
-#[rocket::async_test]
 async fn an_app_registers_its_own_catchers() {
     let app = TestApp::spawn_rocket(Backend::Sqlite, |figment| {
         gatehouse::stage(rocket::custom(figment))
@@ -184,78 +179,62 @@ fn webhook() -> &'static str {
     "hooked"
 }
 
-mod deny_by_default {
-    use super::*;
-
-    async fn check(backend: Backend) {
-        let Some(app) = TestApp::spawn_rocket(backend, |f| {
-            gatehouse::build(
-                f.merge(("deny_by_default", true))
-                    .merge(("white_list_routes", vec![("GET", "/public-feed")]))
-                    .merge(("ignored_routes", vec!["/webhook"])),
-            )
-            .mount("/", routes![unguarded, public_feed, webhook])
-        })
-        .await
-        else {
-            return;
-        };
-        app.create_user("ada@example.com", "Ada", Role::User).await;
-        // A route with no guard at all is protected.
-        assert_redirect_to(&app.get("/unguarded?x=1").await, "/login?next=/unguarded%3Fx%3D1");
-        let res = app.get_json("/unguarded").await;
-        assert_eq!(res.status(), Status::Unauthorized);
-        let body: serde_json::Value = res.into_json().await.unwrap();
-        assert_eq!(body["description"], "Request does not contain an access token");
-        let res = app
-            .bare
-            .get("/unguarded")
-            .header(Header::new("Authorization", "Bearer junk"))
-            .header(Header::new("Accept", "application/json"))
+async fn deny_by_default(backend: Backend) {
+    let app = TestApp::spawn_rocket(backend, |f| {
+        gatehouse::build(
+            f.merge(("deny_by_default", true))
+                .merge(("white_list_routes", vec![("GET", "/public-feed")]))
+                .merge(("ignored_routes", vec!["/webhook"])),
+        )
+        .mount("/", routes![unguarded, public_feed, webhook])
+    })
+    .await
+    .unwrap();
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    // A route with no guard at all is protected.
+    assert_redirect_to(&app.get("/unguarded?x=1").await, "/login?next=/unguarded%3Fx%3D1");
+    let res = app.get_json("/unguarded").await;
+    assert_eq!(res.status(), Status::Unauthorized);
+    let body: serde_json::Value = res.into_json().await.unwrap();
+    assert_eq!(body["description"], "Request does not contain an access token");
+    let res = app
+        .bare
+        .get("/unguarded")
+        .header(Header::new("Authorization", "Bearer junk"))
+        .header(Header::new("Accept", "application/json"))
+        .dispatch()
+        .await;
+    let body: serde_json::Value = res.into_json().await.unwrap();
+    assert_eq!(body["description"], "The token is malformed");
+    // An API client without an Accept header still gets JSON on API paths.
+    let res = app.bare.get("/api/v1/private").dispatch().await;
+    assert_eq!(res.status(), Status::Unauthorized);
+    assert_eq!(res.content_type(), Some(rocket::http::ContentType::JSON));
+    // White-listed and ignored routes, and Gatehouse's own public ones.
+    assert_eq!(
+        app.get("/public-feed").await.into_string().await.unwrap(),
+        "public"
+    );
+    assert_eq!(
+        app.client
+            .post("/webhook")
             .dispatch()
-            .await;
-        let body: serde_json::Value = res.into_json().await.unwrap();
-        assert_eq!(body["description"], "The token is malformed");
-        // An API client without an Accept header still gets JSON on API paths.
-        let res = app.bare.get("/api/v1/private").dispatch().await;
-        assert_eq!(res.status(), Status::Unauthorized);
-        assert_eq!(res.content_type(), Some(rocket::http::ContentType::JSON));
-        // White-listed and ignored routes, and Gatehouse's own public ones.
-        assert_eq!(
-            app.get("/public-feed").await.into_string().await.unwrap(),
-            "public"
-        );
-        assert_eq!(
-            app.client
-                .post("/webhook")
-                .dispatch()
-                .await
-                .into_string()
-                .await
-                .unwrap(),
-            "hooked"
-        );
-        assert_eq!(app.get("/login").await.status(), Status::Ok);
-        assert_eq!(app.get("/static/style.css").await.status(), Status::Ok);
-        // The internal route is nothing when asked for directly.
-        assert_eq!(app.get("/__gatehouse/denied").await.status(), Status::NotFound);
-        // Signed in, everything works.
-        app.sign_in("ada@example.com").await;
-        assert_eq!(
-            app.get("/unguarded").await.into_string().await.unwrap(),
-            "anyone?"
-        );
-    }
-
-    #[rocket::async_test]
-    async fn sqlite() {
-        check(Backend::Sqlite).await;
-    }
-
-    #[rocket::async_test]
-    async fn postgres() {
-        check(Backend::Postgres).await;
-    }
+            .await
+            .into_string()
+            .await
+            .unwrap(),
+        "hooked"
+    );
+    assert_eq!(app.get("/login").await.status(), Status::Ok);
+    assert_eq!(app.get("/static/style.css").await.status(), Status::Ok);
+    // The internal route is nothing when asked for directly.
+    assert_eq!(app.get("/__gatehouse/denied").await.status(), Status::NotFound);
+    // Signed in, everything works.
+    app.sign_in("ada@example.com").await;
+    assert_eq!(
+        app.get("/unguarded").await.into_string().await.unwrap(),
+        "anyone?"
+    );
 }
 
 #[rocket::post("/unguarded-write")]
@@ -265,7 +244,6 @@ fn unguarded_write() -> &'static str {
 
 /// A cookie-authenticated write to a route with no Gatehouse guard at all
 /// still needs the CSRF value: it is refused before routing.
-#[rocket::async_test]
 async fn csrf_protects_routes_without_guards() {
     let app = TestApp::spawn_rocket(Backend::Sqlite, |f| {
         gatehouse::build(f).mount("/", routes![unguarded_write])

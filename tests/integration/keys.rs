@@ -15,6 +15,13 @@ use serde_json::{json, Value};
 
 use crate::common::{figment, Backend, TestApp, PASSWORD};
 use crate::db_tests;
+use crate::tests;
+
+tests!(
+    every_algorithm_signs_and_verifies_with_a_published_kid,
+    hmac_tokens_have_a_kid_and_publish_no_key
+);
+tests!(sync: key_settings_name_their_key);
 
 /// Makes a private key (and its public PEM) with openssl.
 fn keypair(dir: &Path, name: &str, alg: &str) -> (PathBuf, PathBuf) {
@@ -97,7 +104,6 @@ async fn jwks(client: &Client) -> Value {
     res.into_json().await.unwrap()
 }
 
-#[rocket::async_test]
 async fn every_algorithm_signs_and_verifies_with_a_published_kid() {
     let dir = tempfile::tempdir().unwrap();
     let keys = [
@@ -129,7 +135,6 @@ async fn every_algorithm_signs_and_verifies_with_a_published_kid() {
     }
 }
 
-#[rocket::async_test]
 async fn hmac_tokens_have_a_kid_and_publish_no_key() {
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     app.create_user("ada@example.com", "Ada", Role::User).await;
@@ -334,7 +339,6 @@ fn verify_with_pyjwt(jwks_file: &Path, tokens: &[&str]) {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), tokens.len());
 }
 
-#[test]
 fn key_settings_name_their_key() {
     let f = figment("sqlite://x.db").merge(("jwt.algorithm", "RS256"));
     assert_eq!(Config::from_figment(&f).unwrap_err().key, "jwt.private_key_file");

@@ -19,9 +19,11 @@
 //! | [`browser`] | the journeys in Chromium, against the real binary |
 //!
 //! [`common`] holds the helpers: [`common::TestApp`], `db_tests!`, forms,
-//! more browsers, the mailbox and an SMTP server.
+//! more browsers, the mailbox and an SMTP server. [`harness`] runs the tests
+//! (this target has `harness = false`) and says which did not run, and why.
 
 mod common;
+mod harness;
 
 mod account;
 mod admin;
@@ -37,3 +39,7 @@ mod register;
 mod setup;
 mod signin;
 mod tokens;
+
+fn main() -> std::process::ExitCode {
+    harness::main()
+}

@@ -4,8 +4,14 @@ use gatehouse::config::{figment_with, Config, SAMPLE_SECRET};
 use rocket::local::asynchronous::Client;
 
 use crate::common::{figment, settings};
+use crate::tests;
 
-#[rocket::async_test]
+tests!(
+    release_refuses_a_missing_sample_or_short_secret,
+    an_unknown_database_scheme_stops_the_launch_and_creates_nothing,
+    a_bad_setting_names_its_key
+);
+
 async fn release_refuses_a_missing_sample_or_short_secret() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("r.db").display());
@@ -22,7 +28,6 @@ async fn release_refuses_a_missing_sample_or_short_secret() {
     }
 }
 
-#[rocket::async_test]
 async fn an_unknown_database_scheme_stops_the_launch_and_creates_nothing() {
     // Without the scheme check, SQLite would happily create a file named
     // `foo:bar.db` in the working directory.
@@ -34,7 +39,6 @@ async fn an_unknown_database_scheme_stops_the_launch_and_creates_nothing() {
     assert_fails_to_ignite(launch);
 }
 
-#[rocket::async_test]
 async fn a_bad_setting_names_its_key() {
     let f = figment("sqlite://x.db").merge(("password.bcrypt_cost", 4));
     let err = Config::from_figment(&f).unwrap_err();

@@ -10,8 +10,11 @@ use serde_json::json;
 use super::{api_login, get_bearer, json_of, post_json};
 use crate::common::TestApp;
 use crate::db_tests;
+use crate::tests;
 
 db_tests!(fresh_optional_and_additional_claims);
+
+tests!(the_testing_module_mints_headers_and_cookies);
 
 #[rocket::get("/fresh")]
 fn fresh_only(user: FreshLogin) -> String {
@@ -107,7 +110,6 @@ async fn fresh_optional_and_additional_claims(app: TestApp) {
 }
 
 /// The public testing module, as an app's own tests would use it.
-#[rocket::async_test]
 async fn the_testing_module_mints_headers_and_cookies() {
     use gatehouse::testing;
     let app = TestApp::spawn_rocket(crate::common::Backend::Sqlite, |f| {

@@ -10,8 +10,11 @@ use serde_json::json;
 use super::{api_login, get_bearer, json_of, post_json};
 use crate::common::TestApp;
 use crate::db_tests;
+use crate::tests;
 
 db_tests!(token_locations_in_order);
+
+tests!(required_claims_and_csrf_methods_are_configurable);
 
 #[derive(serde::Deserialize)]
 struct Note {
@@ -132,7 +135,6 @@ async fn token_locations_in_order(app: TestApp) {
     assert_eq!(res.status(), Status::Ok, "then cookies");
 }
 
-#[rocket::async_test]
 async fn required_claims_and_csrf_methods_are_configurable() {
     use crate::common::Backend;
     // A claim the app requires but no hook adds: tokens are refused.

@@ -3,9 +3,10 @@
 //! the `gatehouse` binary on loopback, each test on a database of its own.
 //!
 //! They need `chromium`, `chromedriver` and axe-core (`npm ci --prefix e2e`);
-//! without them they say so once and pass, unless `GATEHOUSE_REQUIRE_BROWSER`
-//! is set (as `.ci/run` does), when they fail. Screenshots go to
-//! `target/e2e-screenshots/`.
+//! without them the harness ignores them and says why after the summary,
+//! unless `TEST_REQUIRE_BROWSER` is set (as `.ci/run` does), when they fail.
+//! Each is declared with [`browser_tests!`](crate::browser_tests).
+//! Screenshots go to `target/e2e-screenshots/`.
 #![allow(dead_code)]
 
 mod chromium;
@@ -14,7 +15,6 @@ mod server;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 
 use rocket::tokio::sync::{Semaphore, SemaphorePermit};
 
@@ -33,26 +33,34 @@ fn axe_path() -> PathBuf {
     root().join("e2e/node_modules/axe-core/axe.min.js")
 }
 
-/// Whether the browser tests can run here; says once why not.
-pub fn available() -> bool {
-    let missing: Vec<&str> = [
-        (CHROMIUM, "chromium (apt install chromium)"),
-        (CHROMEDRIVER, "chromedriver (apt install chromium-driver)"),
+/// What the browser tests lack here, if anything, and how to get it: e.g.
+/// `chromedriver not found (apt install chromium-driver)`. The harness
+/// ignores them then, unless [`required`].
+pub fn missing() -> Option<String> {
+    let missing: Vec<(&str, &str)> = [
+        (Path::new(CHROMIUM).exists(), "chromium", "apt install chromium"),
+        (
+            Path::new(CHROMEDRIVER).exists(),
+            "chromedriver",
+            "apt install chromium-driver",
+        ),
+        (axe_path().exists(), "axe-core", "npm ci --prefix e2e"),
     ]
     .into_iter()
-    .filter(|(path, _)| !Path::new(path).exists())
-    .map(|(_, what)| what)
-    .chain((!axe_path().exists()).then_some("axe-core (npm ci --prefix e2e)"))
+    .filter(|(found, _, _)| !found)
+    .map(|(_, what, how)| (what, how))
     .collect();
     if missing.is_empty() {
-        return true;
+        return None;
     }
-    if std::env::var_os("GATEHOUSE_REQUIRE_BROWSER").is_some() {
-        panic!("browser tests required but missing: {}", missing.join(", "));
-    }
-    static SAID: Once = Once::new();
-    SAID.call_once(|| eprintln!("browser tests SKIPPED: missing {}", missing.join(", ")));
-    false
+    let (what, how): (Vec<&str>, Vec<&str>) = missing.into_iter().unzip();
+    Some(format!("{} not found ({})", what.join(", "), how.join("; ")))
+}
+
+/// Whether the browser tests must run (`TEST_REQUIRE_BROWSER` is set, as
+/// `.ci/run` does): then a missing piece fails them instead.
+pub fn required() -> bool {
+    std::env::var_os("TEST_REQUIRE_BROWSER").is_some()
 }
 
 /// At most two browsers and servers at once: two cores.

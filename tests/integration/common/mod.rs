@@ -2,8 +2,9 @@
 //! database of its own (a temporary SQLite file, or a fresh PostgreSQL schema
 //! when `TEST_DATABASE_URL` is set), so the suite runs in parallel.
 //!
-//! - here: [`TestApp`], [`db_tests!`](crate::db_tests), settings, users, and
-//!   reading the database;
+//! - here: [`TestApp`], [`db_tests!`](crate::db_tests),
+//!   [`backend_tests!`](crate::backend_tests), settings, users, and reading
+//!   the database;
 //! - [`forms`]: the sign-in form, CSRF values, form bodies, redirects;
 //! - [`browser`]: a second browser on the same database, following
 //!   redirects (the Chromium tests are in `crate::browser`);
@@ -14,8 +15,6 @@ pub mod browser;
 pub mod forms;
 pub mod mailbox;
 pub mod smtp_server;
-
-use std::sync::Once;
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
@@ -40,24 +39,47 @@ pub enum Backend {
 }
 
 /// Runs each named `async fn name(app: TestApp)` once per backend, as
-/// `name::sqlite` and `name::postgres`.
+/// `name::sqlite` and `name::postgres` (ignored without `TEST_DATABASE_URL`,
+/// see [`crate::harness`]).
 #[macro_export]
 macro_rules! db_tests {
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {
-                #[rocket::async_test]
                 async fn sqlite() {
                     let app = $crate::common::TestApp::spawn($crate::common::Backend::Sqlite).await;
                     super::$name(app.expect("the SQLite test app starts")).await;
                 }
 
-                #[rocket::async_test]
                 async fn postgres() {
-                    if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await {
-                        super::$name(app).await;
-                    }
+                    let app = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await;
+                    super::$name(app.expect("the PostgreSQL test app starts")).await;
                 }
+
+                $crate::register_test!(async sqlite, Nothing);
+                $crate::register_test!(async postgres, Postgres);
+            }
+        )*
+    };
+}
+
+/// Runs each named `async fn name(backend: Backend)` once per backend, as
+/// `name::sqlite` and `name::postgres` (ignored without `TEST_DATABASE_URL`).
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                async fn sqlite() {
+                    super::$name($crate::common::Backend::Sqlite).await;
+                }
+
+                async fn postgres() {
+                    super::$name($crate::common::Backend::Postgres).await;
+                }
+
+                $crate::register_test!(async sqlite, Nothing);
+                $crate::register_test!(async postgres, Postgres);
             }
         )*
     };
@@ -80,8 +102,9 @@ impl Drop for TestDb {
 }
 
 impl TestDb {
-    /// A new, empty database, or `None` (said once) when PostgreSQL was not
-    /// asked for.
+    /// A new, empty database (always `Some`). A PostgreSQL one needs
+    /// `TEST_DATABASE_URL`: without it the harness ignores PostgreSQL tests,
+    /// and one run anyway fails here.
     pub fn new(backend: Backend) -> Option<(TestDb, String)> {
         match backend {
             Backend::Sqlite => {
@@ -91,11 +114,10 @@ impl TestDb {
             }
             Backend::Postgres => {
                 let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
-                    static SAID: Once = Once::new();
-                    SAID.call_once(|| {
-                        eprintln!("TEST_DATABASE_URL is not set: PostgreSQL tests skipped (SQLite ran)")
-                    });
-                    return None;
+                    panic!(
+                        "a PostgreSQL test needs TEST_DATABASE_URL \
+                         (e.g. postgres://postgres@127.0.0.1:5432/test), and it is not set"
+                    );
                 };
                 let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
                 let mut conn = diesel::PgConnection::establish(&base)

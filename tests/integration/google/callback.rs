@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::provider::Provider;
 use super::{assert_refused, authorize, sign_in, spawn, start, user_count};
+use crate::backend_tests;
 use crate::common::{assert_redirect_to, Backend};
 
 backend_tests!(

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::provider::{keys, Provider, Signing, ATTACKER, CURRENT, ROTATED};
 use super::{assert_refused, sign_in, signed_in_as, spawn, user_count};
+use crate::backend_tests;
 use crate::common::{assert_redirect_to, Backend, TestApp};
 
 backend_tests!(id_token_forgeries_are_refused, key_rotation_and_unknown_kid_flood);

@@ -7,6 +7,7 @@ use rocket::http::{ContentType, Header, Status};
 
 use super::provider::Provider;
 use super::{assert_refused, authorize, sign_in, signed_in_as, spawn};
+use crate::backend_tests;
 use crate::common::{assert_redirect_to, Backend};
 
 backend_tests!(linking_from_the_account_page);

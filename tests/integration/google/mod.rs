@@ -23,27 +23,6 @@ use serde_json::{json, Value};
 use self::provider::Provider;
 use crate::common::{Backend, TestApp};
 
-/// Runs each `async fn name(backend: Backend)` once per backend.
-macro_rules! backend_tests {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[rocket::async_test]
-                async fn sqlite() {
-                    super::$name($crate::common::Backend::Sqlite).await;
-                }
-
-                #[rocket::async_test]
-                async fn postgres() {
-                    if std::env::var("TEST_DATABASE_URL").is_ok() {
-                        super::$name($crate::common::Backend::Postgres).await;
-                    }
-                }
-            }
-        )*
-    };
-}
-
 pub mod provider;
 
 mod callback;

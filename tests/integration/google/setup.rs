@@ -7,9 +7,16 @@ use rocket::http::Status;
 
 use super::provider::{Provider, REDIRECT_URI};
 use super::{assert_refused, spawn};
+use crate::backend_tests;
 use crate::common::{Backend, TestApp};
+use crate::tests;
 
 backend_tests!(discovery_is_checked);
+
+tests!(
+    a_provider_that_never_answers_fails_in_bounded_time,
+    configuration_is_checked_at_launch
+);
 
 async fn discovery_is_checked(backend: Backend) {
     // A discovery document naming another issuer.
@@ -38,7 +45,6 @@ async fn discovery_is_checked(backend: Backend) {
     .await;
 }
 
-#[rocket::async_test]
 async fn a_provider_that_never_answers_fails_in_bounded_time() {
     let silent = super::provider::silent_server();
     let app = TestApp::spawn_with(Backend::Sqlite, |f| {
@@ -81,7 +87,6 @@ async fn a_provider_that_never_answers_fails_in_bounded_time() {
     assert!(health_done < slow_done, "other requests are served meanwhile");
 }
 
-#[rocket::async_test]
 async fn configuration_is_checked_at_launch() {
     // No provider: no button, and the routes say so.
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::provider::{Identity, Provider, REDIRECT_URI, SPA_REDIRECT_URI};
 use super::{assert_refused, authorize, sign_in, signed_in_as, spawn, start, user_count};
+use crate::backend_tests;
 use crate::common::{assert_redirect_to, Backend};
 
 backend_tests!(

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::provider::{Provider, REDIRECT_URI, SPA_REDIRECT_URI};
 use super::spawn;
+use crate::backend_tests;
 use crate::common::Backend;
 
 backend_tests!(single_page_app_code);

@@ -2,13 +2,12 @@
 //! users' open browsers feel it.
 
 use super::{nav, sign_in, sign_in_form};
-use crate::browser::{available, slot, Browser, Server};
+use crate::browser::{slot, Browser, Server};
+use crate::browser_tests;
 
-#[rocket::async_test]
+browser_tests!(administering_users);
+
 async fn administering_users() {
-    if !available() {
-        return;
-    }
     let _slot = slot().await;
     let server = Server::start(&[]).await;
     server.create_user("root@example.com", "Root Admin", true);

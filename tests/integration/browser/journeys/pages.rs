@@ -5,13 +5,15 @@
 use std::time::Duration;
 
 use super::{nav, sign_in, sign_out};
-use crate::browser::{available, slot, Browser, Server};
+use crate::browser::{slot, Browser, Server};
+use crate::browser_tests;
 
-#[rocket::async_test]
+browser_tests!(
+    protected_pages_and_items,
+    the_accessibility_check_catches_violations
+);
+
 async fn protected_pages_and_items() {
-    if !available() {
-        return;
-    }
     let _slot = slot().await;
     // Short-lived access tokens, so a renewal happens during the test.
     let server = Server::start(&[
@@ -92,11 +94,7 @@ async fn protected_pages_and_items() {
 
 /// The accessibility check can fail: a page with an unlabelled field and
 /// an image without alternative text is caught.
-#[rocket::async_test]
 async fn the_accessibility_check_catches_violations() {
-    if !available() {
-        return;
-    }
     let _slot = slot().await;
     let b = Browser::open().await;
     b.client

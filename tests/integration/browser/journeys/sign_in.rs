@@ -5,14 +5,13 @@ use fantoccini::key::Key;
 use serde_json::Value;
 
 use super::{sign_in_form, sign_out};
-use crate::browser::{available, free_port, slot, Browser, Server, PASSWORD};
+use crate::browser::{free_port, slot, Browser, Server, PASSWORD};
+use crate::browser_tests;
 use crate::google::provider::{Identity, Provider, CLIENT_ID, CLIENT_SECRET};
 
-#[rocket::async_test]
+browser_tests!(form_sign_in, google_sign_in);
+
 async fn form_sign_in() {
-    if !available() {
-        return;
-    }
     let _slot = slot().await;
     let server = Server::start(&[("GATEHOUSE_REGISTRATION", "true")]).await;
     server.create_user("ada@example.com", "Ada Lovelace", false);
@@ -150,11 +149,7 @@ async fn form_sign_in() {
     b.close().await;
 }
 
-#[rocket::async_test]
 async fn google_sign_in() {
-    if !available() {
-        return;
-    }
     let _slot = slot().await;
     let provider = Provider::start();
     let port = free_port();
