@@ -5,7 +5,12 @@ use std::process::{Command, Output, Stdio};
 
 use crate::tests;
 
-tests!(sync: manage_users_from_the_command_line, bad_input_gets_a_one_line_error_and_writes_nothing);
+tests!(sync:
+    manage_users_from_the_command_line,
+    bad_input_gets_a_one_line_error_and_writes_nothing,
+    a_misspelt_setting_stops_every_command,
+    the_first_start_names_the_command_that_makes_an_admin,
+);
 
 struct Cli {
     dir: tempfile::TempDir,
@@ -19,7 +24,12 @@ impl Cli {
     }
 
     fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        self.run_with(args, stdin, &[])
+    }
+
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        command
             .args(args)
             .current_dir(self.dir.path())
             .env(
@@ -32,11 +42,16 @@ impl Cli {
                 format!("{}/Rocket.toml", env!("CARGO_MANIFEST_DIR")),
             )
             .env_remove("ROCKET_PROFILE")
+            .env_remove("ROCKET_LOG_LEVEL")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        command
+    }
+
+    fn run_with(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
+        let mut child = self.command(args, env).spawn().unwrap();
         child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
         child.wait_with_output().unwrap()
     }
@@ -165,4 +180,67 @@ fn bad_input_gets_a_one_line_error_and_writes_nothing() {
         .contains("last admin"));
     let list = cli.ok(&["user", "list"], "");
     assert!(list.contains("1 user(s)"), "nothing half-written: {list}");
+}
+
+fn a_misspelt_setting_stops_every_command() {
+    let cli = Cli::new();
+    for args in [&["migrate"][..], &["user", "list"], &["serve"]] {
+        let out = cli.run_with(
+            args,
+            "",
+            &[("GATEHOUSE_DENY_BY_DEFALT", "true"), ("ROCKET_PORT", "0")],
+        );
+        assert!(!out.status.success(), "{args:?} runs with a misspelt setting");
+        let said = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains("`deny_by_defalt`") && said.contains("did you mean `deny_by_default`?"),
+            "{args:?}: {said}"
+        );
+    }
+    assert!(!cli.dir.path().join("cli.db").exists(), "nothing was created");
+}
+
+/// The first start says where, on what, and the exact command for the
+/// binary that runs (not `cargo run`: this one wasn't started by Cargo).
+fn the_first_start_names_the_command_that_makes_an_admin() {
+    use std::io::{BufRead, BufReader};
+    let cli = Cli::new();
+    let mut child = cli
+        .command(&["serve"], &[("ROCKET_PORT", "0")])
+        .env_remove("CARGO_MANIFEST_DIR")
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines().take(20) {
+            let line = line.unwrap_or_default();
+            let done = line.contains("--admin");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    });
+    let began = std::time::Instant::now();
+    while !reader.is_finished() && began.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let lines = reader.join().unwrap();
+    let text = lines.join("\n");
+    // Rocket's warnings (a generated secret in debug) come first.
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("Gatehouse is running at http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no summary: {text}"));
+    assert!(text.contains("database: sqlite://"), "{text}");
+    let command = format!(
+        "{} user create --email you@example.com --name \"Your Name\" --admin",
+        env!("CARGO_BIN_EXE_gatehouse")
+    );
+    assert_eq!(lines.last().map(|l| l.trim()), Some(command.as_str()), "{text}");
+    assert!(lines.len() - start <= 5, "a few lines: {text}");
 }
