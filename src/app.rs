@@ -110,8 +110,8 @@ async fn open_state(rocket: Rocket<Build>) -> Result<Rocket<Build>, Rocket<Build
     let hook = rocket.state::<AdditionalClaims>().cloned();
     let opened = rocket::tokio::task::spawn_blocking(move || {
         let assets = Assets::load(config.template_dir.as_deref(), config.static_dir.as_deref())
-            .map_err(crate::Error::Config)?;
-        Ok::<_, crate::Error>((Gatehouse::open(config)?, assets))
+            .map_err(crate::error::Error::Config)?;
+        Ok::<_, crate::error::Error>((Gatehouse::open(config)?, assets))
     })
     .await;
     match opened {

@@ -76,7 +76,7 @@ pub enum UserCommand {
 
 /// The whole command line for an app: `app` makes its Rocket from
 /// Gatehouse's figment (Rocket.toml, `ROCKET_*`, `GATEHOUSE_*`, see
-/// [`crate::config::figment`]), as `main.rs` does with [`crate::build`].
+/// [`crate::config::figment`]), as `main.rs` does with `gatehouse::build`.
 /// `serve` launches it; the other commands read the same Rocket's settings
 /// (and its [`AppKeys`](crate::config::AppKeys)) and work on its database.
 pub fn run(app: impl FnOnce(Figment) -> Rocket<Build>) -> ExitCode {
