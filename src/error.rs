@@ -111,15 +111,21 @@ impl Error {
 
     /// The error and its sources, one line, for logs and the command line.
     pub fn chain(&self) -> String {
-        let mut out = self.to_string();
-        let mut source = std::error::Error::source(self);
-        while let Some(err) = source {
-            out.push_str(": ");
-            out.push_str(&err.to_string());
-            source = err.source();
-        }
-        out
+        chain(self)
     }
+}
+
+/// Any error and its sources, one line (a Tera error's first line rarely
+/// says which variable or file).
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(err) = source {
+        out.push_str(": ");
+        out.push_str(&err.to_string());
+        source = err.source();
+    }
+    out
 }
 
 impl<'r> Responder<'r, 'static> for Error {

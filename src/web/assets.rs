@@ -13,6 +13,7 @@ use rocket::http::ContentType;
 use tera::Tera;
 
 use super::embedded::{STATIC, TEMPLATES};
+use crate::error::chain;
 
 /// The template engine and where static files may be overridden; managed
 /// state, made at ignite.
@@ -196,19 +197,6 @@ fn template_name(root: &Path, path: &Path) -> Option<String> {
         _ => stem,
     };
     Some(name.to_owned())
-}
-
-/// A Tera error with its causes (the first line alone rarely says which
-/// variable or file).
-fn chain(e: &tera::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
