@@ -145,28 +145,46 @@ async fn summary(rocket: &Rocket<Orbit>) {
     let scheme = if config.tls_enabled() { "https" } else { "http" };
     let mut lines = vec![
         format!(
-            "Gatehouse is running at {scheme}://{}:{} (profile `{}`)",
-            config.address, config.port, config.profile
+            "Gatehouse is running at {scheme}://{} (profile `{}`)",
+            std::net::SocketAddr::new(config.address, config.port),
+            config.profile
         ),
         format!("  database: {} (migrated)", app.config.database),
     ];
     if let Some(assets) = rocket.state::<Assets>() {
-        if !assets.overridden().is_empty() {
-            lines.push(format!(
-                "  templates from {}: {}",
-                app.config
-                    .template_dir
-                    .as_deref()
-                    .unwrap_or(Path::new("?"))
-                    .display(),
-                assets.overridden().join(", ")
-            ));
+        let names = assets.overridden();
+        if !names.is_empty() {
+            let more = names.len().saturating_sub(5);
+            let mut shown = names.into_iter().take(5).collect::<Vec<_>>().join(", ");
+            if more > 0 {
+                shown.push_str(&format!(" and {more} more"));
+            }
+            let dir = app.config.template_dir.as_deref().unwrap_or(Path::new("?"));
+            lines.push(format!("  templates from {}: {shown}", dir.display()));
         }
     }
     match app.db.run(User::count_admins).await {
         Ok(0) => {
             lines.push("  There is no admin yet. Make the first one with:".into());
             lines.push(format!("    {}", first_admin_command()));
+            // The command reads the same settings: say which came from the
+            // environment (names only: values may be secrets).
+            let set: Vec<String> = std::env::vars_os()
+                .filter_map(|(k, _)| k.into_string().ok())
+                .filter(|k| {
+                    [
+                        "DATABASE_URL",
+                        "JWT_SECRET_KEY",
+                        "ROCKET_PROFILE",
+                        "ROCKET_CONFIG",
+                    ]
+                    .contains(&k.as_str())
+                        || k.starts_with("GATEHOUSE_DATABASE")
+                })
+                .collect();
+            if !set.is_empty() {
+                lines.push(format!("    (with the same {} set)", set.join(", ")));
+            }
         }
         Ok(_) => {}
         Err(e) => log::error!("could not count admins: {}", e.chain()),

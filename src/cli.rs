@@ -92,9 +92,11 @@ pub fn run(app: impl FnOnce(Figment) -> Rocket<Build>) -> ExitCode {
     };
     let rocket = app(crate::config::figment());
     let result = match cli.command.unwrap_or(Command::Serve) {
+        // Rocket's error logs its details (which route collides, which
+        // setting is bad) when printed this way.
         Command::Serve => rocket::execute(rocket.launch())
             .map(|_| String::new())
-            .map_err(|e| Error::Invalid(e.to_string())),
+            .map_err(|e| Error::Invalid(e.pretty_print().to_owned())),
         command => Config::from_rocket(&rocket)
             .map_err(|e| Error::Config(e.to_string()))
             .and_then(|config| execute(command, config)),

@@ -60,14 +60,31 @@ impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Sqlite(path) => write!(f, "sqlite://{path}"),
-            Self::Postgres(url) => match (url.find("://"), url.rfind('@')) {
-                (Some(start), Some(at)) if at > start => {
-                    let userinfo = &url[start + 3..at];
-                    let user = userinfo.split(':').next().unwrap_or("");
-                    write!(f, "{}{}@{}", &url[..start + 3], user, &url[at + 1..])
+            Self::Postgres(url) => {
+                let (url, query) = url
+                    .split_once('?')
+                    .map_or((url.as_str(), None), |(u, q)| (u, Some(q)));
+                match (url.find("://"), url.rfind('@')) {
+                    (Some(start), Some(at)) if at > start => {
+                        let userinfo = &url[start + 3..at];
+                        let user = userinfo.split(':').next().unwrap_or("");
+                        write!(f, "{}{}@{}", &url[..start + 3], user, &url[at + 1..])?;
+                    }
+                    _ => f.write_str(url)?,
                 }
-                _ => f.write_str(url),
-            },
+                // libpq also takes `password=` and `sslpassword=` here.
+                if let Some(query) = query {
+                    let params: Vec<String> = query
+                        .split('&')
+                        .map(|param| match param.split_once('=') {
+                            Some((key, _)) if key.ends_with("password") => format!("{key}=[redacted]"),
+                            _ => param.to_owned(),
+                        })
+                        .collect();
+                    write!(f, "?{}", params.join("&"))?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -128,6 +145,11 @@ mod tests {
         assert!(
             !debug.contains("s3cret") && debug.contains("db.internal"),
             "{debug}"
+        );
+        let url = DatabaseUrl::parse("postgres://db/gh?sslmode=require&password=p1&sslpassword=p2").unwrap();
+        assert_eq!(
+            url.to_string(),
+            "postgres://db/gh?sslmode=require&password=[redacted]&sslpassword=[redacted]"
         );
     }
 }

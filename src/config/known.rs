@@ -3,9 +3,10 @@
 //! Rocket.toml and every `ROCKET_*` and `GATEHOUSE_*` variable is checked,
 //! not only the profile that runs; a close key is suggested.
 
+use rocket::figment::error::Kind;
 use rocket::figment::providers::Serialized;
-use rocket::figment::value::{Dict, Value};
-use rocket::figment::{Figment, Provider};
+use rocket::figment::value::Dict;
+use rocket::figment::{Figment, Profile, Provider};
 
 use super::error::{bad, ConfigError};
 use super::Settings;
@@ -39,7 +40,7 @@ pub fn check(figment: &Figment, own: &[String]) -> Result<(), ConfigError> {
         .map_err(|e| bad("config", e.to_string()))?;
     let data = figment.data().map_err(|e| bad("config", e.to_string()))?;
     for (profile, dict) in &data {
-        for (key, value) in dict {
+        for key in dict.keys() {
             let known = defaults.contains_key(key)
                 || ROCKET_KEYS.contains(&key.as_str())
                 || own.iter().any(|k| k == key);
@@ -51,13 +52,27 @@ pub fn check(figment: &Figment, own: &[String]) -> Result<(), ConfigError> {
                     .chain(ROCKET_KEYS.iter().copied());
                 return Err(unknown(figment, profile.as_str().as_str(), key, key, names));
             }
-            // Inside a section of Gatehouse's: its own keys only.
-            if let (Some(Value::Dict(_, section)), Value::Dict(_, given)) = (defaults.get(key), value) {
-                if let Some(inner) = given.keys().find(|k| !section.contains_key(*k)) {
-                    let path = format!("{key}.{inner}");
-                    let names = section.keys().map(String::as_str);
-                    return Err(unknown(figment, profile.as_str().as_str(), &path, inner, names));
-                }
+        }
+    }
+    // Inside the sections, serde knows every key (and the Flask names such
+    // as `jwt.expiration_delta`): read the settings as each profile would
+    // run them, and report only unknown keys (a bad value in a profile
+    // that isn't running is that profile's business when it runs).
+    let mut profiles: Vec<Profile> = data
+        .keys()
+        .filter(|p| **p != Profile::Default && **p != Profile::Global)
+        .cloned()
+        .collect();
+    profiles.push(figment.profile().clone());
+    for profile in profiles {
+        let Err(e) = figment.clone().select(profile.clone()).extract::<Settings>() else {
+            continue;
+        };
+        for e in e {
+            if let Kind::UnknownField(field, expected) = &e.kind {
+                let path = e.path.join(".");
+                let names = expected.iter().copied();
+                return Err(unknown(figment, profile.as_str().as_str(), &path, field, names));
             }
         }
     }
@@ -74,8 +89,19 @@ fn unknown<'a>(
     let source = figment
         .find_metadata(path)
         .map(|m| {
-            let file = m.source.as_ref().map(|s| format!(" {s}")).unwrap_or_default();
-            format!(" (from {}{file}, profile `{profile}`)", m.name)
+            // Name the variable itself: GATEHOUSE_JWT__ACESS_TOKEN_EXPIRES.
+            let prefix = ["ROCKET_", "GATEHOUSE_"].into_iter().find(|p| m.name.contains(p));
+            match (prefix, &m.source) {
+                (Some(prefix), _) => {
+                    let separator = if prefix == "ROCKET_" { "." } else { "__" };
+                    format!(
+                        " (the variable {prefix}{})",
+                        path.replace('.', separator).to_uppercase()
+                    )
+                }
+                (None, Some(file)) => format!(" (from {} {file}, profile `{profile}`)", m.name),
+                (None, None) => format!(" (from {}, profile `{profile}`)", m.name),
+            }
         })
         .unwrap_or_else(|| format!(" (profile `{profile}`)"));
     bad(
@@ -125,6 +151,27 @@ mod tests {
             "{err}"
         );
         assert!(err.message.contains("release"), "{err}");
+    }
+
+    #[test]
+    fn flask_names_pass() {
+        check_own(&toml(
+            "[default.jwt]\nexpiration_delta = 600\nleeway = 5\n[release.jwt]\nrefresh_token_expires = 60\n",
+        ))
+        .unwrap();
+    }
+
+    #[test]
+    fn a_bad_key_in_a_list_of_tables_is_found_in_a_profile_not_running() {
+        let err = check_own(&toml(
+            "[staging.jwt]\nverify_keys = [{ algorithm = \"HS256\", secret = \"x\" }]\n",
+        ))
+        .unwrap_err();
+        assert!(
+            err.key.contains("verify_keys") && err.message.contains("staging"),
+            "{err}"
+        );
+        assert!(err.message.contains("did you mean `secret_key`"), "{err}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod net; // mount paths, public_url, loopback hosts
 use std::path::{Path, PathBuf};
 
 use rocket::figment::providers::{Env, Format, Serialized, Toml};
+use rocket::figment::value::magic::RelativePathBuf;
 use rocket::figment::{Figment, Profile};
 use rocket::http::Method;
 use serde::{Deserialize, Serialize};
@@ -46,7 +47,12 @@ pub fn figment() -> Figment {
             "ROCKET_PROFILE",
             rocket::Config::DEFAULT_PROFILE,
         ))
-        .merge(Env::prefixed("GATEHOUSE_").split("__").global())
+        .merge(
+            Env::prefixed("GATEHOUSE_")
+                .filter(|key| !from_kubernetes(key.as_str()))
+                .split("__")
+                .global(),
+        )
         .merge(Env::raw().only(&["DATABASE_URL"]).global())
         .merge(
             Env::raw()
@@ -54,6 +60,14 @@ pub fn figment() -> Figment {
                 .map(|_| "jwt.secret_key".into())
                 .global(),
         )
+}
+
+/// What Kubernetes sets for a Service named `gatehouse`
+/// (`GATEHOUSE_SERVICE_HOST`, `GATEHOUSE_PORT_8000_TCP`...): not settings,
+/// and not refused as unknown ones.
+fn from_kubernetes(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    key.starts_with("service_") || key == "port" || key.starts_with("port_")
 }
 
 /// A figment for tests and embedding: Rocket's defaults (no Rocket.toml, no
@@ -76,10 +90,10 @@ pub struct Settings {
     /// The app's templates: a file here replaces Gatehouse's own of the same
     /// name (`login.html.tera`), and the app's own pages live here too.
     /// Optional when left at `templates`.
-    pub template_dir: String,
+    pub template_dir: RelativePathBuf,
     /// The app's static files, served under `/static` before Gatehouse's
     /// own. Optional when left at `static`.
-    pub static_dir: String,
+    pub static_dir: RelativePathBuf,
     /// Where the JSON API is mounted.
     pub api_prefix: String,
     /// Flask-JWT's sign-in endpoint and its body keys.
@@ -117,8 +131,8 @@ impl Default for Settings {
             database_url: "sqlite://gatehouse.db".into(),
             database_pool_size: 8,
             site_name: "Gatehouse".into(),
-            template_dir: DEFAULT_TEMPLATE_DIR.into(),
-            static_dir: DEFAULT_STATIC_DIR.into(),
+            template_dir: RelativePathBuf::from(DEFAULT_TEMPLATE_DIR),
+            static_dir: RelativePathBuf::from(DEFAULT_STATIC_DIR),
             api_prefix: "/api/v1".into(),
             auth_url_rule: "/auth".into(),
             auth_username_key: "username".into(),
@@ -336,15 +350,17 @@ impl Settings {
 const DEFAULT_TEMPLATE_DIR: &str = "templates";
 const DEFAULT_STATIC_DIR: &str = "static";
 
-/// The app's folder, if it exists; one named in the configuration must.
-fn folder(key: &str, value: &str, default: &str) -> Result<Option<PathBuf>, ConfigError> {
-    let path = Path::new(value);
+/// The app's folder (relative to the Rocket.toml that names it, else to
+/// the working folder), if it exists; one named otherwise than the default
+/// must.
+fn folder(key: &str, value: &RelativePathBuf, default: &str) -> Result<Option<PathBuf>, ConfigError> {
+    let path = value.relative();
     if path.is_dir() {
-        Ok(Some(path.to_path_buf()))
-    } else if value == default && !path.exists() {
+        Ok(Some(path))
+    } else if value.original() == Path::new(default) && !path.exists() {
         Ok(None)
     } else {
-        Err(bad(key, format!("`{value}` is not a folder")))
+        Err(bad(key, format!("`{}` is not a folder", path.display())))
     }
 }
 

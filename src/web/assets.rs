@@ -147,8 +147,13 @@ impl Assets {
     /// guard: no `..`, no hidden files): the app's, or Gatehouse's own.
     pub fn static_file(&self, path: &Path) -> Option<StaticFile> {
         if let Some(dir) = &self.static_dir {
-            let file = dir.join(path);
-            if file.is_file() {
+            // A link may not lead out of the folder.
+            let inside = dir
+                .join(path)
+                .canonicalize()
+                .ok()
+                .filter(|file| file.is_file() && dir.canonicalize().is_ok_and(|d| file.starts_with(d)));
+            if let Some(file) = inside {
                 return Some(StaticFile::File(file));
             }
         }
@@ -167,8 +172,8 @@ impl Assets {
     }
 }
 
-/// `(path, name)` for every `*.tera` file under `dir`; the name is the path
-/// under `dir` without `.tera` and the type (`admin/users.html.tera` is
+/// `(path, name)` for every `*.html.tera` file under `dir`; the name is the
+/// path under `dir` without `.html.tera` (`admin/users.html.tera` is
 /// `admin/users`), as Gatehouse's own.
 fn template_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let mut found = Vec::new();
@@ -176,8 +181,10 @@ fn template_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     while let Some(folder) = pending.pop() {
         let entries = std::fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
         for entry in entries {
-            let path = entry.map_err(|e| format!("{}: {e}", folder.display()))?.path();
-            if path.is_dir() {
+            let entry = entry.map_err(|e| format!("{}: {e}", folder.display()))?;
+            let path = entry.path();
+            // A linked folder is not followed (no loops); a linked file is.
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
                 pending.push(path);
             } else if let Some(name) = template_name(dir, &path) {
                 found.push((path, name));
@@ -188,15 +195,11 @@ fn template_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     Ok(found)
 }
 
+/// Pages are HTML: only `*.html.tera` files are templates (so a
+/// `login.txt.tera` can't replace the sign-in page).
 fn template_name(root: &Path, path: &Path) -> Option<String> {
     let relative = path.strip_prefix(root).ok()?.to_str()?.replace('\\', "/");
-    let stem = relative.strip_suffix(".tera")?;
-    // `login.html` -> `login`; `notes` (no type) stays.
-    let name = match stem.rsplit_once('.') {
-        Some((name, kind)) if !kind.contains('/') => name,
-        _ => stem,
-    };
-    Some(name.to_owned())
+    relative.strip_suffix(".html.tera").map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -287,6 +290,9 @@ mod tests {
     fn static_files_come_from_the_app_first() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("style.css"), "body{}").unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "no").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.txt"), dir.path().join("leak.css")).unwrap();
         let assets = Assets::load(None, Some(dir.path())).unwrap();
         assert!(matches!(
             assets.static_file(Path::new("style.css")),
@@ -300,5 +306,9 @@ mod tests {
             _ => panic!("favicon.svg is compiled in"),
         }
         assert!(assets.static_file(Path::new("nope.js")).is_none());
+        assert!(
+            assets.static_file(Path::new("leak.css")).is_none(),
+            "a link out of the folder"
+        );
     }
 }

@@ -193,7 +193,7 @@ fn a_misspelt_setting_stops_every_command() {
         assert!(!out.status.success(), "{args:?} runs with a misspelt setting");
         let said = String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
         assert!(
-            said.contains("`deny_by_defalt`") && said.contains("did you mean `deny_by_default`?"),
+            said.contains("GATEHOUSE_DENY_BY_DEFALT") && said.contains("did you mean `deny_by_default`?"),
             "{args:?}: {said}"
         );
     }
