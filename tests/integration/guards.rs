@@ -61,6 +61,7 @@ mod own_routes {
     }
 
     #[rocket::async_test]
+    #[cfg(feature = "postgres")]
     async fn postgres() {
         if let Some(app) = spawn(Backend::Postgres).await {
             check(app).await;
@@ -253,6 +254,7 @@ mod deny_by_default {
     }
 
     #[rocket::async_test]
+    #[cfg(feature = "postgres")]
     async fn postgres() {
         check(Backend::Postgres).await;
     }

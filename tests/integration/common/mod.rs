@@ -15,9 +15,12 @@ pub mod forms;
 pub mod mailbox;
 pub mod smtp_server;
 
+#[cfg(feature = "postgres")]
 use std::sync::Once;
 
+#[cfg(feature = "postgres")]
 use diesel::connection::SimpleConnection;
+#[cfg(feature = "postgres")]
 use diesel::Connection;
 use gatehouse::config::{figment_with, Settings};
 use gatehouse::db::user::User;
@@ -36,6 +39,7 @@ pub const SECRET: &str = "test-only-k3P9vQz8Lr2Xw6Yt1Nb5Mc7Hd4Jf0Gs8Ae2Ui6Oo9";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
+    #[cfg(feature = "postgres")]
     Postgres,
 }
 
@@ -53,6 +57,7 @@ macro_rules! db_tests {
                 }
 
                 #[rocket::async_test]
+                #[cfg(feature = "postgres")]
                 async fn postgres() {
                     if let Some(app) = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await {
                         super::$name(app).await;
@@ -66,9 +71,14 @@ macro_rules! db_tests {
 /// A database that belongs to one test and is removed after it.
 pub enum TestDb {
     Sqlite(tempfile::TempDir),
-    Postgres { base: String, schema: String },
+    #[cfg(feature = "postgres")]
+    Postgres {
+        base: String,
+        schema: String,
+    },
 }
 
+#[cfg(feature = "postgres")]
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let TestDb::Postgres { base, schema } = self {
@@ -89,6 +99,7 @@ impl TestDb {
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
                 Some((TestDb::Sqlite(dir), url))
             }
+            #[cfg(feature = "postgres")]
             Backend::Postgres => {
                 let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
                     static SAID: Once = Once::new();

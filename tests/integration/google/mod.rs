@@ -34,6 +34,7 @@ macro_rules! backend_tests {
                 }
 
                 #[rocket::async_test]
+                #[cfg(feature = "postgres")]
                 async fn postgres() {
                     if std::env::var("TEST_DATABASE_URL").is_ok() {
                         super::$name($crate::common::Backend::Postgres).await;
