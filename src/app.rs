@@ -41,11 +41,22 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .mount("/", mounts.register_routes)
         .mount(mounts.api_prefix.clone(), routes::api::routes())
         .mount(mounts.api_prefix.clone(), routes::items::api_routes())
-        .mount(mounts.api_prefix.clone(), routes::google::api_routes())
+        .mount(mounts.api_prefix.clone(), google_api_routes())
         .mount(mounts.api_prefix, routes::admin::api::routes())
         .mount(mounts.auth_url_rule, routes::api::flask_jwt_routes())
         .mount("/", routes::api::well_known_routes())
         .mount("/", deny::routes())
+}
+
+/// The Google sign-in's JSON routes (none without the `google` feature).
+#[cfg(feature = "google")]
+fn google_api_routes() -> Vec<rocket::Route> {
+    routes::google::api_routes()
+}
+
+#[cfg(not(feature = "google"))]
+fn google_api_routes() -> Vec<rocket::Route> {
+    Vec::new()
 }
 
 /// What must be known before ignite to mount routes: where, and whether.

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::auth::limit::SignInLimiter;
+#[cfg(feature = "google")]
 use crate::auth::oidc::Provider;
 use crate::auth::password::Passwords;
 use crate::auth::token::{Claims, Tokens};
@@ -25,6 +26,7 @@ pub struct Gatehouse {
     /// Sends the registration mails.
     pub mailer: Mailer,
     /// The OpenID Connect provider (Google), when configured.
+    #[cfg(feature = "google")]
     pub oidc: Option<Provider>,
     /// The app's additional-claims hook, if it managed one.
     pub additional_claims: Option<AdditionalClaims>,
@@ -62,6 +64,7 @@ impl Gatehouse {
             password.hash_nice,
         )?;
         let tokens = Tokens::new(&config.jwt);
+        #[cfg(feature = "google")]
         let oidc = config.google.clone().map(Provider::new).transpose()?;
         let mailer = Mailer::new(&config.mail)?;
         let per_minute = std::num::NonZeroU32::new(config.login.rate_limit_per_minute)
@@ -73,6 +76,7 @@ impl Gatehouse {
             passwords,
             limiter: SignInLimiter::new(per_minute),
             mailer,
+            #[cfg(feature = "google")]
             oidc,
             additional_claims: None,
         })

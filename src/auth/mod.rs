@@ -5,6 +5,7 @@ pub mod claims; // Claims and TokenType: what a token says
 pub mod failure; // AuthFailure: every way a token or its session is refused
 pub mod hasher; // bcrypt's own low-priority threads, with a bounded queue
 pub mod limit; // the per-IP sign-in limit
+#[cfg(feature = "google")]
 pub mod oidc; // the OpenID Connect (Google) client
 pub mod password; // bcrypt hashing and the password rules
 pub mod token; // Tokens: signing and checking JWTs

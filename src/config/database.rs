@@ -20,6 +20,9 @@ impl DatabaseUrl {
             return Err("database_url is empty".into());
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            if !cfg!(feature = "postgres") {
+                return Err("database_url is a PostgreSQL URL, but this Gatehouse was built without the `postgres` feature (a default feature): rebuild with it".into());
+            }
             return Ok(Self::Postgres(url.to_owned()));
         }
         if let Some(path) = url
@@ -121,14 +124,21 @@ mod tests {
             DatabaseUrl::parse(":memory:").unwrap(),
             DatabaseUrl::Sqlite(":memory:".into())
         );
-        assert!(matches!(
-            DatabaseUrl::parse("postgres://u@h/db").unwrap(),
-            DatabaseUrl::Postgres(_)
-        ));
-        assert!(matches!(
-            DatabaseUrl::parse("postgresql://u@h/db").unwrap(),
-            DatabaseUrl::Postgres(_)
-        ));
+        #[cfg(feature = "postgres")]
+        {
+            assert!(matches!(
+                DatabaseUrl::parse("postgres://u@h/db").unwrap(),
+                DatabaseUrl::Postgres(_)
+            ));
+            assert!(matches!(
+                DatabaseUrl::parse("postgresql://u@h/db").unwrap(),
+                DatabaseUrl::Postgres(_)
+            ));
+        }
+        #[cfg(not(feature = "postgres"))]
+        assert!(DatabaseUrl::parse("postgres://u@h/db")
+            .unwrap_err()
+            .contains("`postgres` feature"));
         assert!(DatabaseUrl::parse("mysql://u@h/db")
             .unwrap_err()
             .contains("unknown scheme"));
@@ -138,6 +148,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "postgres")]
     fn display_hides_the_password() {
         let url = DatabaseUrl::parse("postgres://app:s3cret@db.internal:5432/gh").unwrap();
         assert_eq!(url.to_string(), "postgres://app@db.internal:5432/gh");

@@ -1,13 +1,14 @@
 //! `[default.google]`: the OpenID Connect provider (Google by default, any
 //! provider by its issuer URL), read from configuration and checked at
 //! ignite. With no client configured the provider is off and the button
-//! hidden; a half-configured one stops the launch.
+//! hidden; a half-configured one stops the launch, and so does any client
+//! in a build without the `google` feature.
 
 use std::fmt;
 use std::time::Duration;
 
-use oauth2::url::Url;
 use serde::{Deserialize, Serialize};
+use url::Url;
 
 use super::error::ConfigError;
 use super::net::is_loopback;
@@ -236,6 +237,12 @@ impl GoogleSettings {
         if client_id.is_none() && client_secret.is_none() && redirect_uri.is_none() {
             return Ok(None);
         }
+        if !cfg!(feature = "google") {
+            return Err(bad(
+                "client_id",
+                "is set, but this Gatehouse was built without the `google` feature; rebuild with it (a default feature) or remove the `[google]` client settings",
+            ));
+        }
         let need =
             "Google sign-in needs client_id, client_secret and redirect_uri (or none of them to turn it off)";
         let client_id = client_id.ok_or_else(|| bad("client_id", format!("is not set; {need}")))?;
@@ -309,7 +316,7 @@ fn seconds(key: &str, v: u64, max: u64) -> Result<Duration, ConfigError> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "google"))]
 mod tests {
     use super::*;
 

@@ -1,14 +1,30 @@
 //! `[mail]`: how mail is sent (`log`, `file` or `smtp`) and from whom.
+//! `file` and `smtp` need the `mail` feature; without it they are refused.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+#[cfg(feature = "mail")]
 use lettre::message::Mailbox;
+#[cfg(feature = "mail")]
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
 use super::error::ConfigError;
+#[cfg(feature = "mail")]
 use super::net::is_loopback;
+
+/// Built without the `mail` feature nothing is sent: the sender is kept
+/// as written.
+#[cfg(not(feature = "mail"))]
+type Mailbox = String;
+
+/// Added to the messages that send people to `file` or `smtp`.
+const WITHOUT_MAIL: &str = if cfg!(feature = "mail") {
+    ""
+} else {
+    " (they need the `mail` feature, which this Gatehouse was built without: rebuild with it)"
+};
 
 /// `[mail]` as written in configuration.
 #[derive(Clone, Deserialize, Serialize)]
@@ -107,14 +123,23 @@ impl MailSettings {
             "log" if release && sends_links => {
                 return Err(bad(
                     "transport",
-                    "`log` writes registration links to the server log; use `smtp` (or `file`) in release",
+                    format!("`log` writes registration links to the server log; use `smtp` (or `file`) in release{WITHOUT_MAIL}"),
                 ))
             }
             "log" => Transport::Log,
+            #[cfg(not(feature = "mail"))]
+            "file" | "smtp" => {
+                return Err(bad(
+                    "transport",
+                    format!("`{}` needs the `mail` feature, which this Gatehouse was built without; use `log` or rebuild with it", self.transport.trim()),
+                ))
+            }
+            #[cfg(feature = "mail")]
             "file" => match self.dir.as_deref().map(str::trim) {
                 Some(dir) if !dir.is_empty() => Transport::File(PathBuf::from(dir)),
                 _ => return Err(bad("dir", "is not set; the `file` transport writes mails there")),
             },
+            #[cfg(feature = "mail")]
             "smtp" => {
                 let Some(url) = self.smtp_url.filter(|u| !u.trim().is_empty()) else {
                     return Err(bad(
@@ -142,8 +167,9 @@ impl MailSettings {
 
 /// An SMTP URL lettre takes, encrypted unless the server is on loopback
 /// (or in debug). Messages never quote the URL: it may hold a password.
+#[cfg(feature = "mail")]
 fn check_smtp_url(url: &str, release: bool) -> Result<(), String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("is not a URL: {e}"))?;
+    let parsed = url::Url::parse(url).map_err(|e| format!("is not a URL: {e}"))?;
     AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| format!("is not an SMTP URL: {e}"))?;
     // lettre reads the first `tls` parameter; so does this check.
     let encrypted = parsed.scheme() == "smtps"
@@ -183,6 +209,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "mail")]
     fn each_transport_needs_its_setting() {
         assert_eq!(
             settings("file").validate(false, true).unwrap_err().key,
@@ -202,6 +229,19 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(feature = "mail"))]
+    fn without_the_mail_feature_only_log_is_built() {
+        for transport in ["file", "smtp"] {
+            let e = settings(transport).validate(false, true).unwrap_err();
+            assert_eq!(e.key, "mail.transport");
+            assert!(e.message.contains("`mail` feature"), "{e}");
+        }
+        let e = settings("log").validate(true, true).unwrap_err();
+        assert!(e.message.contains("`mail` feature"), "{e}");
+    }
+
+    #[test]
+    #[cfg(feature = "mail")]
     fn smtp_in_release_is_encrypted_unless_on_loopback() {
         let smtp = |url: &str, release: bool| {
             let mut s = settings("smtp");

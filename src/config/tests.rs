@@ -43,6 +43,7 @@ fn figment_errors_name_their_key() {
 }
 
 #[test]
+#[cfg(feature = "mail")]
 fn release_registration_needs_a_public_url_and_a_mailer() {
     let registering = |url: Option<&str>, transport: &str| {
         let mut s = with_secret(Some(GOOD));
@@ -96,6 +97,7 @@ fn debug_links_point_at_the_local_server() {
 }
 
 #[test]
+#[cfg(feature = "google")]
 fn debug_never_prints_a_secret() {
     let old = "old-secret-3e8d0a-Qm7vX2pL9sK4wT6yB1nC";
     let mut s = with_secret(Some(GOOD));

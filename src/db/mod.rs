@@ -1,5 +1,6 @@
-//! The database: one connection type for SQLite and PostgreSQL, picked at run
-//! time from the URL, a pool, embedded migrations, and the models.
+//! The database: one connection type for SQLite and PostgreSQL (with the
+//! `postgres` feature), picked at run time from the URL, a pool, embedded
+//! migrations, and the models.
 
 pub mod audit;
 pub mod item;
@@ -13,13 +14,16 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
-use diesel::{PgConnection, SqliteConnection};
+#[cfg(feature = "postgres")]
+use diesel::PgConnection;
+use diesel::SqliteConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::DatabaseUrl;
 use crate::error::Error;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+#[cfg(feature = "postgres")]
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// A connection to either backend. Queries written once against `schema.rs`
@@ -27,6 +31,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {
     Sqlite(SqliteConnection),
+    #[cfg(feature = "postgres")]
     Postgres(PgConnection),
 }
 
@@ -56,10 +61,18 @@ impl ManageConnection for Manager {
                 })?;
                 DbConn::Sqlite(conn)
             }
+            #[cfg(feature = "postgres")]
             DatabaseUrl::Postgres(url) => DbConn::Postgres(
                 PgConnection::establish(url)
                     .map_err(|e| Error::Connection(format!("{}: {}", self.url, e.to_string().trim())))?,
             ),
+            #[cfg(not(feature = "postgres"))]
+            DatabaseUrl::Postgres(_) => {
+                return Err(Error::Connection(format!(
+                    "{}: this Gatehouse was built without the `postgres` feature",
+                    self.url
+                )))
+            }
         };
         Ok(conn)
     }
@@ -140,6 +153,7 @@ impl Db {
         let mut conn = self.pool.get()?;
         let applied = match &mut *conn {
             DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            #[cfg(feature = "postgres")]
             DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
         };
         applied.map_err(|e| Error::Migration(e.to_string()))

@@ -36,7 +36,9 @@ impl RegistrationMail {
     /// takes the database's write lock before anything is read (a
     /// transaction that reads first can't take it later if another wrote
     /// meanwhile).
+    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
     pub fn lock_address(conn: &mut DbConn, email: &Email) -> Result<()> {
+        #[cfg(feature = "postgres")]
         if let DbConn::Postgres(pg) = conn {
             diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
                 .bind::<diesel::sql_types::Text, _>(format!("registration:{}", email.as_str()))

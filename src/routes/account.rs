@@ -66,7 +66,7 @@ async fn account_view(app: &Gatehouse, user: &CurrentUser) -> Result<Value, Erro
         },
         "sessions": sessions,
         "fresh": user.claims.fresh,
-        "google_provider": app.oidc.as_ref().map(|p| p.config.provider_name.as_str()),
+        "google_provider": app.config.google.as_ref().map(|g| g.provider_name.as_str()),
         "errors": {},
         "form": { "sign_out_others": true },
     }))

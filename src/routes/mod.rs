@@ -5,6 +5,7 @@
 pub mod account; // /account: profile, password, sessions, Google link
 pub mod admin; // /admin pages and the admin JSON API
 pub mod api; // the JSON API: sign-in, refresh, sign-out, me; Flask-JWT's /auth; JWKS
+#[cfg(feature = "google")]
 pub mod google; // sign-in with Google (browser and single-page app)
 pub mod items; // the example resource, as pages and JSON
 pub mod pages; // /, /protected, /health
@@ -18,6 +19,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(items::routes());
     routes.extend(account::routes());
     routes.extend(admin::routes());
+    #[cfg(feature = "google")]
     routes.extend(google::routes());
     routes
 }

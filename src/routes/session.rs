@@ -23,7 +23,7 @@ csrf_form!(LoginForm { email: String, password: String, remember: bool, next: Op
 
 /// The provider's name for the "Sign in with ..." button, if one is set up.
 fn google_provider(app: &Gatehouse) -> Option<&str> {
-    app.oidc.as_ref().map(|p| p.config.provider_name.as_str())
+    app.config.google.as_ref().map(|g| g.provider_name.as_str())
 }
 
 #[get("/login?<next>")]

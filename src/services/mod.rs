@@ -4,6 +4,7 @@
 
 pub mod account; // one's own account: name, sessions, sign out everywhere
 pub mod admin; // administering users: one service behind the pages and the API
+#[cfg(feature = "google")]
 pub mod google; // the account a Google (OpenID Connect) sign-in lands on
 pub mod refresh; // checking a session, and rotating its refresh token
 pub mod register; // registration by mailed link

@@ -9,6 +9,7 @@ use rocket::response::{self, Responder, Response};
 use rocket::serde::json::Json;
 use serde::Serialize;
 
+#[cfg(feature = "google")]
 use crate::auth::oidc::OidcError;
 use crate::auth::AuthFailure;
 use crate::error::Error;
@@ -201,6 +202,7 @@ impl From<ChangePasswordError> for ApiError {
 
 /// A refused Google sign-in, with its code; a server fault keeps its cause
 /// out of the answer.
+#[cfg(feature = "google")]
 impl From<&OidcError> for ApiError {
     fn from(error: &OidcError) -> Self {
         ApiError::new(error.status(), error.to_string()).with_code(error.code())

@@ -7,6 +7,7 @@ pub mod cookies; // the token cookies, and cookies set by guards
 pub mod csrf; // CSRF values, the form guard and the fairing that checks writes
 pub mod deny; // deny-by-default: refuse unlisted routes without a sign-in
 mod embedded; // the compiled-in files (include_str!)
+#[cfg(feature = "google")]
 pub mod google_flow; // a started Google sign-in, kept in a private cookie
 pub mod guards; // CurrentUser, AdminUser, FreshLogin, FreshAdmin, JwtOptional, Actor, Device
 pub mod headers; // the security headers on every response

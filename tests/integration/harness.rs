@@ -40,17 +40,26 @@ impl Needs {
     fn missing(self) -> Option<String> {
         match self {
             Needs::Nothing => None,
+            Needs::Postgres if !cfg!(feature = "postgres") => {
+                Some("built without the `postgres` feature".to_owned())
+            }
             Needs::Postgres => std::env::var_os("TEST_DATABASE_URL")
                 .is_none()
                 .then(|| "TEST_DATABASE_URL is not set".to_owned()),
+            #[cfg(all(feature = "google", feature = "mail"))]
             Needs::Browser => crate::browser::missing(),
+            #[cfg(not(all(feature = "google", feature = "mail")))]
+            Needs::Browser => Some("built without the `google` and `mail` features".to_owned()),
         }
     }
 
     /// Whether a test missing this runs anyway (and fails) instead of being
     /// ignored.
     fn required(self) -> bool {
-        self == Needs::Browser && crate::browser::required()
+        #[cfg(all(feature = "google", feature = "mail"))]
+        return self == Needs::Browser && crate::browser::required();
+        #[cfg(not(all(feature = "google", feature = "mail")))]
+        return false;
     }
 }
 

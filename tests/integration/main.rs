@@ -28,13 +28,16 @@ mod harness;
 mod account;
 mod admin;
 mod api;
+#[cfg(all(feature = "google", feature = "mail"))]
 mod browser;
 mod catchers;
 mod cli;
+#[cfg(feature = "google")]
 mod google;
 mod guards;
 mod items;
 mod keys;
+#[cfg(feature = "mail")]
 mod register;
 mod setup;
 mod signin;

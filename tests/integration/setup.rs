@@ -59,3 +59,36 @@ fn assert_fails_to_ignite(launch: Result<Client, rocket::Error>) {
         ),
     }
 }
+
+/// A build without an optional feature refuses, by key, the settings that
+/// need it, and doesn't start.
+#[cfg(not(all(feature = "google", feature = "mail", feature = "postgres")))]
+async fn assert_needs_feature(key: &str, value: &str, feature: &str) {
+    let f = figment("sqlite://x.db").merge((key, value));
+    let err = Config::from_figment(&f).unwrap_err();
+    assert!(err.to_string().contains(&format!("`{feature}` feature")), "{err}");
+    let launch = Client::untracked(gatehouse::build(f.merge(("log_level", "off")))).await;
+    assert_fails_to_ignite(launch);
+}
+
+#[cfg(not(feature = "google"))]
+tests!(without_the_google_feature_a_google_client_stops_the_launch);
+#[cfg(not(feature = "google"))]
+async fn without_the_google_feature_a_google_client_stops_the_launch() {
+    assert_needs_feature("google.client_id", "id", "google").await;
+}
+
+#[cfg(not(feature = "mail"))]
+tests!(without_the_mail_feature_smtp_and_file_stop_the_launch);
+#[cfg(not(feature = "mail"))]
+async fn without_the_mail_feature_smtp_and_file_stop_the_launch() {
+    assert_needs_feature("mail.transport", "smtp", "mail").await;
+    assert_needs_feature("mail.transport", "file", "mail").await;
+}
+
+#[cfg(not(feature = "postgres"))]
+tests!(without_the_postgres_feature_a_postgres_url_stops_the_launch);
+#[cfg(not(feature = "postgres"))]
+async fn without_the_postgres_feature_a_postgres_url_stops_the_launch() {
+    assert_needs_feature("database_url", "postgres://u@localhost/db", "postgres").await;
+}

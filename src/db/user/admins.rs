@@ -44,6 +44,7 @@ impl User {
     /// Call it inside the transaction that makes the change.
     pub fn lock_active_admins(conn: &mut DbConn) -> Result<i64> {
         match conn {
+            #[cfg(feature = "postgres")]
             DbConn::Postgres(c) => {
                 let ids: Vec<i32> = users::table
                     .filter(users::role.eq(Role::Admin.as_str()))

@@ -63,6 +63,7 @@ impl User {
         }
         match conn {
             DbConn::Sqlite(c) => c.immediate_transaction(|c| count!(c, users::table.find(id))),
+            #[cfg(feature = "postgres")]
             DbConn::Postgres(c) => c.transaction(|c| count!(c, users::table.find(id).for_update())),
         }
     }

@@ -281,6 +281,7 @@ impl User {
         }
         Ok(match conn {
             DbConn::Sqlite(c) => query!(c),
+            #[cfg(feature = "postgres")]
             DbConn::Postgres(c) => query!(c),
         })
     }

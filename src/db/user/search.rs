@@ -118,12 +118,14 @@ impl User {
         }
         match conn {
             DbConn::Sqlite(c) => run!(c, sqlite_text_search(q)),
+            #[cfg(feature = "postgres")]
             DbConn::Postgres(c) => run!(c, postgres_text_search(q)),
         }
     }
 }
 
 type SqliteSearch = Box<dyn BoxableExpression<users::table, diesel::sqlite::Sqlite, SqlType = Bool>>;
+#[cfg(feature = "postgres")]
 type PostgresSearch = Box<dyn BoxableExpression<users::table, diesel::pg::Pg, SqlType = Bool>>;
 
 /// SQLite's text search for `q`: FTS5 trigrams, or an email prefix.
@@ -147,6 +149,7 @@ fn sqlite_text_search(q: Option<&str>) -> Option<SqliteSearch> {
 }
 
 /// PostgreSQL's text search for `q`: `ILIKE` (pg_trgm), or an email prefix.
+#[cfg(feature = "postgres")]
 fn postgres_text_search(q: Option<&str>) -> Option<PostgresSearch> {
     use diesel::PgTextExpressionMethods;
     let q = q?;
@@ -164,12 +167,14 @@ fn postgres_text_search(q: Option<&str>) -> Option<PostgresSearch> {
 
 /// `%q%` for LIKE, with `q`'s own `%`, `_` and `\` matching themselves
 /// (escaped with `\`, PostgreSQL's default and SQLite's `ESCAPE`).
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 fn like_pattern(q: &str) -> String {
     format!("%{}", prefix_pattern(q))
 }
 
 /// `q%` for LIKE with `\` as the escape: `q`'s own `%`, `_` and `\` match
 /// themselves.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 fn prefix_pattern(q: &str) -> String {
     let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("{}%", escaped.to_lowercase())

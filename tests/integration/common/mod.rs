@@ -16,7 +16,9 @@ pub mod forms;
 pub mod mailbox;
 pub mod smtp_server;
 
+#[cfg(feature = "postgres")]
 use diesel::connection::SimpleConnection;
+#[cfg(feature = "postgres")]
 use diesel::Connection;
 use gatehouse::config::{figment_with, Settings};
 use gatehouse::db::user::User;
@@ -93,6 +95,7 @@ pub enum TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        #[cfg(feature = "postgres")]
         if let TestDb::Postgres { base, schema } = self {
             if let Ok(mut conn) = diesel::PgConnection::establish(base) {
                 let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
@@ -112,6 +115,9 @@ impl TestDb {
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
                 Some((TestDb::Sqlite(dir), url))
             }
+            #[cfg(not(feature = "postgres"))]
+            Backend::Postgres => panic!("a PostgreSQL test needs the `postgres` feature"),
+            #[cfg(feature = "postgres")]
             Backend::Postgres => {
                 let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
                     panic!(
