@@ -31,6 +31,9 @@ pub enum Error {
     Busy,
     #[error("the password threads stopped")]
     PasswordWorker,
+    /// A stored TOTP secret or its parameters were refused (a server fault).
+    #[error("two-factor: {0}")]
+    TwoFactor(String),
     /// Bad input, with a message fit to show the person who sent it.
     #[error("{0}")]
     Invalid(String),

@@ -9,5 +9,6 @@ pub mod limit; // the per-IP sign-in limit
 pub mod oidc; // the OpenID Connect (Google) client
 pub mod password; // bcrypt hashing and the password rules
 pub mod token; // Tokens: signing and checking JWTs
+pub mod totp; // two-factor sign-in: TOTP codes and recovery codes
 
 pub use token::{AuthFailure, Claims, TokenType};

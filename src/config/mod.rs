@@ -11,6 +11,7 @@ pub mod known; // unknown keys refused, with a "did you mean"
 pub mod login; // [password] and [login]
 pub mod mail; // [mail]
 pub mod net; // mount paths, public_url, loopback hosts
+pub mod two_factor; // [two_factor]
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +29,7 @@ pub use jwt::{JwtConfig, JwtSettings, Location, VerifyKeySettings, SAMPLE_SECRET
 pub use login::{LoginSettings, PasswordSettings};
 pub use mail::{MailConfig, MailSettings};
 pub use net::is_mount_path;
+pub use two_factor::TwoFactorSettings;
 
 /// Rocket's figment plus Gatehouse's environment variables:
 /// `DATABASE_URL`, `JWT_SECRET_KEY` (Flask-JWT-Extended's name), and any
@@ -123,6 +125,8 @@ pub struct Settings {
     pub login: LoginSettings,
     /// Sign-in with Google (or another OpenID Connect provider).
     pub google: GoogleSettings,
+    /// Two-factor sign-in.
+    pub two_factor: TwoFactorSettings,
 }
 
 impl Default for Settings {
@@ -148,6 +152,7 @@ impl Default for Settings {
             password: PasswordSettings::default(),
             login: LoginSettings::default(),
             google: GoogleSettings::default(),
+            two_factor: TwoFactorSettings::default(),
         }
     }
 }
@@ -178,6 +183,7 @@ impl std::fmt::Debug for Settings {
             .field("password", &self.password)
             .field("login", &self.login)
             .field("google", &self.google)
+            .field("two_factor", &self.two_factor)
             .finish()
     }
 }
@@ -209,6 +215,7 @@ pub struct Config {
     pub login: LoginSettings,
     /// The OpenID Connect provider, when one is configured.
     pub google: Option<OidcConfig>,
+    pub two_factor: TwoFactorSettings,
     /// Set when no secret was configured and a random one is in use.
     pub generated_secret: bool,
 }
@@ -291,6 +298,7 @@ impl Settings {
         }
         let login = self.login.validate()?;
         let password = self.password.validate()?;
+        let two_factor = self.two_factor.validate()?;
         for (key, value) in [
             ("api_prefix", &self.api_prefix),
             ("auth_url_rule", &self.auth_url_rule),
@@ -342,6 +350,7 @@ impl Settings {
             password,
             login,
             google,
+            two_factor,
             generated_secret,
         })
     }

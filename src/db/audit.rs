@@ -34,6 +34,12 @@ pub enum EventKind {
     Registered,
     GoogleLinked,
     RegistrationRequested,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    TwoFactorFailed,
+    TwoFactorReset,
+    RecoveryCodeUsed,
+    RecoveryCodesRegenerated,
 }
 
 impl EventKind {
@@ -59,11 +65,17 @@ impl EventKind {
             EventKind::Registered => "registered",
             EventKind::GoogleLinked => "google_linked",
             EventKind::RegistrationRequested => "registration_requested",
+            EventKind::TwoFactorEnabled => "two_factor_enabled",
+            EventKind::TwoFactorDisabled => "two_factor_disabled",
+            EventKind::TwoFactorFailed => "two_factor_failed",
+            EventKind::TwoFactorReset => "two_factor_reset",
+            EventKind::RecoveryCodeUsed => "recovery_code_used",
+            EventKind::RecoveryCodesRegenerated => "recovery_codes_regenerated",
         }
     }
 
     /// Every kind, for the audit log's filter.
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 26] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::AccountLocked,
@@ -84,6 +96,12 @@ impl EventKind {
         EventKind::GoogleUnlinked,
         EventKind::RegistrationRequested,
         EventKind::Registered,
+        EventKind::TwoFactorEnabled,
+        EventKind::TwoFactorDisabled,
+        EventKind::TwoFactorFailed,
+        EventKind::TwoFactorReset,
+        EventKind::RecoveryCodeUsed,
+        EventKind::RecoveryCodesRegenerated,
     ];
 }
 

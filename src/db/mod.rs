@@ -7,6 +7,7 @@ pub mod item;
 pub mod registration;
 pub mod schema;
 pub mod session;
+pub mod two_factor;
 pub mod user;
 
 use std::time::Duration;

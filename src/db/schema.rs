@@ -17,6 +17,25 @@ diesel::table! {
         updated_at -> BigInt,
         last_sign_in_at -> Nullable<BigInt>,
         failed_window_start -> Nullable<BigInt>,
+        totp_enabled_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    totp_secrets (user_id) {
+        user_id -> Integer,
+        secret -> Text,
+        last_step -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> Integer,
+        user_id -> Integer,
+        code_hash -> Text,
+        used_at -> Nullable<BigInt>,
     }
 }
 
@@ -75,4 +94,12 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, audit_events, items, registrations);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    audit_events,
+    items,
+    registrations,
+    totp_secrets,
+    recovery_codes
+);

@@ -40,6 +40,9 @@ pub struct User {
     pub last_sign_in_at: Option<i64>,
     #[serde(skip)]
     pub failed_window_start: Option<i64>,
+    /// When two-factor sign-in was turned on; `None` while it is off. (The
+    /// secret is in `totp_secrets`, never read with the user.)
+    pub totp_enabled_at: Option<i64>,
 }
 
 impl fmt::Debug for User {
@@ -63,6 +66,7 @@ impl fmt::Debug for User {
             .field("updated_at", &self.updated_at)
             .field("last_sign_in_at", &self.last_sign_in_at)
             .field("failed_window_start", &self.failed_window_start)
+            .field("totp_enabled_at", &self.totp_enabled_at)
             .finish()
     }
 }
@@ -83,6 +87,12 @@ impl User {
 
     pub fn is_admin(&self) -> bool {
         self.role() == Role::Admin
+    }
+
+    /// Whether sign-in asks this user for a second factor (a TOTP code or a
+    /// recovery code) after the password.
+    pub fn two_factor_on(&self) -> bool {
+        self.totp_enabled_at.is_some()
     }
 
     /// The name to greet someone by: their display name, else their email.
@@ -309,6 +319,7 @@ mod tests {
             updated_at: 0,
             last_sign_in_at: None,
             failed_window_start: None,
+            totp_enabled_at: None,
         };
         let debug = format!("{user:?}");
         assert!(!debug.contains(hash), "{debug}");
