@@ -4,12 +4,14 @@
 
 use std::sync::Arc;
 
+use crate::auth::claims::amr_for_method;
 use crate::auth::limit::SignInLimiter;
 #[cfg(feature = "google")]
 use crate::auth::oidc::Provider;
 use crate::auth::password::Passwords;
 use crate::auth::token::{Claims, Tokens};
 use crate::config::Config;
+use crate::db::session::Session;
 use crate::db::user::User;
 use crate::db::Db;
 use crate::error::Error;
@@ -91,12 +93,13 @@ impl Gatehouse {
         }
     }
 
-    /// Mints an access token for a user's session, with the app's additional
-    /// claims.
+    /// Mints an access token for a user's session, with how the session
+    /// was signed in (`amr`, from its method, so renewals keep it) and the
+    /// app's additional claims.
     pub fn issue_access(
         &self,
         user: &User,
-        session_id: &str,
+        session: &Session,
         csrf: &str,
         fresh: bool,
     ) -> Result<(String, Claims), Error> {
@@ -105,6 +108,8 @@ impl Gatehouse {
             .as_ref()
             .map(|hook| (hook.0)(user))
             .unwrap_or_default();
-        self.tokens.issue_access(user.id, session_id, csrf, fresh, extra)
+        let amr = amr_for_method(&session.method);
+        self.tokens
+            .issue_access(user.id, &session.id, csrf, fresh, amr, extra)
     }
 }

@@ -132,7 +132,12 @@ pub async fn sign_in(app: &Gatehouse, user: &User) -> Result<TestTokens, Error> 
 /// `FreshLogin` routes.
 pub async fn sign_in_stale(app: &Gatehouse, user: &User) -> Result<TestTokens, Error> {
     let mut tokens = sign_in(app, user).await?;
-    let (token, _) = app.issue_access(user, &tokens.session_id, &tokens.csrf, false)?;
+    let sid = tokens.session_id.clone();
+    let session = app
+        .db
+        .run(move |conn| crate::db::session::Session::find(conn, &sid)?.ok_or(Error::NotFound))
+        .await?;
+    let (token, _) = app.issue_access(user, &session, &tokens.csrf, false)?;
     tokens.access_token = token;
     Ok(tokens)
 }

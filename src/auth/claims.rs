@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub enum TokenType {
     Access,
     Refresh,
+    /// A sign-in waiting for its second factor ([`MfaClaims`]): good only
+    /// where the code is entered, for a few minutes.
+    Mfa,
 }
 
 /// The claims every Gatehouse token carries. All are required: a token
@@ -34,6 +37,12 @@ pub struct Claims {
     pub csrf: String,
     /// Issued by a password (or Google) sign-in rather than a renewal.
     pub fresh: bool,
+    /// How the session was signed in (RFC 8176): `["pwd"]`, `["pwd",
+    /// "otp"]` or `["google"]`. Access tokens only; kept across renewals
+    /// (it comes from the session). Tokens minted before it existed decode
+    /// with none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
     /// The app's additional claims (see [`crate::state::AdditionalClaims`]).
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -45,7 +54,7 @@ impl fmt::Debug for Claims {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let jti: &dyn fmt::Debug = match self.token_type {
             TokenType::Refresh => &"[redacted]",
-            TokenType::Access => &self.jti,
+            TokenType::Access | TokenType::Mfa => &self.jti,
         };
         f.debug_struct("Claims")
             .field("sub", &self.sub)
@@ -59,6 +68,7 @@ impl fmt::Debug for Claims {
             .field("aud", &self.aud)
             .field("csrf", &"[redacted]")
             .field("fresh", &self.fresh)
+            .field("amr", &self.amr)
             .field("extra", &self.extra)
             .finish()
     }
@@ -66,13 +76,68 @@ impl fmt::Debug for Claims {
 
 /// Claim names Gatehouse sets itself; additional claims can't replace them.
 pub const RESERVED_CLAIMS: &[&str] = &[
-    "sub", "sid", "type", "jti", "iat", "nbf", "exp", "iss", "aud", "csrf", "fresh",
+    "sub", "sid", "type", "jti", "iat", "nbf", "exp", "iss", "aud", "csrf", "fresh", "amr",
 ];
+
+/// A sign-in that passed its password and waits for the second factor: what
+/// the second step needs to finish it. It starts no session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaClaims {
+    /// The user id.
+    pub sub: String,
+    #[serde(rename = "type")]
+    pub token_type: TokenType,
+    pub jti: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    /// "Remember me", carried to the session.
+    #[serde(default)]
+    pub remember: bool,
+    /// Where the browser goes after the code (a local path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// For the form: the SHA-256 of the browser's anonymous CSRF value, so
+    /// the pending sign-in finishes only in the browser that started it.
+    /// `None` for the JSON API's `mfa_token`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+}
+
+impl MfaClaims {
+    pub fn user_id(&self) -> Option<i32> {
+        self.sub.parse().ok()
+    }
+}
 
 impl Claims {
     pub fn user_id(&self) -> Option<i32> {
         self.sub.parse().ok()
     }
+
+    /// Whether the session was signed in with a second factor.
+    pub fn has_second_factor(&self) -> bool {
+        self.amr.iter().any(|m| m == AMR_OTP)
+    }
+}
+
+/// RFC 8176's value for a one-time code.
+pub const AMR_OTP: &str = "otp";
+
+/// A session's sign-in method (the `sessions.method` column) as RFC 8176
+/// `amr` values: `password` -> `["pwd"]`, `password+otp` -> `["pwd",
+/// "otp"]`, `google` -> `["google"]` (the provider's own factors are its
+/// business). Any other method (the testing helpers') claims nothing.
+pub fn amr_for_method(method: &str) -> Vec<String> {
+    let values: &[&str] = match method {
+        "password" => &["pwd"],
+        "password+otp" => &["pwd", AMR_OTP],
+        "google" => &["google"],
+        _ => &[],
+    };
+    values.iter().map(|v| (*v).to_owned()).collect()
 }
 
 #[cfg(test)]
@@ -94,6 +159,7 @@ mod tests {
             aud: "gatehouse".into(),
             csrf: csrf.into(),
             fresh: false,
+            amr: Vec::new(),
             extra: serde_json::Map::new(),
         };
         let debug = format!("{claims:?}");

@@ -5,9 +5,10 @@ use jsonwebtoken::errors::ErrorKind;
 use std::sync::Arc;
 
 use jsonwebtoken::{decode, decode_header, encode, Header, Validation};
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
-pub use super::claims::{Claims, TokenType, RESERVED_CLAIMS};
+pub use super::claims::{Claims, MfaClaims, TokenType, RESERVED_CLAIMS};
 pub use super::failure::AuthFailure;
 use crate::config::keys::KeyRing;
 use crate::config::JwtConfig;
@@ -89,18 +90,21 @@ impl Tokens {
         &self.keys.signing.kid
     }
 
-    /// Mints an access token for a session, with the app's additional
-    /// claims (reserved names are dropped from them).
+    /// Mints an access token for a session, with how it was signed in
+    /// (`amr`) and the app's additional claims (reserved names are dropped
+    /// from them).
     pub fn issue_access(
         &self,
         user_id: i32,
         session_id: &str,
         csrf: &str,
         fresh: bool,
+        amr: Vec<String>,
         extra: serde_json::Map<String, serde_json::Value>,
     ) -> Result<(String, Claims)> {
         let exp = now() + self.lifetime;
         let mut claims = self.claims(TokenType::Access, user_id, session_id, csrf, fresh, exp);
+        claims.amr = amr;
         claims.extra = extra;
         claims.extra.retain(|k, _| !RESERVED_CLAIMS.contains(&k.as_str()));
         Ok((self.sign(&claims)?, claims))
@@ -148,8 +152,55 @@ impl Tokens {
             aud: self.audience.clone(),
             csrf: csrf.to_owned(),
             fresh,
+            amr: Vec::new(),
             extra: serde_json::Map::new(),
         }
+    }
+
+    /// Mints the token of a sign-in waiting for its second factor, good for
+    /// `lifetime` seconds.
+    pub fn issue_mfa(
+        &self,
+        user_id: i32,
+        remember: bool,
+        next: Option<String>,
+        bind: Option<String>,
+        lifetime: i64,
+    ) -> Result<String> {
+        let now = now();
+        self.sign(&MfaClaims {
+            sub: user_id.to_string(),
+            token_type: TokenType::Mfa,
+            jti: uuid::Uuid::new_v4().to_string(),
+            iat: now,
+            nbf: now + self.not_before_delta,
+            exp: now + lifetime,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            remember,
+            next,
+            bind,
+        })
+    }
+
+    /// Checks a pending sign-in's token: everything [`Self::decode`] checks,
+    /// its type, and its expiry (no renewal for these).
+    pub fn decode_mfa(&self, token: &str) -> Result<MfaClaims, AuthFailure> {
+        let claims: MfaClaims = self.verify(token)?;
+        let now = now();
+        if claims.iat > now + self.leeway.max(60) {
+            return Err(AuthFailure::NotYetValid);
+        }
+        if claims.token_type != TokenType::Mfa {
+            return Err(AuthFailure::WrongType);
+        }
+        if claims.user_id().is_none() {
+            return Err(AuthFailure::InvalidClaims);
+        }
+        if claims.exp + self.leeway <= now {
+            return Err(AuthFailure::Expired);
+        }
+        Ok(claims)
     }
 
     /// Signs any claims with this key (the testing helpers use it too).
@@ -159,6 +210,49 @@ impl Tokens {
 
     /// Checks a presented token: size, header, signature, claims and type.
     pub fn decode(&self, token: &str, expected: TokenType) -> Result<Decoded, AuthFailure> {
+        let wrong_type = || match expected {
+            TokenType::Refresh => AuthFailure::NotRefresh,
+            TokenType::Access | TokenType::Mfa => AuthFailure::WrongType,
+        };
+        let claims: Claims = match self.verify(token) {
+            // A token of another type (a pending sign-in's) lacks claims an
+            // access token has: say it is the wrong type when it is.
+            Err(AuthFailure::InvalidClaims) => {
+                #[derive(Deserialize)]
+                struct TypeOnly {
+                    #[serde(rename = "type")]
+                    token_type: TokenType,
+                }
+                return Err(match self.verify::<TypeOnly>(token) {
+                    Ok(t) if t.token_type != expected => wrong_type(),
+                    _ => AuthFailure::InvalidClaims,
+                });
+            }
+            other => other?,
+        };
+        let now = now();
+        if claims.iat > now + self.leeway.max(60) {
+            return Err(AuthFailure::NotYetValid);
+        }
+        if claims.token_type != expected {
+            return Err(wrong_type());
+        }
+        if self
+            .required_claims
+            .iter()
+            .any(|name| !RESERVED_CLAIMS.contains(&name.as_str()) && !claims.extra.contains_key(name))
+        {
+            return Err(AuthFailure::InvalidClaims);
+        }
+        if claims.user_id().is_none() || claims.sid.is_empty() {
+            return Err(AuthFailure::InvalidClaims);
+        }
+        let expired = claims.exp + self.leeway <= now;
+        Ok(Decoded { claims, expired })
+    }
+
+    /// Size, header, signature and the registered claims, into `T`.
+    fn verify<T: DeserializeOwned>(&self, token: &str) -> Result<T, AuthFailure> {
         if token.is_empty() {
             return Err(AuthFailure::Missing);
         }
@@ -180,7 +274,7 @@ impl Tokens {
             .filter(|&i| self.keys.verifying[i].alg == header.alg)
             .ok_or(AuthFailure::BadSignature)?;
         let key = &self.keys.verifying[index].key;
-        let data = decode::<Claims>(token, key, &self.validations[index]).map_err(|e| match e.kind() {
+        let data = decode::<T>(token, key, &self.validations[index]).map_err(|e| match e.kind() {
             ErrorKind::InvalidSignature | ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
                 AuthFailure::BadSignature
             }
@@ -194,29 +288,7 @@ impl Tokens {
             ErrorKind::Json(e) if e.to_string().starts_with("missing field") => AuthFailure::InvalidClaims,
             _ => AuthFailure::Malformed,
         })?;
-        let claims = data.claims;
-        let now = now();
-        if claims.iat > now + self.leeway.max(60) {
-            return Err(AuthFailure::NotYetValid);
-        }
-        if claims.token_type != expected {
-            return Err(match expected {
-                TokenType::Access => AuthFailure::WrongType,
-                TokenType::Refresh => AuthFailure::NotRefresh,
-            });
-        }
-        if self
-            .required_claims
-            .iter()
-            .any(|name| !RESERVED_CLAIMS.contains(&name.as_str()) && !claims.extra.contains_key(name))
-        {
-            return Err(AuthFailure::InvalidClaims);
-        }
-        if claims.user_id().is_none() || claims.sid.is_empty() {
-            return Err(AuthFailure::InvalidClaims);
-        }
-        let expired = claims.exp + self.leeway <= now;
-        Ok(Decoded { claims, expired })
+        Ok(data.claims)
     }
 }
 
@@ -229,164 +301,4 @@ pub fn random_value() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Settings;
-
-    fn tokens() -> Tokens {
-        let mut s = Settings::default();
-        s.jwt.secret_key = Some("k3P9vQz8Lr2Xw6Yt1Nb5Mc7Hd4Jf0Gs8Ae2Ui6Oo9".into());
-        Tokens::new(&s.validate(false).unwrap().jwt)
-    }
-
-    fn b64(bytes: &[u8]) -> String {
-        use base64::Engine;
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    }
-
-    #[test]
-    fn round_trip() {
-        let t = tokens();
-        let (token, claims) = t
-            .issue_access(7, "sid-1", "csrf-1", true, Default::default())
-            .unwrap();
-        let decoded = t.decode(&token, TokenType::Access).unwrap();
-        assert_eq!(decoded.claims, claims);
-        assert!(!decoded.expired);
-        assert_eq!(
-            t.decode(&token, TokenType::Refresh).unwrap_err(),
-            AuthFailure::NotRefresh
-        );
-    }
-
-    /// An access token for user 7, and its claims.
-    fn issued(t: &Tokens) -> (String, Claims) {
-        t.issue_access(7, "sid-1", "c", true, Default::default()).unwrap()
-    }
-
-    #[test]
-    fn refuses_forged_headers() {
-        let t = tokens();
-        let (token, _) = issued(&t);
-        let parts: Vec<&str> = token.split('.').collect();
-        // alg: none, with and without a signature
-        let none = b64(br#"{"alg":"none","typ":"JWT"}"#);
-        for forged in [format!("{none}.{}.", parts[1]), format!("{none}.{}", parts[1])] {
-            assert_eq!(
-                t.decode(&forged, TokenType::Access).unwrap_err(),
-                AuthFailure::Malformed
-            );
-        }
-        // HS384 header on our HS256 key: the algorithm comes from config
-        let hs384 = b64(br#"{"alg":"HS384","typ":"JWT"}"#);
-        assert_eq!(
-            t.decode(&format!("{hs384}.{}.{}", parts[1], parts[2]), TokenType::Access)
-                .unwrap_err(),
-            AuthFailure::BadSignature
-        );
-        // an unknown critical header
-        let crit = b64(br#"{"alg":"HS256","typ":"JWT","crit":["exp-ext"]}"#);
-        assert_eq!(
-            t.decode(&format!("{crit}.{}.{}", parts[1], parts[2]), TokenType::Access)
-                .unwrap_err(),
-            AuthFailure::Malformed
-        );
-    }
-
-    #[test]
-    fn refuses_tampered_tokens() {
-        let t = tokens();
-        let (token, claims) = issued(&t);
-        let parts: Vec<&str> = token.split('.').collect();
-        // stripped signature
-        assert!(t
-            .decode(&format!("{}.{}.", parts[0], parts[1]), TokenType::Access)
-            .is_err());
-        // tampered payload
-        let mut tampered = claims.clone();
-        tampered.sub = "1".into();
-        let body = b64(serde_json::to_string(&tampered).unwrap().as_bytes());
-        assert_eq!(
-            t.decode(&format!("{}.{body}.{}", parts[0], parts[2]), TokenType::Access)
-                .unwrap_err(),
-            AuthFailure::BadSignature
-        );
-        // too large
-        assert_eq!(
-            t.decode(&"a".repeat(100_000), TokenType::Access).unwrap_err(),
-            AuthFailure::Malformed
-        );
-    }
-
-    #[test]
-    fn checks_time_and_audience() {
-        let t = tokens();
-        let now = now();
-        let base = t.issue_access(1, "s", "c", false, Default::default()).unwrap().1;
-        let expired = Claims {
-            exp: now - 10,
-            ..base.clone()
-        };
-        assert!(
-            t.decode(&t.sign(&expired).unwrap(), TokenType::Access)
-                .unwrap()
-                .expired
-        );
-        let future = Claims {
-            nbf: now + 3600,
-            ..base.clone()
-        };
-        assert_eq!(
-            t.decode(&t.sign(&future).unwrap(), TokenType::Access)
-                .unwrap_err(),
-            AuthFailure::NotYetValid
-        );
-        let aud = Claims {
-            aud: "someone-else".into(),
-            ..base.clone()
-        };
-        assert_eq!(
-            t.decode(&t.sign(&aud).unwrap(), TokenType::Access).unwrap_err(),
-            AuthFailure::InvalidClaims
-        );
-        let iss = Claims {
-            iss: "evil".into(),
-            ..base.clone()
-        };
-        assert_eq!(
-            t.decode(&t.sign(&iss).unwrap(), TokenType::Access).unwrap_err(),
-            AuthFailure::InvalidClaims
-        );
-        // a required claim missing
-        let mut value = serde_json::to_value(&base).unwrap();
-        value.as_object_mut().unwrap().remove("jti");
-        assert!(t.decode(&t.sign(&value).unwrap(), TokenType::Access).is_err());
-        value = serde_json::to_value(&base).unwrap();
-        value.as_object_mut().unwrap().remove("exp");
-        assert!(t.decode(&t.sign(&value).unwrap(), TokenType::Access).is_err());
-        for claim in ["iss", "aud"] {
-            value = serde_json::to_value(&base).unwrap();
-            value.as_object_mut().unwrap().remove(claim);
-            assert_eq!(
-                t.decode(&t.sign(&value).unwrap(), TokenType::Access).unwrap_err(),
-                AuthFailure::InvalidClaims,
-                "missing {claim}"
-            );
-        }
-    }
-
-    #[test]
-    fn refuses_a_duplicated_claim() {
-        let t = tokens();
-        let (_, claims) = issued(&t);
-        // a duplicated claim, correctly signed, is refused rather than
-        // resolved either way
-        let json = serde_json::to_string(&claims).unwrap();
-        let dup = serde_json::value::RawValue::from_string(json.replacen('{', "{\"sub\":\"1\",", 1)).unwrap();
-        let signed_dup = t.sign(&dup).unwrap();
-        assert_eq!(
-            t.decode(&signed_dup, TokenType::Access).unwrap_err(),
-            AuthFailure::Malformed
-        );
-    }
-}
+mod tests;

@@ -88,7 +88,7 @@ pub async fn rotate(app: &Gatehouse, refresh_token: &str, device: Device) -> Res
         )
         .map_err(internal("signing a refresh token"))?;
     let (access_token, access_claims) = app
-        .issue_access(&user, &session.id, &claims.csrf, false)
+        .issue_access(&user, &session, &claims.csrf, false)
         .map_err(internal("signing an access token"))?;
     Ok(Rotated {
         user,

@@ -107,7 +107,7 @@ pub fn issue_tokens(
     refresh_jti: &str,
 ) -> Result<SignedIn, Error> {
     let csrf = random_value();
-    let (token, claims) = app.issue_access(&user, &session.id, &csrf, true)?;
+    let (token, claims) = app.issue_access(&user, &session, &csrf, true)?;
     let refresh_token =
         app.tokens
             .issue_refresh(user.id, &session.id, &csrf, refresh_jti, session.expires_at)?;
