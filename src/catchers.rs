@@ -130,7 +130,17 @@ async fn forbidden(req: &Request<'_>) -> Caught {
             "Choose a new password to continue: an administrator set a temporary one for you.",
         ));
     }
+    if reason == Some(AuthFailure::TwoFactorEnrollmentRequired) {
+        return Caught::Flash(Flash::error(
+            Redirect::to("/account/two-factor"),
+            "Turn on two-factor sign-in to continue.",
+        ));
+    }
     let (title, message) = match reason {
+        Some(AuthFailure::SecondFactorRequired) => (
+            "Two-factor sign-in needed",
+            "This page needs a sign-in with your two-factor code. Sign out, then sign in again with your password and a code.",
+        ),
         Some(AuthFailure::Csrf) => (
             "This form has expired",
             "The form was missing its security token or it no longer matched your session. Go back, reload the page and try again.",

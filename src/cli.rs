@@ -14,12 +14,14 @@ use std::io::{self, BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use diesel::Connection;
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 
 use crate::auth::password::check_policy;
 use crate::config::Config;
 use crate::db::audit::{self, EventKind, NewEvent};
+use crate::db::two_factor::TotpSecret;
 use crate::db::user::{NewUser, User};
 use crate::domain::{Email, Role};
 use crate::error::Error;
@@ -72,6 +74,10 @@ pub enum UserCommand {
     Enable { email: String },
     /// Lift a sign-in lockout (after too many failed attempts).
     Unlock { email: String },
+    /// Turn a user's two-factor sign-in off (they lost their app and their
+    /// recovery codes); they can turn it on again from their account.
+    #[command(name = "reset-2fa")]
+    ResetTwoFactor { email: String },
 }
 
 /// The whole command line for an app: `app` makes its Rocket from
@@ -148,6 +154,7 @@ fn user(cmd: UserCommand, config: Config) -> Result<String, Error> {
         UserCommand::SetRole { email, role } => set_role(config, &email, &role),
         UserCommand::Disable { email } => set_disabled(config, &email, true),
         UserCommand::Enable { email } => set_disabled(config, &email, false),
+        UserCommand::ResetTwoFactor { email } => reset_two_factor(config, &email),
         UserCommand::Unlock { email } => unlock(config, &email),
     }
 }
@@ -255,6 +262,30 @@ fn unlock(config: Config, email: &str) -> Result<String, Error> {
         )
     })?;
     Ok(format!("{} can sign in again", user.email))
+}
+
+fn reset_two_factor(config: Config, email: &str) -> Result<String, Error> {
+    let app = Gatehouse::open(config)?;
+    let user = find(&app, email)?;
+    app.db.run_blocking(|conn| {
+        conn.transaction(|conn| {
+            if !TotpSecret::disable(conn, user.id)? {
+                return Err(Error::Invalid(format!(
+                    "{} does not have two-factor sign-in on",
+                    user.email
+                )));
+            }
+            audit::record(
+                conn,
+                NewEvent {
+                    user_id: Some(user.id),
+                    detail: "from the command line",
+                    ..NewEvent::new(EventKind::TwoFactorReset)
+                },
+            )
+        })
+    })?;
+    Ok(format!("two-factor sign-in is off for {}", user.email))
 }
 
 fn set_disabled(config: Config, email: &str, disabled: bool) -> Result<String, Error> {

@@ -56,5 +56,5 @@ pub use state::{AdditionalClaims, Gatehouse};
 pub use web::page::{Page, PageContext};
 pub use web::{
     failure_reason, AdminUser, CsrfForm, CsrfProtected, CsrfToken, CurrentUser, FreshAdmin, FreshLogin,
-    JsonAuth, JwtOptional, LoginRequired,
+    JsonAuth, JwtOptional, LoginRequired, SecondFactor,
 };

@@ -24,6 +24,13 @@ pub enum AuthFailure {
     /// The user must choose a new password (after an admin set a temporary
     /// one) before doing anything else.
     PasswordChangeRequired,
+    /// The route needs a session signed in with a second factor (`amr`
+    /// has `otp`), and this one wasn't.
+    SecondFactorRequired,
+    /// Two-factor sign-in must be turned on first (an admin, under
+    /// `[two_factor] required_for_admins`, or a route that needs a second
+    /// factor).
+    TwoFactorEnrollmentRequired,
     /// The check itself failed (the database was unreachable): a 500.
     Internal,
 }
@@ -45,6 +52,8 @@ impl AuthFailure {
             AuthFailure::Csrf => "CSRF double submit tokens do not match",
             AuthFailure::Forbidden => "You do not have permission to access this resource",
             AuthFailure::PasswordChangeRequired => "Password change required",
+            AuthFailure::SecondFactorRequired => "A sign-in with a two-factor code is required",
+            AuthFailure::TwoFactorEnrollmentRequired => "Turn on two-factor sign-in first",
             AuthFailure::Internal => "The server could not check the token",
         }
     }
@@ -65,6 +74,8 @@ impl AuthFailure {
             AuthFailure::Csrf => "csrf_failed",
             AuthFailure::Forbidden => "forbidden",
             AuthFailure::PasswordChangeRequired => "password_change_required",
+            AuthFailure::SecondFactorRequired => "second_factor_required",
+            AuthFailure::TwoFactorEnrollmentRequired => "two_factor_enrollment_required",
             AuthFailure::Internal => "internal",
         }
     }
@@ -72,9 +83,11 @@ impl AuthFailure {
     pub fn status(self) -> rocket::http::Status {
         use rocket::http::Status;
         match self {
-            AuthFailure::Csrf | AuthFailure::Forbidden | AuthFailure::PasswordChangeRequired => {
-                Status::Forbidden
-            }
+            AuthFailure::Csrf
+            | AuthFailure::Forbidden
+            | AuthFailure::PasswordChangeRequired
+            | AuthFailure::SecondFactorRequired
+            | AuthFailure::TwoFactorEnrollmentRequired => Status::Forbidden,
             AuthFailure::Internal => Status::InternalServerError,
             _ => Status::Unauthorized,
         }

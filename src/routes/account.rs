@@ -63,6 +63,7 @@ async fn account_view(app: &Gatehouse, user: &CurrentUser) -> Result<Value, Erro
             "created_at": user.user.created_at,
             "google_linked": user.user.google_sub.is_some(),
             "has_password": user.user.password_hash.is_some(),
+            "two_factor": user.user.two_factor_on(),
         },
         "sessions": sessions,
         "fresh": user.claims.fresh,

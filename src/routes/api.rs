@@ -12,17 +12,18 @@ use serde_json::{json, Map, Value};
 use crate::auth::token::TokenType;
 use crate::auth::AuthFailure;
 use crate::db::session::Device;
-use crate::services::signin::{self, SignInError, SignedIn};
-use crate::services::{account, refresh};
+use crate::services::signin::{self, PasswordSignIn, SignInError};
+use crate::services::{account, refresh, two_factor};
 use crate::state::Gatehouse;
 use crate::web::guards::{header_token, set_failure_reason};
-use crate::web::json::{ApiError, ApiResult};
+use crate::web::json::{ApiError, ApiResult, CodeRequired};
 use crate::web::{cookies, CsrfToken, CurrentUser, LoginRequired};
 
 /// The routes under the API prefix (`/api/v1` by default).
 pub fn routes() -> Vec<Route> {
     routes![
         login,
+        login_two_factor,
         refresh_tokens,
         refresh_tokens_from_body,
         change_password,
@@ -84,7 +85,7 @@ async fn password_sign_in(
     email: &str,
     password: String,
     device: Device,
-) -> Result<SignedIn, SignInError> {
+) -> Result<PasswordSignIn, SignInError> {
     signin::sign_in_with_password(app, email, password, device, true).await
 }
 
@@ -94,11 +95,40 @@ pub struct LoginBody {
     password: String,
 }
 
-/// `{"email", "password"}` -> an access and a refresh token.
+/// `{"email", "password"}` -> an access and a refresh token; with
+/// two-factor sign-in on, 401 with an `mfa_token` for `/login/two-factor`.
 #[post("/login", data = "<body>")]
-async fn login(body: Json<LoginBody>, app: &State<Gatehouse>, device: Device) -> ApiResult<Json<TokenPair>> {
+async fn login(
+    body: Json<LoginBody>,
+    app: &State<Gatehouse>,
+    device: Device,
+) -> ApiResult<Result<Json<TokenPair>, CodeRequired>> {
     let body = body.into_inner();
-    let s = password_sign_in(app, &body.email, body.password, device).await?;
+    match password_sign_in(app, &body.email, body.password, device).await? {
+        PasswordSignIn::SignedIn(s) => Ok(Ok(Json(TokenPair::new(app, s.token, s.refresh_token)))),
+        PasswordSignIn::CodeRequired { user_id, remember } => {
+            let token = two_factor::pending_token(app, user_id, remember, None, None)?;
+            Ok(Err(CodeRequired::new(Some(token))))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TwoFactorBody {
+    mfa_token: String,
+    code: String,
+}
+
+/// `{"mfa_token", "code"}` (a TOTP code or a recovery code) -> an access
+/// and a refresh token.
+#[post("/login/two-factor", data = "<body>")]
+async fn login_two_factor(
+    body: Json<TwoFactorBody>,
+    app: &State<Gatehouse>,
+    device: Device,
+) -> ApiResult<Json<TokenPair>> {
+    let pending = two_factor::check_pending(app, &body.mfa_token, None)?;
+    let s = two_factor::finish_sign_in(app, &pending, &body.code, device).await?;
     Ok(Json(TokenPair::new(app, s.token, s.refresh_token)))
 }
 
@@ -121,8 +151,12 @@ async fn flask_jwt_auth(
         );
         return Err(ApiError::new(Status::UnprocessableEntity, description).with_words("Bad Request"));
     };
-    let s = password_sign_in(app, &username, password, device).await?;
-    Ok(Json(json!({ "access_token": s.token })))
+    match password_sign_in(app, &username, password, device).await? {
+        PasswordSignIn::SignedIn(s) => Ok(Json(json!({ "access_token": s.token }))),
+        // Flask-JWT's flow has no second step: use /login and
+        // /login/two-factor under the API prefix.
+        PasswordSignIn::CodeRequired { .. } => Err(CodeRequired::refusal()),
+    }
 }
 
 /// A refresh token from the `Authorization` header or the refresh cookie

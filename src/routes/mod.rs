@@ -10,7 +10,8 @@ pub mod google; // sign-in with Google (browser and single-page app)
 pub mod items; // the example resource, as pages and JSON
 pub mod pages; // /, /protected, /health
 pub mod register; // registration by mailed link
-pub mod session; // /login and /logout
+pub mod session; // /login and /logout, and the two-factor code step
+pub mod two_factor; // /account/two-factor: turning it on and off, recovery codes
 
 /// Every page route, mounted at `/` (the API's are mounted by `app`).
 pub fn routes() -> Vec<rocket::Route> {
@@ -18,6 +19,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(session::routes());
     routes.extend(items::routes());
     routes.extend(account::routes());
+    routes.extend(two_factor::routes());
     routes.extend(admin::routes());
     #[cfg(feature = "google")]
     routes.extend(google::routes());

@@ -7,19 +7,21 @@ use serde_json::json;
 
 use crate::db::session::Device;
 use crate::error::Error;
-use crate::services::signin::{self, SignInError};
+use crate::services::signin::{self, PasswordSignIn, SignInError};
+use crate::services::two_factor;
 use crate::state::Gatehouse;
 use crate::web::csrf::csrf_form;
 use crate::web::json::retry_after;
 use crate::web::page::{Page, PageContext};
 use crate::web::redirect::safe_next;
-use crate::web::{cookies, CsrfForm, CurrentUser};
+use crate::web::{cookies, CsrfForm, CsrfToken, CurrentUser};
 
 pub fn routes() -> Vec<Route> {
-    routes![login_page, login, logout, logout_signed_out]
+    routes![login_page, login, code_page, code, logout, logout_signed_out]
 }
 
 csrf_form!(LoginForm { email: String, password: String, remember: bool, next: Option<String> });
+csrf_form!(CodeForm { code: String });
 
 /// The provider's name for the "Sign in with ..." button, if one is set up.
 fn google_provider(app: &Gatehouse) -> Option<&str> {
@@ -48,6 +50,9 @@ enum LoginOutcome {
     Busy((Status, Page), Header<'static>),
 }
 
+/// The right password signs in, or, with two-factor sign-in on, leads to
+/// the code page with the pending sign-in in a cookie of its own (no
+/// session yet).
 #[post("/login", data = "<form>")]
 async fn login(
     form: CsrfForm<LoginForm>,
@@ -55,15 +60,23 @@ async fn login(
     jar: &CookieJar<'_>,
     device: Device,
     page: PageContext,
+    csrf: CsrfToken,
 ) -> Result<LoginOutcome, Error> {
     let form = form.into_inner();
     let password = form.password.clone();
     match signin::sign_in_with_password(app, &form.email, password, device, form.remember).await {
-        Ok(signed_in) => {
+        Ok(PasswordSignIn::SignedIn(signed_in)) => {
             cookies::set_signed_in(jar, &app.config.jwt, &signed_in);
             Ok(LoginOutcome::SignedIn(Redirect::to(
                 safe_next(form.next.as_deref()).to_owned(),
             )))
+        }
+        Ok(PasswordSignIn::CodeRequired { user_id, remember }) => {
+            let next = Some(safe_next(form.next.as_deref()).to_owned());
+            let token = two_factor::pending_token(app, user_id, remember, next, Some(csrf.as_str()))?;
+            let lifetime = app.config.two_factor.pending_expires as i64;
+            cookies::set_pending(jar, &app.config.jwt, token, lifetime);
+            Ok(LoginOutcome::SignedIn(Redirect::to("/login/two-factor")))
         }
         Err(SignInError::Other(Error::Busy)) => {
             let status = Status::ServiceUnavailable;
@@ -100,6 +113,79 @@ fn refused_page(page: &PageContext, app: &Gatehouse, kept: &serde_json::Value, e
     context["error"] = error.into();
     context["google_provider"] = google_provider(app).into();
     page.render("login", context)
+}
+
+/// Back to the sign-in form, when the pending sign-in is gone or was made
+/// in another browser.
+fn start_again(jar: &CookieJar<'_>) -> Flash<Redirect> {
+    cookies::clear_pending(jar);
+    Flash::error(
+        Redirect::to("/login"),
+        "Your sign-in timed out or was not finished here. Sign in again.",
+    )
+}
+
+/// The second step: one field for the code from the app (or a recovery
+/// code).
+#[get("/login/two-factor")]
+fn code_page(jar: &CookieJar<'_>, app: &State<Gatehouse>, csrf: CsrfToken, page: PageContext) -> CodeOutcome {
+    let pending =
+        cookies::pending(jar).and_then(|t| two_factor::check_pending(app, &t, Some(csrf.as_str())).ok());
+    match pending {
+        Some(_) => CodeOutcome::Page(page.render("login_two_factor", json!({}))),
+        None => CodeOutcome::StartAgain(start_again(jar)),
+    }
+}
+
+/// What the code step gets: signed in, the code page again, or back to
+/// the sign-in form.
+#[derive(Responder)]
+#[allow(clippy::large_enum_variant)] // one per response, moved once
+enum CodeOutcome {
+    Page(Page),
+    SignedIn(Redirect),
+    Refused((Status, Page)),
+    StartAgain(Flash<Redirect>),
+}
+
+/// A right code (or an unused recovery code) starts the session; a wrong
+/// one counts towards the account's lockout.
+#[post("/login/two-factor", data = "<form>")]
+async fn code(
+    form: CsrfForm<CodeForm>,
+    app: &State<Gatehouse>,
+    jar: &CookieJar<'_>,
+    csrf: CsrfToken,
+    device: Device,
+    page: PageContext,
+) -> Result<CodeOutcome, Error> {
+    let pending =
+        cookies::pending(jar).and_then(|t| two_factor::check_pending(app, &t, Some(csrf.as_str())).ok());
+    let Some(pending) = pending else {
+        return Ok(CodeOutcome::StartAgain(start_again(jar)));
+    };
+    match two_factor::finish_sign_in(app, &pending, &form.code, device).await {
+        Ok(signed_in) => {
+            cookies::clear_pending(jar);
+            cookies::set_signed_in(jar, &app.config.jwt, &signed_in);
+            let next = safe_next(pending.next.as_deref()).to_owned();
+            Ok(CodeOutcome::SignedIn(Redirect::to(next)))
+        }
+        Err(SignInError::Other(e)) => Err(e),
+        Err(e @ (SignInError::WrongCode | SignInError::RateLimited)) => {
+            let status = match e {
+                SignInError::RateLimited => Status::TooManyRequests,
+                _ => Status::Unauthorized,
+            };
+            let page = page.render("login_two_factor", json!({ "error": e.to_string() }));
+            Ok(CodeOutcome::Refused((status, page)))
+        }
+        Err(refused) => {
+            cookies::clear_pending(jar);
+            let page = refused_page(&page, app, &json!({}), &refused.to_string());
+            Ok(CodeOutcome::Refused((Status::Unauthorized, page)))
+        }
+    }
 }
 
 /// Signs out. Only a POST with the CSRF value does (checked centrally for

@@ -10,3 +10,4 @@ pub mod refresh; // checking a session, and rotating its refresh token
 pub mod register; // registration by mailed link
 pub mod session; // starting a session: the row, the audit event, the first tokens
 pub mod signin; // signing in and out, changing a password
+pub mod two_factor; // TOTP and recovery codes: turning them on and off, the second sign-in step

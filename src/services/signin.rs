@@ -26,11 +26,26 @@ pub enum SignInError {
     /// The right password for a disabled account.
     #[error("This account is disabled. Contact an administrator.")]
     Disabled,
+    /// A wrong, already used or expired two-factor code (or a locked
+    /// account at the second step: the same answer).
+    #[error("That code is not right, or was already used. After repeated failures, sign-in pauses for a few minutes.")]
+    WrongCode,
     #[error(transparent)]
     Other(#[from] Error),
 }
 
-/// Checks an email and password and starts a session. Unknown emails are
+/// What the right password leads to.
+#[derive(Debug)]
+pub enum PasswordSignIn {
+    /// A session: the account has no second factor.
+    SignedIn(Box<SignedIn>),
+    /// Two-factor sign-in is on: no session yet, a code is asked for next
+    /// (see [`crate::services::two_factor::pending_token`]).
+    CodeRequired { user_id: i32, remember: bool },
+}
+
+/// Checks an email and password and starts a session, or, when the account
+/// has two-factor sign-in on, says a code is needed. Unknown emails are
 /// checked against a dummy hash, so they take as long as wrong passwords.
 pub async fn sign_in_with_password(
     app: &Gatehouse,
@@ -38,7 +53,7 @@ pub async fn sign_in_with_password(
     password: String,
     device: Device,
     remember: bool,
-) -> Result<SignedIn, SignInError> {
+) -> Result<PasswordSignIn, SignInError> {
     check_ip_limit(app, &device, Some(email), "per-IP sign-in limit").await?;
     let typed = email.trim().to_lowercase();
     let user = match Email::parse(email) {
@@ -75,7 +90,14 @@ pub async fn sign_in_with_password(
         record_refusal(app, user.id, device, "account locked").await?;
         return Err(SignInError::InvalidCredentials);
     }
-    Ok(start_session(app, user, device, remember, "password").await?)
+    if user.two_factor_on() {
+        return Ok(PasswordSignIn::CodeRequired {
+            user_id: user.id,
+            remember,
+        });
+    }
+    let signed_in = start_session(app, user, device, remember, "password").await?;
+    Ok(PasswordSignIn::SignedIn(Box::new(signed_in)))
 }
 
 /// A wrong email or password: counts the failure towards the account's
@@ -114,7 +136,7 @@ async fn record_wrong_password(
 
 /// Counts a failed password against the account's lockout (`[login]`);
 /// returns whether this failure locked it.
-async fn count_failure(app: &Gatehouse, id: i32) -> Result<bool, Error> {
+pub(crate) async fn count_failure(app: &Gatehouse, id: i32) -> Result<bool, Error> {
     let login = &app.config.login;
     let (max, window, lockout) = (
         login.max_failures as i32,

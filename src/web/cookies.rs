@@ -122,6 +122,32 @@ pub fn set_signed_in(jar: &CookieJar<'_>, config: &JwtConfig, signed_in: &Signed
     apply(jar, set);
 }
 
+/// The cookie holding a sign-in that waits for its two-factor code: only
+/// sent to `/login...`, never cross-site.
+pub const PENDING_COOKIE: &str = "gatehouse_mfa";
+
+/// Sets the pending sign-in's cookie: HttpOnly, SameSite=Strict, Path=/login,
+/// ending with the token (`lifetime` seconds).
+pub fn set_pending(jar: &CookieJar<'_>, config: &JwtConfig, token: String, lifetime: i64) {
+    let cookie = Cookie::build((PENDING_COOKIE, token))
+        .path("/login")
+        .http_only(true)
+        .secure(config.cookie_secure)
+        .same_site(rocket::http::SameSite::Strict)
+        .max_age(rocket::time::Duration::seconds(lifetime));
+    jar.add(cookie.build());
+}
+
+/// The pending sign-in's token, if the browser sent one.
+pub fn pending(jar: &CookieJar<'_>) -> Option<String> {
+    jar.get(PENDING_COOKIE).map(|c| c.value().to_owned())
+}
+
+/// Removes the pending sign-in's cookie.
+pub fn clear_pending(jar: &CookieJar<'_>) {
+    jar.remove(Cookie::build(PENDING_COOKIE).path("/login"));
+}
+
 /// Removes whichever token cookies the request carries (signing out).
 pub fn clear(jar: &CookieJar<'_>, config: &JwtConfig) {
     apply(jar, removals(jar, config));

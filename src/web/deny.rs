@@ -59,6 +59,7 @@ fn builtin_public(config: &crate::config::Config, method: Method, path: &str) ->
             matches!(
                 path,
                 "/" | "/login"
+                    | "/login/two-factor"
                     | "/health"
                     | "/.well-known/jwks.json"
                     | "/auth/google"
@@ -67,9 +68,10 @@ fn builtin_public(config: &crate::config::Config, method: Method, path: &str) ->
             ) || path_matches("/static/*", path)
         }
         Method::Post => {
-            matches!(path, "/login" | "/logout")
+            matches!(path, "/login" | "/login/two-factor" | "/logout")
                 || path == config.auth_url_rule
                 || path == format!("{api}/login")
+                || path == format!("{api}/login/two-factor")
                 || path == format!("{api}/refresh")
                 || path == format!("{api}/auth/google")
         }

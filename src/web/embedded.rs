@@ -47,6 +47,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("items", include_str!("../../templates/items.html.tera")),
     ("login", include_str!("../../templates/login.html.tera")),
     (
+        "login_two_factor",
+        include_str!("../../templates/login_two_factor.html.tera"),
+    ),
+    (
         "partials/flash",
         include_str!("../../templates/partials/flash.html.tera"),
     ),
@@ -67,6 +71,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "register_sent",
         include_str!("../../templates/register_sent.html.tera"),
+    ),
+    ("two_factor", include_str!("../../templates/two_factor.html.tera")),
+    (
+        "two_factor_codes",
+        include_str!("../../templates/two_factor_codes.html.tera"),
     ),
 ];
 

@@ -231,8 +231,11 @@ impl<'r> FromRequest<'r> for CurrentUser {
 
 /// A signed-in user with the `admin` role, checked on every request.
 ///
-/// Succeeds for an admin; fails with 403 for any other signed-in user; does
-/// what [`CurrentUser`] does when nobody is signed in.
+/// Succeeds for an admin; fails with 403 for any other signed-in user, and
+/// (with `[two_factor] required_for_admins`) for an admin without
+/// two-factor sign-in on (reason [`AuthFailure::TwoFactorEnrollmentRequired`]:
+/// pages redirect to `/account/two-factor`); does what [`CurrentUser`] does
+/// when nobody is signed in.
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub CurrentUser);
 
@@ -250,12 +253,20 @@ impl<'r> FromRequest<'r> for AdminUser {
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
         let user = try_outcome!(req.guard::<CurrentUser>().await);
-        if user.role() == Role::Admin {
-            Outcome::Success(AdminUser(user))
-        } else {
+        if user.role() != Role::Admin {
             set_failure_reason(req, AuthFailure::Forbidden);
-            Outcome::Error((Status::Forbidden, AuthFailure::Forbidden))
+            return Outcome::Error((Status::Forbidden, AuthFailure::Forbidden));
         }
+        let required = req
+            .rocket()
+            .state::<Gatehouse>()
+            .is_some_and(|app| app.config.two_factor.required_for_admins);
+        if required && !user.user.two_factor_on() {
+            let failure = AuthFailure::TwoFactorEnrollmentRequired;
+            set_failure_reason(req, failure);
+            return Outcome::Error((Status::Forbidden, failure));
+        }
+        Outcome::Success(AdminUser(user))
     }
 }
 

@@ -144,6 +144,52 @@ impl<'r> Responder<'r, 'static> for ApiError {
     }
 }
 
+/// The `error` words of a sign-in that needs its two-factor code.
+pub const CODE_REQUIRED: &str = "Two-factor code required";
+
+/// A password sign-in that needs its second factor: 401 in Flask-JWT's
+/// shape, with the `mfa_token` to send with the code to
+/// `POST <api>/login/two-factor`.
+#[derive(Debug, Serialize)]
+pub struct CodeRequired {
+    pub error: &'static str,
+    pub description: &'static str,
+    pub status_code: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa_token: Option<String>,
+}
+
+impl CodeRequired {
+    const DESCRIPTION: &'static str =
+        "This account signs in with a two-factor code: send it with the mfa_token to /login/two-factor";
+
+    pub fn new(mfa_token: Option<String>) -> Self {
+        CodeRequired {
+            error: CODE_REQUIRED,
+            description: Self::DESCRIPTION,
+            status_code: 401,
+            mfa_token,
+        }
+    }
+
+    /// The same refusal without a token (Flask-JWT's `/auth`, which has no
+    /// second step).
+    pub fn refusal() -> ApiError {
+        ApiError::new(Status::Unauthorized, Self::DESCRIPTION)
+            .with_words(CODE_REQUIRED)
+            .with_code("two_factor_required")
+    }
+}
+
+impl<'r> Responder<'r, 'static> for CodeRequired {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        Response::build_from(Json(self).respond_to(req)?)
+            .status(Status::Unauthorized)
+            .header(Header::new("WWW-Authenticate", "Bearer realm=\"gatehouse\""))
+            .ok()
+    }
+}
+
 /// Bad input, a missing row or a taken email is the client's to fix; any
 /// other error is a server fault.
 impl From<Error> for ApiError {
@@ -182,6 +228,9 @@ impl From<SignInError> for ApiError {
                 ApiError::new(Status::TooManyRequests, error.to_string()).with_code("rate_limited")
             }
             SignInError::Disabled => ApiError::from(AuthFailure::Disabled).with_words("Bad Request"),
+            SignInError::WrongCode => ApiError::new(Status::Unauthorized, "Invalid two-factor code")
+                .with_words(CODE_REQUIRED)
+                .with_code("invalid_code"),
         }
     }
 }

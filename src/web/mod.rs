@@ -15,10 +15,13 @@ pub mod json; // ApiError: the one JSON error answer
 pub mod json_auth; // JsonAuth: a token in a JSON body
 pub mod must_change; // a password that must change before anything else
 pub mod page; // PageContext and FormOutcome, for templates
+pub mod qr; // QR codes as inline SVG (the two-factor secret)
 pub mod redirect; // safe `next` values
+pub mod second_factor; // SecondFactor: a session signed in with a second factor
 
 pub use csrf::{CsrfForm, CsrfProtected, CsrfToken};
 pub use guards::{
     failure_reason, AdminUser, CurrentUser, FreshAdmin, FreshLogin, JwtOptional, LoginRequired,
 };
 pub use json_auth::JsonAuth;
+pub use second_factor::SecondFactor;

@@ -19,18 +19,29 @@ fn allowed(config: &Config, method: Method, path: &str) -> bool {
     let api = config.api_prefix.trim_end_matches('/');
     match method {
         Method::Get | Method::Head => {
-            matches!(path, "/account" | "/login" | "/health" | "/.well-known/jwks.json")
-                || path == format!("{api}/me")
+            matches!(
+                path,
+                "/account" | "/login" | "/login/two-factor" | "/health" | "/.well-known/jwks.json"
+            ) || path == format!("{api}/me")
                 || path_matches("/static/*", path)
                 || path_matches("/__gatehouse/*", path)
         }
         Method::Post => {
-            matches!(path, "/account/password" | "/login" | "/logout")
-                || path_matches("/account/sessions/*", path)
+            matches!(
+                path,
+                "/account/password" | "/login" | "/login/two-factor" | "/logout"
+            ) || path_matches("/account/sessions/*", path)
                 || path == config.auth_url_rule
-                || ["login", "refresh", "logout", "logout/all", "password"]
-                    .iter()
-                    .any(|p| path == format!("{api}/{p}"))
+                || [
+                    "login",
+                    "login/two-factor",
+                    "refresh",
+                    "logout",
+                    "logout/all",
+                    "password",
+                ]
+                .iter()
+                .any(|p| path == format!("{api}/{p}"))
         }
         _ => false,
     }

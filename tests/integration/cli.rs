@@ -7,6 +7,7 @@ use crate::tests;
 
 tests!(sync:
     manage_users_from_the_command_line,
+    reset_two_factor_from_the_command_line,
     bad_input_gets_a_one_line_error_and_writes_nothing,
     a_misspelt_setting_stops_every_command,
     the_first_start_names_the_command_that_makes_an_admin,
@@ -73,6 +74,57 @@ impl Cli {
         assert_eq!(err.trim().lines().count(), 1, "a one-line error: {err}");
         err
     }
+}
+
+/// `user reset-2fa`: turns a user's two-factor sign-in off, audited; a
+/// one-line error when it is off or the user is unknown.
+fn reset_two_factor_from_the_command_line() {
+    use gatehouse::config::DatabaseUrl;
+    use gatehouse::db::two_factor::{RecoveryCodes, TotpSecret};
+    use gatehouse::db::Db;
+
+    let cli = Cli::new();
+    cli.ok(
+        &["user", "create", "--email", "ada@example.com", "--password-stdin"],
+        "another good passphrase\n",
+    );
+    let url = format!("sqlite://{}", cli.dir.path().join("cli.db").display());
+    let db = Db::connect(&DatabaseUrl::parse(&url).unwrap(), 1).unwrap();
+    let email = gatehouse::domain::Email::parse("ada@example.com").unwrap();
+    let user = db
+        .run_blocking(|conn| gatehouse::db::user::User::find_by_email(conn, &email))
+        .unwrap()
+        .unwrap();
+    let err = cli.fails(&["user", "reset-2fa", "ada@example.com"], "");
+    assert!(err.contains("does not have two-factor sign-in on"), "{err}");
+    db.run_blocking(|conn| {
+        TotpSecret::replace(conn, user.id, &gatehouse::auth::totp::new_secret())?;
+        TotpSecret::enable(conn, user.id)?;
+        RecoveryCodes::replace(conn, user.id, &["a".repeat(64)])
+    })
+    .unwrap();
+
+    let out = cli.ok(&["user", "reset-2fa", "ada@example.com"], "");
+    assert!(
+        out.contains("two-factor sign-in is off for ada@example.com"),
+        "{out}"
+    );
+    let (user, secret, codes, kinds) = db
+        .run_blocking(|conn| {
+            let user = gatehouse::db::user::User::get(conn, user.id)?;
+            let secret = TotpSecret::find(conn, user.id)?;
+            let codes = RecoveryCodes::remaining(conn, user.id)?;
+            let kinds: Vec<String> = gatehouse::db::audit::recent(conn, None, 10)?
+                .into_iter()
+                .map(|e| e.kind)
+                .collect();
+            Ok((user, secret, codes, kinds))
+        })
+        .unwrap();
+    assert!(!user.two_factor_on() && secret.is_none() && codes == 0);
+    assert!(kinds.contains(&"two_factor_reset".to_owned()), "{kinds:?}");
+    let err = cli.fails(&["user", "reset-2fa", "nobody@example.com"], "");
+    assert!(err.contains("no user"), "{err}");
 }
 
 fn manage_users_from_the_command_line() {

@@ -16,6 +16,7 @@
 //! | [`keys`] | algorithms, `kid`, JWKS, key rotation |
 //! | [`setup`] | settings checked at ignite |
 //! | [`cli`] | the command line |
+//! | [`two_factor`] | `/account/two-factor`, `/login/two-factor`, `/api/v1/login/two-factor`: TOTP and recovery codes |
 //! | [`browser`] | the journeys in Chromium, against the real binary |
 //!
 //! [`common`] holds the helpers: [`common::TestApp`], `db_tests!`, forms,
@@ -42,6 +43,7 @@ mod register;
 mod setup;
 mod signin;
 mod tokens;
+mod two_factor;
 
 fn main() -> std::process::ExitCode {
     harness::main()

@@ -27,6 +27,7 @@ pub fn routes() -> Vec<Route> {
         revoke_session,
         revoke_all_sessions,
         unlink_google,
+        reset_two_factor,
         delete_user
     ]
 }
@@ -238,6 +239,26 @@ async fn unlink_google(
             Flash::success(
                 user_uri(id),
                 format!("{} is no longer linked to Google.", u.email),
+            )
+        }),
+    )
+}
+
+/// Turns the user's two-factor sign-in off (they lost their app and codes).
+#[post("/admin/users/<id>/reset-two-factor", data = "<_form>")]
+async fn reset_two_factor(
+    id: i32,
+    _form: CsrfForm<EmptyForm>,
+    actor: Actor,
+    app: &State<Gatehouse>,
+) -> Result<FormOutcome, Error> {
+    let result = admin::reset_two_factor(app, &actor, id).await;
+    refused_or(
+        id,
+        result.map(|u| {
+            Flash::success(
+                user_uri(id),
+                format!("Two-factor sign-in is off for {}.", u.email),
             )
         }),
     )

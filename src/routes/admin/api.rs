@@ -33,6 +33,7 @@ pub fn routes() -> Vec<Route> {
         revoke_user_sessions,
         reset_password,
         unlink_google,
+        reset_two_factor,
         user_sessions,
         delete_session,
         audit_log,
@@ -166,6 +167,13 @@ async fn reset_password(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiRes
 #[post("/admin/users/<id>/unlink-google")]
 async fn unlink_google(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
     let user = admin::unlink_google(app, &actor, id).await?;
+    Ok(Json(user.into()))
+}
+
+/// Turns the user's two-factor sign-in off (fresh sign-in needed; audited).
+#[post("/admin/users/<id>/reset-two-factor")]
+async fn reset_two_factor(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
+    let user = admin::reset_two_factor(app, &actor, id).await?;
     Ok(Json(user.into()))
 }
 

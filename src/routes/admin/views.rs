@@ -23,6 +23,8 @@ pub struct UserView {
     /// Locked after too many failed sign-ins.
     pub locked: bool,
     pub google_linked: bool,
+    /// Whether sign-in asks for a two-factor code.
+    pub two_factor: bool,
     /// `false` for an account that signs in only with Google.
     pub has_password: bool,
     pub must_change_password: bool,
@@ -40,6 +42,7 @@ impl From<&User> for UserView {
             disabled: u.disabled,
             locked: u.is_locked(now()),
             google_linked: u.google_sub.is_some(),
+            two_factor: u.two_factor_on(),
             has_password: u.password_hash.is_some(),
             must_change_password: u.must_change_password,
             created_at: u.created_at,

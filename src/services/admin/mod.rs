@@ -14,6 +14,7 @@ use diesel::Connection;
 use crate::auth::password::check_policy;
 use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::{Device, Session};
+use crate::db::two_factor::TotpSecret;
 use crate::db::user::{NewUser, User};
 use crate::db::DbConn;
 use crate::domain::Role;
@@ -300,6 +301,22 @@ pub async fn unlink_google(app: &Gatehouse, actor: &Actor, id: i32) -> Result<Us
             Some(id),
             format!("by an admin; {n} Google session(s) revoked"),
         ))
+    })
+    .await
+}
+
+/// Turns a user's two-factor sign-in off (their secret and recovery codes
+/// are deleted), for one who lost their authenticator and their codes.
+pub async fn reset_two_factor(app: &Gatehouse, actor: &Actor, id: i32) -> Result<User> {
+    write(app, actor, EventKind::TwoFactorReset, move |conn| {
+        let user = User::get(conn, id)?;
+        if !TotpSecret::disable(conn, id)? {
+            return Err(Error::Invalid(format!(
+                "{} does not have two-factor sign-in on.",
+                user.email
+            )));
+        }
+        Ok((User::get(conn, id)?, Some(id), "by an admin".to_owned()))
     })
     .await
 }

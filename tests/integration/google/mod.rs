@@ -31,6 +31,7 @@ mod link;
 mod setup;
 mod signin;
 mod spa;
+mod two_factor;
 
 /// The app with the provider configured, plus `extra` settings.
 async fn spawn(backend: Backend, provider: &Provider, extra: &[(&str, Value)]) -> TestApp {

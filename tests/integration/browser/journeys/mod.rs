@@ -4,11 +4,14 @@
 //! - [`sign_in`]: the form (registering first) and Google;
 //! - [`pages`]: protected pages and the example items; the accessibility
 //!   check itself;
-//! - [`admin`]: administering users.
+//! - [`admin`]: administering users;
+//! - [`two_factor`]: turning two-factor sign-in on, and signing in with a
+//!   code.
 
 mod admin;
 mod pages;
 mod sign_in;
+mod two_factor;
 
 use super::{Browser, Server, PASSWORD};
 
