@@ -144,3 +144,21 @@ impl RecoveryCodes {
             .get_result(conn)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_never_prints_the_secret() {
+        let secret = super::TotpSecret {
+            user_id: 1,
+            secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".into(),
+            last_step: None,
+            created_at: 0,
+        };
+        let debug = format!("{secret:?}");
+        assert!(
+            !debug.contains("JBSWY3DP") && debug.contains("[redacted]"),
+            "{debug}"
+        );
+    }
+}

@@ -24,7 +24,7 @@ use crate::state::Gatehouse;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TwoFactorError {
-    #[error("That code is not right, or was already used. Enter the current code from your app, or a recovery code.")]
+    #[error("That code is not right, or was already used. Enter the code your app shows now.")]
     WrongCode,
     #[error("Too many attempts. Wait a few minutes and try again.")]
     TooManyAttempts,
@@ -53,8 +53,7 @@ pub enum Factor {
     Recovery,
 }
 
-/// Whether two-factor sign-in is on for a user, and how many recovery
-/// codes they have left.
+/// How many unused recovery codes a user has left.
 pub async fn recovery_codes_left(app: &Gatehouse, user_id: i32) -> Result<i64> {
     app.db
         .run(move |conn| RecoveryCodes::remaining(conn, user_id))
