@@ -112,11 +112,19 @@ pub struct Settings {
     pub registration: bool,
     /// Seconds a registration link stays valid.
     pub registration_link_expires: u64,
+    /// Whether people can reset a forgotten password by a mailed link
+    /// (`/password/forgot`). Unset: on when mail can carry links (the `mail`
+    /// feature, and in release a `public_url` and a transport other than
+    /// `log`), else off with a word at launch. `true` insists (a release
+    /// without what it needs refuses to start); `false` turns it off.
+    pub password_reset: Option<bool>,
+    /// Seconds a password-reset link stays valid.
+    pub password_reset_expires: u64,
     /// Where people reach this site (`https://example.com`), for the links
     /// in mails. Required in release when registration is on; in debug it
     /// defaults to `http://localhost:<port>`.
     pub public_url: Option<String>,
-    /// How mail is sent (registration links).
+    /// How mail is sent (registration and password-reset links).
     pub mail: MailSettings,
     pub jwt: JwtSettings,
     pub password: PasswordSettings,
@@ -142,6 +150,8 @@ impl Default for Settings {
             ignored_routes: Vec::new(),
             registration: false,
             registration_link_expires: 24 * 60 * 60,
+            password_reset: None,
+            password_reset_expires: 60 * 60,
             public_url: None,
             mail: MailSettings::default(),
             jwt: JwtSettings::default(),
@@ -172,6 +182,8 @@ impl std::fmt::Debug for Settings {
             .field("ignored_routes", &self.ignored_routes)
             .field("registration", &self.registration)
             .field("registration_link_expires", &self.registration_link_expires)
+            .field("password_reset", &self.password_reset)
+            .field("password_reset_expires", &self.password_reset_expires)
             .field("public_url", &self.public_url)
             .field("mail", &self.mail)
             .field("jwt", &self.jwt)
@@ -200,6 +212,11 @@ pub struct Config {
     pub ignored_routes: Vec<String>,
     pub registration: bool,
     pub registration_link_expires: i64,
+    /// Whether `/password/forgot` and its links are on.
+    pub password_reset: bool,
+    /// Why it is off although not turned off (for the launch summary).
+    pub password_reset_off: Option<&'static str>,
+    pub password_reset_expires: i64,
     /// The site's address for links in mails, without a trailing `/`.
     pub public_url: String,
     pub mail: MailConfig,
@@ -281,14 +298,24 @@ impl Settings {
                 "can't be on with `registration`: Gatehouse doesn't record which self-registered addresses were confirmed; people link Google from their account page instead",
             ));
         }
-        let mail = self.mail.validate(release, self.registration)?;
-        let public_url = net::check_public_url(self.public_url.as_deref(), release, self.registration)?;
+        // Asked for, a reset needs what registration needs; left unset, it
+        // waits to see whether mail can carry links.
+        let sends_links = self.registration || self.password_reset == Some(true);
+        let mail = self.mail.validate(release, sends_links)?;
+        let public_url = net::check_public_url(self.public_url.as_deref(), release, sends_links)?;
         if !(300..=7 * 24 * 3600).contains(&self.registration_link_expires) {
             return Err(bad(
                 "registration_link_expires",
                 "must be between 300 seconds and 7 days",
             ));
         }
+        if !(300..=24 * 3600).contains(&self.password_reset_expires) {
+            return Err(bad(
+                "password_reset_expires",
+                "must be between 300 seconds and 24 hours",
+            ));
+        }
+        let password_reset_off = password_reset_off(self.password_reset, release, &mail, &public_url)?;
         let login = self.login.validate()?;
         let password = self.password.validate()?;
         for (key, value) in [
@@ -327,6 +354,9 @@ impl Settings {
             ignored_routes: self.ignored_routes,
             registration: self.registration,
             registration_link_expires: self.registration_link_expires as i64,
+            password_reset: self.password_reset != Some(false) && password_reset_off.is_none(),
+            password_reset_off,
+            password_reset_expires: self.password_reset_expires as i64,
             public_url,
             mail,
             database_pool_size: self.database_pool_size,
@@ -344,6 +374,33 @@ impl Settings {
             google,
             generated_secret,
         })
+    }
+}
+
+/// Why the forgotten-password links are off although `password_reset`
+/// isn't `false`: `None` when they can be on. Asked for (`true`) without
+/// the `mail` feature, it is an error.
+fn password_reset_off(
+    setting: Option<bool>,
+    release: bool,
+    mail: &MailConfig,
+    public_url: &str,
+) -> Result<Option<&'static str>, ConfigError> {
+    if setting == Some(false) {
+        return Ok(None);
+    }
+    let off = if !cfg!(feature = "mail") {
+        Some("this Gatehouse was built without the `mail` feature")
+    } else if release && public_url.is_empty() {
+        Some("`public_url` is not set (links in mails point at it)")
+    } else if release && matches!(mail.transport, mail::Transport::Log) {
+        Some("`mail.transport` is `log`, which would write working links to the server log")
+    } else {
+        None
+    };
+    match off {
+        Some(why) if setting == Some(true) => Err(bad("password_reset", format!("can't be on: {why}"))),
+        off => Ok(off),
     }
 }
 

@@ -15,18 +15,19 @@ pub fn is_mount_path(path: &str) -> bool {
 }
 
 /// The site's public address: `http(s)://host[:port][/path]`, no query.
-/// Release with registration needs it (and `https` off loopback).
+/// Release needs it (`https` off loopback) when mail carries links:
+/// registration, or `password_reset = true`.
 pub(crate) fn check_public_url(
     url: Option<&str>,
     release: bool,
-    registration: bool,
+    sends_links: bool,
 ) -> Result<String, ConfigError> {
     let key = "public_url";
     let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
-        if release && registration {
+        if release && sends_links {
             return Err(bad(
                 key,
-                "is not set; registration mails link to it (e.g. `https://accounts.example.com`)",
+                "is not set; mailed links (registration, password reset) point at it (e.g. `https://accounts.example.com`)",
             ));
         }
         return Ok(String::new());

@@ -34,6 +34,7 @@ pub enum EventKind {
     Registered,
     GoogleLinked,
     RegistrationRequested,
+    PasswordResetRequested,
 }
 
 impl EventKind {
@@ -59,11 +60,12 @@ impl EventKind {
             EventKind::Registered => "registered",
             EventKind::GoogleLinked => "google_linked",
             EventKind::RegistrationRequested => "registration_requested",
+            EventKind::PasswordResetRequested => "password_reset_requested",
         }
     }
 
     /// Every kind, for the audit log's filter.
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 21] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::AccountLocked,
@@ -76,6 +78,7 @@ impl EventKind {
         EventKind::UserDeleted,
         EventKind::UserUpdated,
         EventKind::PasswordChanged,
+        EventKind::PasswordResetRequested,
         EventKind::PasswordReset,
         EventKind::RoleChanged,
         EventKind::UserDisabled,

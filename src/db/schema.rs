@@ -73,6 +73,26 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(sessions -> users (user_id));
+diesel::table! {
+    password_resets (id) {
+        id -> Integer,
+        email -> Text,
+        user_id -> Nullable<Integer>,
+        token_hash -> Nullable<Text>,
+        next -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
 
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, audit_events, items, registrations);
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(password_resets -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    audit_events,
+    items,
+    registrations,
+    password_resets
+);
