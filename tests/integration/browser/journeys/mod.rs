@@ -4,10 +4,12 @@
 //! - [`sign_in`]: the form (registering first) and Google;
 //! - [`pages`]: protected pages and the example items; the accessibility
 //!   check itself;
-//! - [`admin`]: administering users.
+//! - [`admin`]: administering users;
+//! - [`password_reset`]: a forgotten password, by mailed link.
 
 mod admin;
 mod pages;
+mod password_reset;
 mod sign_in;
 
 use super::{Browser, Server, PASSWORD};
