@@ -8,6 +8,7 @@ pub mod google; // [google]: the OpenID Connect provider
 pub mod jwt; // [jwt]: keys, lifetimes, token locations, cookies
 pub mod keys; // the signing and verification keys (KeyRing)
 pub mod known; // unknown keys refused, with a "did you mean"
+mod links; // mailed links: lifetimes, and whether password reset is on
 pub mod login; // [password] and [login]
 pub mod mail; // [mail]
 pub mod net; // mount paths, public_url, loopback hosts
@@ -112,11 +113,8 @@ pub struct Settings {
     pub registration: bool,
     /// Seconds a registration link stays valid.
     pub registration_link_expires: u64,
-    /// Whether people can reset a forgotten password by a mailed link
-    /// (`/password/forgot`). Unset: on when mail can carry links (the `mail`
-    /// feature, and in release a `public_url` and a transport other than
-    /// `log`), else off with a word at launch. `true` insists (a release
-    /// without what it needs refuses to start); `false` turns it off.
+    /// `/password/forgot`: unset, on when mail can carry links (see
+    /// `links`); `true` insists; `false` turns it off.
     pub password_reset: Option<bool>,
     /// Seconds a password-reset link stays valid.
     pub password_reset_expires: u64,
@@ -303,19 +301,14 @@ impl Settings {
         let sends_links = self.registration || self.password_reset == Some(true);
         let mail = self.mail.validate(release, sends_links)?;
         let public_url = net::check_public_url(self.public_url.as_deref(), release, sends_links)?;
-        if !(300..=7 * 24 * 3600).contains(&self.registration_link_expires) {
-            return Err(bad(
-                "registration_link_expires",
-                "must be between 300 seconds and 7 days",
-            ));
-        }
-        if !(300..=24 * 3600).contains(&self.password_reset_expires) {
-            return Err(bad(
-                "password_reset_expires",
-                "must be between 300 seconds and 24 hours",
-            ));
-        }
-        let password_reset_off = password_reset_off(self.password_reset, release, &mail, &public_url)?;
+        let links = links::check(
+            self.registration_link_expires,
+            self.password_reset,
+            self.password_reset_expires,
+            release,
+            &mail,
+            &public_url,
+        )?;
         let login = self.login.validate()?;
         let password = self.password.validate()?;
         for (key, value) in [
@@ -326,7 +319,7 @@ impl Settings {
                 return Err(bad(key, format!("`{value}` is not a path like `/api/v1`")));
             }
         }
-        let white_list_routes = white_list(&self.white_list_routes)?;
+        let white_list_routes = net::white_list(&self.white_list_routes)?;
         if !self.deny_by_default {
             // They only loosen deny-by-default: alone they protect nothing,
             // which someone who wrote them surely didn't mean.
@@ -353,10 +346,10 @@ impl Settings {
             white_list_routes,
             ignored_routes: self.ignored_routes,
             registration: self.registration,
-            registration_link_expires: self.registration_link_expires as i64,
-            password_reset: self.password_reset != Some(false) && password_reset_off.is_none(),
-            password_reset_off,
-            password_reset_expires: self.password_reset_expires as i64,
+            registration_link_expires: links.registration_link_expires,
+            password_reset: links.password_reset,
+            password_reset_off: links.password_reset_off,
+            password_reset_expires: links.password_reset_expires,
             public_url,
             mail,
             database_pool_size: self.database_pool_size,
@@ -377,33 +370,6 @@ impl Settings {
     }
 }
 
-/// Why the forgotten-password links are off although `password_reset`
-/// isn't `false`: `None` when they can be on. Asked for (`true`) without
-/// the `mail` feature, it is an error.
-fn password_reset_off(
-    setting: Option<bool>,
-    release: bool,
-    mail: &MailConfig,
-    public_url: &str,
-) -> Result<Option<&'static str>, ConfigError> {
-    if setting == Some(false) {
-        return Ok(None);
-    }
-    let off = if !cfg!(feature = "mail") {
-        Some("this Gatehouse was built without the `mail` feature")
-    } else if release && public_url.is_empty() {
-        Some("`public_url` is not set (links in mails point at it)")
-    } else if release && matches!(mail.transport, mail::Transport::Log) {
-        Some("`mail.transport` is `log`, which would write working links to the server log")
-    } else {
-        None
-    };
-    match off {
-        Some(why) if setting == Some(true) => Err(bad("password_reset", format!("can't be on: {why}"))),
-        off => Ok(off),
-    }
-}
-
 const DEFAULT_TEMPLATE_DIR: &str = "templates";
 const DEFAULT_STATIC_DIR: &str = "static";
 
@@ -419,22 +385,6 @@ fn folder(key: &str, value: &RelativePathBuf, default: &str) -> Result<Option<Pa
     } else {
         Err(bad(key, format!("`{}` is not a folder", path.display())))
     }
-}
-
-/// `white_list_routes`: `[method, path]` pairs.
-fn white_list(routes: &[(String, String)]) -> Result<Vec<(Method, String)>, ConfigError> {
-    let mut checked = Vec::new();
-    for (i, (method, path)) in routes.iter().enumerate() {
-        let key = format!("white_list_routes[{i}]");
-        let method: Method = method
-            .parse()
-            .map_err(|_| bad(&key, format!("`{method}` is not an HTTP method")))?;
-        if !path.starts_with('/') {
-            return Err(bad(&key, format!("`{path}` is not a path")));
-        }
-        checked.push((method, path.clone()));
-    }
-    Ok(checked)
 }
 
 #[cfg(test)]

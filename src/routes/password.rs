@@ -131,8 +131,9 @@ fn with_token(status: Status, page: Page) -> WithToken {
     }
 }
 
-/// What a refused link or form shows (the form's own errors aside).
-fn refused(page: &PageContext, error: ResetError) -> Result<WithToken, Error> {
+/// What a refused link or form shows: the form again with its errors, or
+/// why the link can't be used.
+fn refused(page: &PageContext, token: &str, error: ResetError) -> Result<WithToken, Error> {
     let message = |status: Status, title: &str, message: String| {
         let context = json!({ "status": status.code, "title": title, "message": message });
         with_token(status, page.render("error", context))
@@ -153,8 +154,7 @@ fn refused(page: &PageContext, error: ResetError) -> Result<WithToken, Error> {
             SignInError::RateLimited.to_string(),
         ),
         ResetError::Fields { email, errors } => {
-            // Not reached: the form's errors are shown by its handler.
-            let context = json!({ "email": email, "token": "", "errors": errors.to_map() });
+            let context = json!({ "email": email, "token": token, "errors": errors.to_map() });
             with_token(
                 Status::UnprocessableEntity,
                 page.render("password_reset", context),
@@ -180,7 +180,7 @@ async fn reset_page(
                 json!({ "email": row.email, "token": token, "errors": {} }),
             ),
         )),
-        Err(e) => refused(&page, e),
+        Err(e) => refused(&page, token, e),
     }
 }
 
@@ -204,23 +204,14 @@ async fn reset_submit(
         password: form.password,
         confirm_password: form.confirm_password,
     };
-    let refusal = match password_reset::reset(app, &form.token, new, device, false).await {
+    match password_reset::reset(app, &form.token, new, device, false).await {
         Ok(done) => {
             cookies::set_signed_in(jar, &app.config.jwt, &done.signed_in);
             let to = safe_next(done.next.as_deref()).to_owned();
-            return Ok(ResetOutcome::SignedIn(Redirect::to(to)));
+            Ok(ResetOutcome::SignedIn(Redirect::to(to)))
         }
-        // The form again, with its errors.
-        Err(ResetError::Fields { email, errors }) => {
-            let context = json!({ "email": email, "token": form.token, "errors": errors.to_map() });
-            with_token(
-                Status::UnprocessableEntity,
-                page.render("password_reset", context),
-            )
-        }
-        Err(e) => refused(&page, e)?,
-    };
-    Ok(ResetOutcome::Page(refusal))
+        Err(e) => Ok(ResetOutcome::Page(refused(&page, &form.token, e)?)),
+    }
 }
 
 #[derive(Debug, Deserialize)]

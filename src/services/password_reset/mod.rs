@@ -20,7 +20,8 @@
 //!
 //! The link's token is 256 random bits; only its SHA-256 is stored. A link
 //! works once, until `password_reset_expires`; using one spends every other
-//! link of the account. A disabled account's link never signs in.
+//! link of the account. A disabled account's link never signs in, and a
+//! link works only while the account has the address it was mailed to.
 
 mod mail; // the text of the three mails
 
@@ -82,13 +83,13 @@ pub async fn request(
     let mailed = match row {
         None => Mailed::Limited,
         Some(row) => {
-            let (subject, body, sent) = match &user {
-                None => with(no_account_mail(app, &email), Mailed::NoAccount),
-                Some(u) if u.disabled => with(disabled_mail(app, &email), Mailed::Disabled),
-                Some(u) => with(
-                    link_mail(app, &email, &token, u.password_hash.is_none()),
-                    Mailed::Link,
-                ),
+            let (sent, (subject, body)) = match &user {
+                None => (Mailed::NoAccount, no_account_mail(app, &email)),
+                Some(u) if u.disabled => (Mailed::Disabled, disabled_mail(app, &email)),
+                Some(u) => {
+                    let google_only = u.password_hash.is_none();
+                    (Mailed::Link, link_mail(app, &email, &token, google_only))
+                }
             };
             match app.mailer.send(&email, &subject, body).await {
                 Ok(()) => sent,
@@ -109,10 +110,6 @@ pub async fn request(
         Mailed::Failed(e) => Err(e.into()),
         _ => Ok(()),
     }
-}
-
-fn with((subject, body): (String, String), sent: Mailed) -> (String, String, Mailed) {
-    (subject, body, sent)
 }
 
 /// What became of a request's mail.
@@ -182,6 +179,9 @@ pub async fn pending(app: &Gatehouse, token: &str) -> Result<ResetMail, ResetErr
         })
         .await?;
     match (row, user) {
+        // A link works only for the address it was mailed to: not once an
+        // admin has given the account another.
+        (Some(row), Some(user)) if user.email != row.email => Err(ResetError::LinkInvalid),
         (Some(_), Some(user)) if user.disabled => Err(ResetError::Disabled),
         (Some(row), Some(_)) => Ok(row),
         _ => Err(ResetError::LinkInvalid),
@@ -252,6 +252,7 @@ pub async fn reset(
                     .map(|id| User::find(conn, id))
                     .transpose()?
                     .flatten()
+                    .filter(|u| u.email == claimed.email)
                 else {
                     return Ok(Done::LinkSpent);
                 };

@@ -1,5 +1,6 @@
 //! Limits: three mails an hour per address, whatever it is; requests and
-//! link submissions count with sign-ins towards the per-IP limit.
+//! link submissions count with sign-ins towards the per-IP limit; a mail
+//! that can't be sent is reported alike for every address.
 
 use gatehouse::domain::Role;
 use rocket::http::{ContentType, Status};
@@ -13,6 +14,7 @@ db_tests!(
     mails_per_address_are_limited,
     requests_are_rate_limited_per_ip,
     submitting_a_link_is_rate_limited,
+    a_mail_failure_is_reported_alike,
 );
 
 async fn mails_per_address_are_limited(app: TestApp) {
@@ -96,4 +98,45 @@ async fn submitting_a_link_is_rate_limited(app: TestApp) {
     );
     let ada = app.find_user("ada@example.com").await.unwrap();
     assert_eq!(ada.last_sign_in_at, None, "not signed in");
+}
+
+async fn a_mail_failure_is_reported_alike(app: TestApp) {
+    // An SMTP server that is not there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = format!("smtp://127.0.0.1:{port}");
+    let app = with_reset(
+        app,
+        &[("mail.transport", json!("smtp")), ("mail.smtp_url", json!(url))],
+    )
+    .await;
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    let mut pages = Vec::new();
+    for email in ["ada@example.com", "carol@example.com"] {
+        let res = app.forgot(&[("email", email)]).await;
+        assert_eq!(res.status(), Status::ServiceUnavailable, "{email}");
+        let page = res.into_string().await.unwrap();
+        assert!(page.contains("We could not send the mail just now."), "{page}");
+        assert!(
+            page.contains(&format!("value=\"{email}\"")),
+            "the address is kept"
+        );
+        let page = page.replace(email, "EMAIL");
+        pages.push(page.replace(&crate::common::csrf_in(&page).unwrap(), "CSRF"));
+    }
+    assert_eq!(pages[0], pages[1]);
+    // Mails not sent don't count towards the per-address limit.
+    for _ in 0..4 {
+        let res = app.forgot(&[("email", "ada@example.com")]).await;
+        assert_eq!(res.status(), Status::ServiceUnavailable);
+    }
+    assert_eq!(app.reset_rows().await, 0);
+    let failures = app
+        .events()
+        .await
+        .into_iter()
+        .filter(|(k, d)| k == "password_reset_requested" && d == "mail not sent")
+        .count();
+    assert_eq!(failures, 6, "each failure is in the audit log");
 }

@@ -17,6 +17,7 @@ db_tests!(
     a_malformed_address_is_422,
     the_forms_need_csrf,
     off_it_is_a_404_and_the_sign_in_page_has_no_link,
+    public_under_deny_by_default,
 );
 
 async fn every_address_gets_the_same_answer_and_its_own_mail(app: TestApp) {
@@ -273,4 +274,24 @@ async fn off_it_is_a_404_and_the_sign_in_page_has_no_link(app: TestApp) {
         let body: serde_json::Value = res.into_json().await.unwrap();
         assert_eq!(body["status_code"], 404);
     }
+}
+
+async fn public_under_deny_by_default(app: TestApp) {
+    let app = with_reset(app, &[("deny_by_default", json!(true))]).await;
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    assert_eq!(app.get("/password/forgot").await.status(), Status::Ok);
+    let link = app.mailed_link("ada@example.com").await;
+    assert_eq!(app.get(&link).await.status(), Status::Ok);
+    let res = app
+        .reset(&link, "a brand new passphrase", "a brand new passphrase")
+        .await;
+    crate::common::assert_redirect_to(&res, "/");
+    let res = app
+        .bare
+        .post("/api/v1/password/forgot")
+        .header(ContentType::JSON)
+        .body(r#"{"email":"ada@example.com"}"#)
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::Accepted);
 }

@@ -21,6 +21,7 @@ db_tests!(
     a_reset_signs_out_everywhere_and_clears_the_lockout,
     a_google_only_account_sets_its_first_password,
     a_disabled_account_is_not_signed_in,
+    a_link_works_only_for_the_address_it_was_mailed_to,
 );
 
 async fn a_link_sets_the_password_and_signs_in_once(app: TestApp) {
@@ -251,4 +252,20 @@ async fn a_disabled_account_is_not_signed_in(app: TestApp) {
         .await
         .unwrap();
     app.sign_in("ada@example.com").await;
+}
+
+async fn a_link_works_only_for_the_address_it_was_mailed_to(app: TestApp) {
+    let app = with_reset(app, &[]).await;
+    let ada = app.create_user("ada@example.com", "Ada", Role::User).await;
+    let link = app.mailed_link("ada@example.com").await;
+    // An admin gives the account another address.
+    let other = gatehouse::domain::Email::parse("ada@elsewhere.example").unwrap();
+    app.state()
+        .db
+        .run(move |conn| User::update_profile(conn, ada.id, None, Some(&other)))
+        .await
+        .unwrap();
+    link_refused(app.get(&link).await).await;
+    link_refused(app.reset(&link, NEW, NEW).await).await;
+    app.sign_in("ada@elsewhere.example").await;
 }
