@@ -11,7 +11,7 @@ pub mod known; // unknown keys refused, with a "did you mean"
 mod links; // mailed links: lifetimes, and whether password reset is on
 pub mod login; // [password] and [login]
 pub mod mail; // [mail]
-pub mod net; // mount paths, public_url, loopback hosts
+pub mod net; // mount paths, white_list_routes, public_url, loopback hosts
 
 use std::path::{Path, PathBuf};
 
@@ -119,8 +119,8 @@ pub struct Settings {
     /// Seconds a password-reset link stays valid.
     pub password_reset_expires: u64,
     /// Where people reach this site (`https://example.com`), for the links
-    /// in mails. Required in release when registration is on; in debug it
-    /// defaults to `http://localhost:<port>`.
+    /// in mails. Required in release with registration or `password_reset =
+    /// true`; in debug it defaults to `http://localhost:<port>`.
     pub public_url: Option<String>,
     /// How mail is sent (registration and password-reset links).
     pub mail: MailSettings,
