@@ -41,6 +41,7 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .mount("/", mounts.register_routes)
         .mount(mounts.api_prefix.clone(), routes::api::routes())
         .mount(mounts.api_prefix.clone(), routes::items::api_routes())
+        .mount(mounts.api_prefix.clone(), routes::password::api_routes())
         .mount(mounts.api_prefix.clone(), google_api_routes())
         .mount(mounts.api_prefix, routes::admin::api::routes())
         .mount(mounts.auth_url_rule, routes::api::flask_jwt_routes())
@@ -199,6 +200,11 @@ async fn summary(rocket: &Rocket<Orbit>) {
         }
         Ok(_) => {}
         Err(e) => log::error!("could not count admins: {}", e.chain()),
+    }
+    if let Some(why) = app.config.password_reset_off {
+        lines.push(format!(
+            "  forgotten-password links are off: {why} (set `password_reset = false` to say so, or fix it)"
+        ));
     }
     if config.log_level == LogLevel::Critical {
         lines.push("  (routes and requests are logged with ROCKET_LOG_LEVEL=normal)".into());

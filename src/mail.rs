@@ -1,4 +1,4 @@
-//! Sending mail: the registration links. Three transports, picked in
+//! Sending mail: the registration and password-reset links. Three transports, picked in
 //! config (`[mail]`): `log` (the default: the mail is written to the server
 //! log, for development), `file` (one `.eml` file per mail in `mail.dir`) and
 //! `smtp` (`mail.smtp_url`, e.g. `smtps://user:pass@smtp.example.com`).

@@ -25,7 +25,7 @@ pub struct Gatehouse {
     pub tokens: Tokens,
     pub passwords: Passwords,
     pub limiter: SignInLimiter,
-    /// Sends the registration mails.
+    /// Sends the registration and password-reset mails.
     pub mailer: Mailer,
     /// The OpenID Connect provider (Google), when configured.
     #[cfg(feature = "google")]

@@ -109,7 +109,7 @@ fn bad(key: &str, message: impl Into<String>) -> ConfigError {
 
 impl MailSettings {
     /// Checks the settings. `sends_links` is whether anything mails links
-    /// (registration is on): then, in release, the `log` transport is
+    /// (registration, or `password_reset = true`): then, in release, the `log` transport is
     /// refused, since it would put working sign-up links in the log.
     pub fn validate(self, release: bool, sends_links: bool) -> Result<MailConfig, ConfigError> {
         let from: Mailbox = self
@@ -123,7 +123,7 @@ impl MailSettings {
             "log" if release && sends_links => {
                 return Err(bad(
                     "transport",
-                    format!("`log` writes registration links to the server log; use `smtp` (or `file`) in release{WITHOUT_MAIL}"),
+                    format!("`log` writes the links it mails (registration, password reset) to the server log; use `smtp` (or `file`) in release{WITHOUT_MAIL}"),
                 ))
             }
             "log" => Transport::Log,

@@ -8,9 +8,10 @@ pub mod google; // [google]: the OpenID Connect provider
 pub mod jwt; // [jwt]: keys, lifetimes, token locations, cookies
 pub mod keys; // the signing and verification keys (KeyRing)
 pub mod known; // unknown keys refused, with a "did you mean"
+mod links; // mailed links: lifetimes, and whether password reset is on
 pub mod login; // [password] and [login]
 pub mod mail; // [mail]
-pub mod net; // mount paths, public_url, loopback hosts
+pub mod net; // mount paths, white_list_routes, public_url, loopback hosts
 pub mod two_factor; // [two_factor]
 
 use std::path::{Path, PathBuf};
@@ -114,11 +115,16 @@ pub struct Settings {
     pub registration: bool,
     /// Seconds a registration link stays valid.
     pub registration_link_expires: u64,
+    /// `/password/forgot`: unset, on when mail can carry links (see
+    /// `links`); `true` insists; `false` turns it off.
+    pub password_reset: Option<bool>,
+    /// Seconds a password-reset link stays valid.
+    pub password_reset_expires: u64,
     /// Where people reach this site (`https://example.com`), for the links
-    /// in mails. Required in release when registration is on; in debug it
-    /// defaults to `http://localhost:<port>`.
+    /// in mails. Required in release with registration or `password_reset =
+    /// true`; in debug it defaults to `http://localhost:<port>`.
     pub public_url: Option<String>,
-    /// How mail is sent (registration links).
+    /// How mail is sent (registration and password-reset links).
     pub mail: MailSettings,
     pub jwt: JwtSettings,
     pub password: PasswordSettings,
@@ -146,6 +152,8 @@ impl Default for Settings {
             ignored_routes: Vec::new(),
             registration: false,
             registration_link_expires: 24 * 60 * 60,
+            password_reset: None,
+            password_reset_expires: 60 * 60,
             public_url: None,
             mail: MailSettings::default(),
             jwt: JwtSettings::default(),
@@ -177,6 +185,8 @@ impl std::fmt::Debug for Settings {
             .field("ignored_routes", &self.ignored_routes)
             .field("registration", &self.registration)
             .field("registration_link_expires", &self.registration_link_expires)
+            .field("password_reset", &self.password_reset)
+            .field("password_reset_expires", &self.password_reset_expires)
             .field("public_url", &self.public_url)
             .field("mail", &self.mail)
             .field("jwt", &self.jwt)
@@ -206,6 +216,11 @@ pub struct Config {
     pub ignored_routes: Vec<String>,
     pub registration: bool,
     pub registration_link_expires: i64,
+    /// Whether `/password/forgot` and its links are on.
+    pub password_reset: bool,
+    /// Why it is off although not turned off (for the launch summary).
+    pub password_reset_off: Option<&'static str>,
+    pub password_reset_expires: i64,
     /// The site's address for links in mails, without a trailing `/`.
     pub public_url: String,
     pub mail: MailConfig,
@@ -288,14 +303,19 @@ impl Settings {
                 "can't be on with `registration`: Gatehouse doesn't record which self-registered addresses were confirmed; people link Google from their account page instead",
             ));
         }
-        let mail = self.mail.validate(release, self.registration)?;
-        let public_url = net::check_public_url(self.public_url.as_deref(), release, self.registration)?;
-        if !(300..=7 * 24 * 3600).contains(&self.registration_link_expires) {
-            return Err(bad(
-                "registration_link_expires",
-                "must be between 300 seconds and 7 days",
-            ));
-        }
+        // Asked for, a reset needs what registration needs; left unset, it
+        // waits to see whether mail can carry links.
+        let sends_links = self.registration || self.password_reset == Some(true);
+        let mail = self.mail.validate(release, sends_links)?;
+        let public_url = net::check_public_url(self.public_url.as_deref(), release, sends_links)?;
+        let links = links::check(
+            self.registration_link_expires,
+            self.password_reset,
+            self.password_reset_expires,
+            release,
+            &mail,
+            &public_url,
+        )?;
         let login = self.login.validate()?;
         let password = self.password.validate()?;
         let two_factor = self.two_factor.validate()?;
@@ -307,7 +327,7 @@ impl Settings {
                 return Err(bad(key, format!("`{value}` is not a path like `/api/v1`")));
             }
         }
-        let white_list_routes = white_list(&self.white_list_routes)?;
+        let white_list_routes = net::white_list(&self.white_list_routes)?;
         if !self.deny_by_default {
             // They only loosen deny-by-default: alone they protect nothing,
             // which someone who wrote them surely didn't mean.
@@ -334,7 +354,10 @@ impl Settings {
             white_list_routes,
             ignored_routes: self.ignored_routes,
             registration: self.registration,
-            registration_link_expires: self.registration_link_expires as i64,
+            registration_link_expires: links.registration_link_expires,
+            password_reset: links.password_reset,
+            password_reset_off: links.password_reset_off,
+            password_reset_expires: links.password_reset_expires,
             public_url,
             mail,
             database_pool_size: self.database_pool_size,
@@ -371,22 +394,6 @@ fn folder(key: &str, value: &RelativePathBuf, default: &str) -> Result<Option<Pa
     } else {
         Err(bad(key, format!("`{}` is not a folder", path.display())))
     }
-}
-
-/// `white_list_routes`: `[method, path]` pairs.
-fn white_list(routes: &[(String, String)]) -> Result<Vec<(Method, String)>, ConfigError> {
-    let mut checked = Vec::new();
-    for (i, (method, path)) in routes.iter().enumerate() {
-        let key = format!("white_list_routes[{i}]");
-        let method: Method = method
-            .parse()
-            .map_err(|_| bad(&key, format!("`{method}` is not an HTTP method")))?;
-        if !path.starts_with('/') {
-            return Err(bad(&key, format!("`{path}` is not a path")));
-        }
-        checked.push((method, path.clone()));
-    }
-    Ok(checked)
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
-//! Addresses in configuration: mount paths, the site's public URL, and
-//! which hosts count as loopback.
+//! Addresses in configuration: mount paths, `white_list_routes`, the
+//! site's public URL, and which hosts count as loopback.
 
 use std::net::IpAddr;
 
+use rocket::http::Method;
 use url::{Host, Url};
 
 use super::error::{bad, ConfigError};
@@ -14,19 +15,36 @@ pub fn is_mount_path(path: &str) -> bool {
         && !path.contains(['<', '>', '?', '#', ' '])
 }
 
+/// `white_list_routes`: `[method, path]` pairs.
+pub(crate) fn white_list(routes: &[(String, String)]) -> Result<Vec<(Method, String)>, ConfigError> {
+    let mut checked = Vec::new();
+    for (i, (method, path)) in routes.iter().enumerate() {
+        let key = format!("white_list_routes[{i}]");
+        let method: Method = method
+            .parse()
+            .map_err(|_| bad(&key, format!("`{method}` is not an HTTP method")))?;
+        if !path.starts_with('/') {
+            return Err(bad(&key, format!("`{path}` is not a path")));
+        }
+        checked.push((method, path.clone()));
+    }
+    Ok(checked)
+}
+
 /// The site's public address: `http(s)://host[:port][/path]`, no query.
-/// Release with registration needs it (and `https` off loopback).
+/// Release needs it (`https` off loopback) when mail carries links:
+/// registration, or `password_reset = true`.
 pub(crate) fn check_public_url(
     url: Option<&str>,
     release: bool,
-    registration: bool,
+    sends_links: bool,
 ) -> Result<String, ConfigError> {
     let key = "public_url";
     let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
-        if release && registration {
+        if release && sends_links {
             return Err(bad(
                 key,
-                "is not set; registration mails link to it (e.g. `https://accounts.example.com`)",
+                "is not set; mailed links (registration, password reset) point at it (e.g. `https://accounts.example.com`)",
             ));
         }
         return Ok(String::new());

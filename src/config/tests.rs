@@ -122,3 +122,66 @@ fn debug_never_prints_a_secret() {
         "{debug}"
     );
 }
+
+#[test]
+fn password_reset_is_on_when_mail_can_carry_links() {
+    let reset = |setting: Option<bool>, url: Option<&str>, transport: &str, release: bool| {
+        let mut s = with_secret(Some(GOOD));
+        s.password_reset = setting;
+        s.public_url = url.map(str::to_owned);
+        s.mail.transport = transport.into();
+        s.mail.smtp_url = Some("smtps://u:p@smtp.example.com".into());
+        s.mail.dir = Some("/tmp/gatehouse-mail".into());
+        s.validate(release)
+    };
+    let url = Some("https://accounts.example.com");
+    // Off when asked, whatever else.
+    let off = reset(Some(false), None, "log", true).unwrap();
+    assert!(!off.password_reset && off.password_reset_off.is_none());
+    if cfg!(feature = "mail") {
+        // Unset: on in debug (the `log` transport prints the link), and in
+        // release with a public_url and a real transport.
+        assert!(
+            reset(None, Some("http://localhost:8000"), "log", false)
+                .unwrap()
+                .password_reset
+        );
+        assert!(reset(None, url, "smtp", true).unwrap().password_reset);
+        // Else off, saying why.
+        let c = reset(None, None, "smtp", true).unwrap();
+        assert!(!c.password_reset);
+        assert!(c.password_reset_off.unwrap().contains("public_url"));
+        let c = reset(None, url, "log", true).unwrap();
+        assert!(!c.password_reset);
+        assert!(c.password_reset_off.unwrap().contains("mail.transport"));
+        // Asked for, what it lacks stops the launch.
+        assert!(reset(Some(true), url, "file", true).unwrap().password_reset);
+        assert_eq!(
+            reset(Some(true), None, "smtp", true).unwrap_err().key,
+            "public_url"
+        );
+        assert_eq!(
+            reset(Some(true), url, "log", true).unwrap_err().key,
+            "mail.transport"
+        );
+    } else {
+        let c = reset(None, Some("http://localhost:8000"), "log", false).unwrap();
+        assert!(!c.password_reset);
+        assert!(c.password_reset_off.unwrap().contains("`mail` feature"));
+        let e = reset(Some(true), Some("http://localhost:8000"), "log", false).unwrap_err();
+        assert_eq!(e.key, "password_reset");
+    }
+    let mut s = with_secret(Some(GOOD));
+    s.password_reset_expires = 60;
+    assert_eq!(s.validate(false).unwrap_err().key, "password_reset_expires");
+}
+
+#[test]
+fn password_reset_settings_are_known() {
+    let figment = figment_with("debug", Settings::default())
+        .merge(Serialized::default("password_reset", false))
+        .merge(Serialized::default("password_reset_expires", 900));
+    let config = Config::from_figment(&figment).unwrap();
+    assert!(!config.password_reset);
+    assert_eq!(config.password_reset_expires, 900);
+}

@@ -40,6 +40,7 @@ pub enum EventKind {
     TwoFactorReset,
     RecoveryCodeUsed,
     RecoveryCodesRegenerated,
+    PasswordResetRequested,
 }
 
 impl EventKind {
@@ -71,11 +72,12 @@ impl EventKind {
             EventKind::TwoFactorReset => "two_factor_reset",
             EventKind::RecoveryCodeUsed => "recovery_code_used",
             EventKind::RecoveryCodesRegenerated => "recovery_codes_regenerated",
+            EventKind::PasswordResetRequested => "password_reset_requested",
         }
     }
 
     /// Every kind, for the audit log's filter.
-    pub const ALL: [EventKind; 26] = [
+    pub const ALL: [EventKind; 27] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::AccountLocked,
@@ -88,6 +90,7 @@ impl EventKind {
         EventKind::UserDeleted,
         EventKind::UserUpdated,
         EventKind::PasswordChanged,
+        EventKind::PasswordResetRequested,
         EventKind::PasswordReset,
         EventKind::RoleChanged,
         EventKind::UserDisabled,

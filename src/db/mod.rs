@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod item;
+pub mod password_reset;
 pub mod registration;
 pub mod schema;
 pub mod session;

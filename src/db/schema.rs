@@ -92,7 +92,19 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(sessions -> users (user_id));
+diesel::table! {
+    password_resets (id) {
+        id -> Integer,
+        email -> Text,
+        user_id -> Nullable<Integer>,
+        token_hash -> Nullable<Text>,
+        next -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::joinable!(password_resets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -101,5 +113,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     items,
     registrations,
     totp_secrets,
-    recovery_codes
+    recovery_codes,
+    password_resets
 );

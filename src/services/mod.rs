@@ -6,6 +6,8 @@ pub mod account; // one's own account: name, sessions, sign out everywhere
 pub mod admin; // administering users: one service behind the pages and the API
 #[cfg(feature = "google")]
 pub mod google; // the account a Google (OpenID Connect) sign-in lands on
+pub(crate) mod link; // a mailed link's token, and the hash stored for it
+pub mod password_reset; // a forgotten password, reset by mailed link
 pub mod refresh; // checking a session, and rotating its refresh token
 pub mod register; // registration by mailed link
 pub mod session; // starting a session: the row, the audit event, the first tokens

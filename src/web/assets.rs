@@ -263,6 +263,7 @@ mod tests {
             ctx.insert(key, value);
         }
         ctx.insert("registration", &false);
+        ctx.insert("password_reset", &false);
         ctx.insert("status", &404);
         let login = assets.render("login", &ctx).unwrap();
         assert!(login.contains(r#"<p id="mine">&lt;b&gt;</p>"#), "{login}");

@@ -54,6 +54,17 @@ fn builtin_public(config: &crate::config::Config, method: Method, path: &str) ->
     {
         return true;
     }
+    if config.password_reset {
+        let pages = matches!(path, "/password/forgot" | "/password/reset")
+            && matches!(method, Method::Get | Method::Head | Method::Post);
+        let api = method == Method::Post
+            && path
+                .strip_prefix(api)
+                .is_some_and(|p| matches!(p, "/password/forgot" | "/password/reset"));
+        if pages || api {
+            return true;
+        }
+    }
     match method {
         Method::Get | Method::Head => {
             matches!(

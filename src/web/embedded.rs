@@ -62,6 +62,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "partials/header",
         include_str!("../../templates/partials/header.html.tera"),
     ),
+    (
+        "password_forgot",
+        include_str!("../../templates/password_forgot.html.tera"),
+    ),
+    (
+        "password_forgot_sent",
+        include_str!("../../templates/password_forgot_sent.html.tera"),
+    ),
+    (
+        "password_reset",
+        include_str!("../../templates/password_reset.html.tera"),
+    ),
     ("protected", include_str!("../../templates/protected.html.tera")),
     ("register", include_str!("../../templates/register.html.tera")),
     (

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::auth::oidc::OidcError;
 use crate::auth::AuthFailure;
 use crate::error::Error;
+use crate::services::password_reset::ResetError;
 use crate::services::signin::{ChangePasswordError, SignInError};
 use crate::state::Gatehouse;
 use crate::web::deny;
@@ -244,6 +245,28 @@ impl From<ChangePasswordError> for ApiError {
             }
             ChangePasswordError::WrongPassword | ChangePasswordError::Policy(_) => {
                 ApiError::new(Status::UnprocessableEntity, error.to_string())
+            }
+        }
+    }
+}
+
+/// A refused password reset. The password's errors are named by the
+/// route, which knows its body's field names.
+impl From<ResetError> for ApiError {
+    fn from(error: ResetError) -> Self {
+        match error {
+            ResetError::Other(e) => e.into(),
+            ResetError::LinkInvalid => ApiError::new(
+                Status::BadRequest,
+                "The reset token is unknown, used or expired; ask for a new one",
+            ),
+            ResetError::Disabled => ApiError::new(Status::Forbidden, SignInError::Disabled.to_string()),
+            ResetError::RateLimited => {
+                ApiError::new(Status::TooManyRequests, SignInError::RateLimited.to_string())
+                    .with_code("rate_limited")
+            }
+            ResetError::Fields { errors, .. } => {
+                ApiError::new(Status::UnprocessableEntity, errors.to_string())
             }
         }
     }

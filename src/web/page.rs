@@ -90,6 +90,8 @@ pub struct PageContext {
     pub path: String,
     /// Whether `/register` is open (for a link to it).
     pub registration: bool,
+    /// Whether `/password/forgot` is open (for a link to it).
+    pub password_reset: bool,
 }
 
 impl PageContext {
@@ -116,6 +118,7 @@ impl<'r> FromRequest<'r> for PageContext {
             .map(|app| app.config.site_name.clone())
             .unwrap_or_else(|| "Gatehouse".into());
         let registration = app.is_some_and(|app| app.config.registration);
+        let password_reset = app.is_some_and(|app| app.config.password_reset);
         let current_user = authenticate(req).await.as_ref().ok().map(|u| SignedInView {
             id: u.user.id,
             name: u.user.display_name().to_owned(),
@@ -140,6 +143,7 @@ impl<'r> FromRequest<'r> for PageContext {
             flash,
             path: req.uri().path().to_string(),
             registration,
+            password_reset,
         })
     }
 }

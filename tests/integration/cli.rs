@@ -11,6 +11,7 @@ tests!(sync:
     bad_input_gets_a_one_line_error_and_writes_nothing,
     a_misspelt_setting_stops_every_command,
     the_first_start_names_the_command_that_makes_an_admin,
+    a_release_without_public_url_says_password_reset_is_off,
 );
 
 struct Cli {
@@ -295,4 +296,58 @@ fn the_first_start_names_the_command_that_makes_an_admin() {
     );
     assert_eq!(lines.last().map(|l| l.trim()), Some(command.as_str()), "{text}");
     assert!(lines.len() - start <= 5, "a few lines: {text}");
+}
+
+/// Left unset, `password_reset` turns itself off where mail can't carry
+/// links (here: a release without `public_url`, or a build without the
+/// `mail` feature), and the start says why.
+fn a_release_without_public_url_says_password_reset_is_off() {
+    use base64::Engine;
+    use std::io::{BufRead, BufReader};
+    let b64 = |n: usize| {
+        let mut bytes = vec![0u8; n];
+        rand::fill(&mut bytes[..]);
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    };
+    let (jwt, rocket) = (b64(48), b64(32));
+    let cli = Cli::new();
+    let env = [
+        ("ROCKET_PROFILE", "release"),
+        ("ROCKET_PORT", "0"),
+        ("ROCKET_ADDRESS", "127.0.0.1"),
+        ("JWT_SECRET_KEY", jwt.as_str()),
+        ("ROCKET_SECRET_KEY", rocket.as_str()),
+    ];
+    let mut child = cli.command(&["serve"], &env).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines().take(20) {
+            let line = line.unwrap_or_default();
+            let done = line.contains("forgotten-password");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    });
+    let began = std::time::Instant::now();
+    while !reader.is_finished() && began.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    let text = reader.join().unwrap().join("\n");
+    // Without the `mail` feature, that is the reason given first.
+    let why = if cfg!(feature = "mail") {
+        "`public_url` is not set"
+    } else {
+        "this Gatehouse was built without the `mail` feature"
+    };
+    assert!(
+        text.contains(&format!("forgotten-password links are off: {why}")),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -8,6 +8,7 @@
 //! | [`api`] | `/api/v1/...` and `/auth`: login, refresh, logout, an app's own routes, JWT settings |
 //! | [`account`] | `/account`: profile, password, own sessions |
 //! | [`register`] | `/register`, `/register/confirm`: request, the mailed link, limits, mail |
+//! | [`password_reset`] | `/password/forgot`, `/password/reset` and their JSON: the mailed link, limits |
 //! | [`google`] | `/auth/google...`, `/api/v1/auth/google`, with a loopback OpenID Connect provider |
 //! | [`admin`] | `/admin...` pages and `/api/v1/admin/...` |
 //! | [`items`] | `/items`, `/api/v1/items`: the example resource |
@@ -38,6 +39,8 @@ mod google;
 mod guards;
 mod items;
 mod keys;
+#[cfg(feature = "mail")]
+mod password_reset;
 #[cfg(feature = "mail")]
 mod register;
 mod setup;

@@ -13,12 +13,10 @@
 //! works once, until `registration_link_expires`; using one spends every
 //! other link sent to the same address.
 
-mod link; // the link's token, and the hash stored for it
 mod mail; // the text of the two mails
 
 use diesel::Connection;
 
-use link::{lookup_hash, new_token, token_hash};
 pub use mail::lifetime_words;
 use mail::{account_exists_mail, link_mail};
 
@@ -30,6 +28,7 @@ use crate::db::user::{NewUser, User};
 use crate::domain::{Email, Role};
 use crate::error::{Error, FieldErrors};
 use crate::services::admin::MAX_NAME;
+use crate::services::link::{lookup_hash, new_token, token_hash};
 use crate::services::signin::{self, SignInError, SignedIn};
 use crate::state::Gatehouse;
 

@@ -106,6 +106,16 @@ impl Server {
             .unwrap_or_else(|| panic!("no link mailed to {email}"))
     }
 
+    /// The path of the password-reset link last mailed to `email`.
+    pub fn mailed_reset_link(&self, email: &str) -> String {
+        crate::common::mailbox::mails(&self.dir.path().join("mail"))
+            .into_iter()
+            .rev()
+            .find(|m| m.to == email)
+            .and_then(|m| m.link_to(&self.base, "/password/reset?token="))
+            .unwrap_or_else(|| panic!("no reset link mailed to {email}"))
+    }
+
     /// `gatehouse user create` on this server's database.
     pub fn create_user(&self, email: &str, name: &str, admin: bool) {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));

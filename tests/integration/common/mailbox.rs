@@ -20,7 +20,17 @@ impl Mail {
     }
 
     pub fn link_under(&self, base: &str) -> Option<String> {
-        let start = self.body.find(&format!("{base}/register/confirm?token="))?;
+        self.link_to(base, "/register/confirm?token=")
+    }
+
+    /// The password-reset link's path and query, if the mail has one.
+    pub fn reset_link(&self) -> Option<String> {
+        self.link_to("http://localhost:8000", "/password/reset?token=")
+    }
+
+    /// The path and query of the link under `base` that starts with `path`.
+    pub fn link_to(&self, base: &str, path: &str) -> Option<String> {
+        let start = self.body.find(&format!("{base}{path}"))?;
         let url = self.body[start..].split_whitespace().next()?;
         Some(url[base.len()..].to_owned())
     }

@@ -7,9 +7,11 @@
 //! - [`admin`]: administering users;
 //! - [`two_factor`]: turning two-factor sign-in on, and signing in with a
 //!   code.
+//! - [`password_reset`]: a forgotten password, by mailed link.
 
 mod admin;
 mod pages;
+mod password_reset;
 mod sign_in;
 mod two_factor;
 

@@ -1,23 +1,23 @@
-//! A registration link's token: 256 random bits for the mail, and its
-//! SHA-256, the only form stored.
+//! A mailed link's token (registration, password reset): 256 random bits
+//! for the mail, and its SHA-256, the only form stored.
 
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
 /// The stored hash to look a link's token up by, for a token that could be
 /// one (anything else is refused before the database).
-pub(super) fn lookup_hash(token: &str) -> Option<String> {
+pub(crate) fn lookup_hash(token: &str) -> Option<String> {
     (!token.is_empty() && token.len() <= 100).then(|| token_hash(token))
 }
 
 /// 32 random bytes, URL-safe base64.
-pub(super) fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-pub(super) fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     format!("{:x}", Sha256::digest(token.as_bytes()))
 }
 
