@@ -6,7 +6,7 @@
 use rocket::http::{CookieJar, Header, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
-use rocket::response::Redirect;
+use rocket::response::{Flash, Redirect};
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Responder, Route, State};
 use serde::Deserialize;
@@ -18,13 +18,14 @@ use crate::domain::Email;
 use crate::error::Error;
 use crate::services::password_reset::{self, NewPassword, ResetError};
 use crate::services::register::lifetime_words;
-use crate::services::signin::SignInError;
+use crate::services::signin::{PasswordSignIn, SignInError};
+use crate::services::two_factor;
 use crate::state::Gatehouse;
 use crate::web::csrf::csrf_form;
-use crate::web::json::{ApiError, ApiResult};
+use crate::web::json::{ApiError, ApiResult, CodeRequired};
 use crate::web::page::{Page, PageContext};
 use crate::web::redirect::{is_local_path, safe_next};
-use crate::web::{cookies, CsrfForm};
+use crate::web::{cookies, CsrfForm, CsrfToken};
 
 /// The pages, mounted at `/`.
 pub fn routes() -> Vec<Route> {
@@ -188,6 +189,8 @@ async fn reset_page(
 enum ResetOutcome {
     Page(WithToken),
     SignedIn(Redirect),
+    /// Two-factor sign-in is on: the code step comes next.
+    CodeRequired(Flash<Redirect>),
 }
 
 #[post("/password/reset", data = "<form>")]
@@ -198,6 +201,7 @@ async fn reset_submit(
     jar: &CookieJar<'_>,
     device: Device,
     page: PageContext,
+    csrf: CsrfToken,
 ) -> Result<ResetOutcome, Error> {
     let form = form.into_inner();
     let new = NewPassword {
@@ -206,9 +210,25 @@ async fn reset_submit(
     };
     match password_reset::reset(app, &form.token, new, device, false).await {
         Ok(done) => {
-            cookies::set_signed_in(jar, &app.config.jwt, &done.signed_in);
             let to = safe_next(done.next.as_deref()).to_owned();
-            Ok(ResetOutcome::SignedIn(Redirect::to(to)))
+            match done.signed_in {
+                PasswordSignIn::SignedIn(signed_in) => {
+                    cookies::set_signed_in(jar, &app.config.jwt, &signed_in);
+                    Ok(ResetOutcome::SignedIn(Redirect::to(to)))
+                }
+                PasswordSignIn::CodeRequired { user_id, remember } => {
+                    let bind = Some(csrf.as_str());
+                    let token = two_factor::pending_token(app, user_id, remember, Some(to), bind)?;
+                    let lifetime = app.config.two_factor.pending_expires as i64;
+                    cookies::set_pending(jar, &app.config.jwt, token, lifetime);
+                    let message =
+                        "Your new password is set. Enter a code from your authenticator app to sign in.";
+                    Ok(ResetOutcome::CodeRequired(Flash::success(
+                        Redirect::to("/login/two-factor"),
+                        message,
+                    )))
+                }
+            }
         }
         Err(e) => Ok(ResetOutcome::Page(refused(&page, &form.token, e)?)),
     }
@@ -248,17 +268,21 @@ async fn api_reset(
     body: Json<ResetBody>,
     app: &State<Gatehouse>,
     device: Device,
-) -> ApiResult<Json<TokenPair>> {
+) -> ApiResult<Result<Json<TokenPair>, CodeRequired>> {
     let body = body.into_inner();
     let new = NewPassword {
         confirm_password: body.new_password.clone(),
         password: body.new_password,
     };
     match password_reset::reset(app, &body.token, new, device, true).await {
-        Ok(done) => {
-            let s = done.signed_in;
-            Ok(Json(TokenPair::new(app, s.token, s.refresh_token)))
-        }
+        Ok(done) => match done.signed_in {
+            PasswordSignIn::SignedIn(s) => Ok(Ok(Json(TokenPair::new(app, s.token, s.refresh_token)))),
+            // Two-factor sign-in is on: the answer of `/login` with it on.
+            PasswordSignIn::CodeRequired { user_id, remember } => {
+                let token = two_factor::pending_token(app, user_id, remember, None, None)?;
+                Ok(Err(CodeRequired::new(Some(token))))
+            }
+        },
         Err(ResetError::Fields { errors, .. }) => {
             let message = errors.get("password").unwrap_or("is not allowed");
             let description = format!("new_password: {message}");

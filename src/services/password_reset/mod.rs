@@ -38,7 +38,7 @@ use crate::db::DbConn;
 use crate::domain::Email;
 use crate::error::{Error, FieldErrors};
 use crate::services::link::{lookup_hash, new_token, token_hash};
-use crate::services::signin::{self, SignInError, SignedIn};
+use crate::services::signin::{self, PasswordSignIn, SignInError};
 use crate::state::Gatehouse;
 
 /// Mails one address can be sent per hour; beyond, requests are answered
@@ -215,9 +215,11 @@ impl NewPassword {
     }
 }
 
-/// A finished reset: the new session, and where to go.
+/// A finished reset: what the new password leads to, and where to go.
 pub struct ResetDone {
-    pub signed_in: SignedIn,
+    /// A new session, or, for an account with two-factor sign-in on, the
+    /// code step (no session yet).
+    pub signed_in: PasswordSignIn,
     pub next: Option<String>,
     /// Sessions the reset signed out.
     pub sessions_revoked: usize,
@@ -275,7 +277,7 @@ pub async fn reset(
                         ..NewEvent::new(EventKind::PasswordReset)
                     },
                 )?;
-                let session = sign_in_after_reset(conn, user.id, &device, remember, lifetime, &jti)?;
+                let session = sign_in_after_reset(conn, &user, &device, remember, lifetime, &jti)?;
                 let user = User::get(conn, user.id)?;
                 Ok(Done::Reset(Box::new((user, session)), claimed.next, revoked))
             })
@@ -283,9 +285,20 @@ pub async fn reset(
         .await?;
     match done {
         Done::Reset(account, next, sessions_revoked) => {
-            let (user, session) = *account;
+            let signed_in = match *account {
+                (user, Some(session)) => PasswordSignIn::SignedIn(Box::new(signin::issue_tokens(
+                    app,
+                    user,
+                    session,
+                    &refresh_jti,
+                )?)),
+                (user, None) => PasswordSignIn::CodeRequired {
+                    user_id: user.id,
+                    remember,
+                },
+            };
             Ok(ResetDone {
-                signed_in: signin::issue_tokens(app, user, session, &refresh_jti)?,
+                signed_in,
                 next,
                 sessions_revoked,
             })
@@ -296,17 +309,21 @@ pub async fn reset(
 }
 
 /// The sign-in that ends a reset, inside its transaction: a new session
-/// (method `password`) for the account whose password was just set. The
-/// one place to ask for a second factor instead, once accounts have one.
+/// (method `password`) for the account whose password was just set, or
+/// none when the account has two-factor sign-in on: the link stands for
+/// the password only, and the code is asked for next, as at `/login`.
 pub fn sign_in_after_reset(
     conn: &mut DbConn,
-    user_id: i32,
+    user: &User,
     device: &Device,
     remember: bool,
     lifetime: i64,
     refresh_jti: &str,
-) -> Result<Session, Error> {
-    signin::open_session(conn, user_id, device, remember, "password", lifetime, refresh_jti)
+) -> Result<Option<Session>, Error> {
+    if user.two_factor_on() {
+        return Ok(None);
+    }
+    signin::open_session(conn, user.id, device, remember, "password", lifetime, refresh_jti).map(Some)
 }
 
 /// Step 2's checks before any work: the per-IP limit, then the link (and
@@ -337,7 +354,7 @@ async fn check_link_and_form(
 
 /// What step 2's transaction did.
 enum Done {
-    Reset(Box<(User, Session)>, Option<String>, usize),
+    Reset(Box<(User, Option<Session>)>, Option<String>, usize),
     LinkSpent,
     Disabled,
 }

@@ -8,12 +8,15 @@
 //! - [`reset`]: `/password/reset`, the mailed link: single use, expiry,
 //!   sessions, lockout, `must_change_password`, disabled accounts;
 //! - [`limits`]: mails per address, the per-IP limit;
-//! - [`api`]: `/api/v1/password/forgot` and `/api/v1/password/reset`.
+//! - [`api`]: `/api/v1/password/forgot` and `/api/v1/password/reset`;
+//! - [`two_factor`]: an account with two-factor sign-in on is asked for a
+//!   code after the reset.
 
 mod api;
 mod limits;
 mod request;
 mod reset;
+mod two_factor;
 
 use rocket::http::{ContentType, Status};
 use rocket::local::asynchronous::LocalResponse;
