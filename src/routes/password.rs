@@ -21,11 +21,11 @@ use crate::services::register::lifetime_words;
 use crate::services::signin::{PasswordSignIn, SignInError};
 use crate::services::two_factor;
 use crate::state::Gatehouse;
-use crate::web::csrf::csrf_form;
+use crate::web::csrf::{csrf_form, BrowserBinding};
 use crate::web::json::{ApiError, ApiResult, CodeRequired};
 use crate::web::page::{Page, PageContext};
 use crate::web::redirect::{is_local_path, safe_next};
-use crate::web::{cookies, CsrfForm, CsrfToken};
+use crate::web::{cookies, CsrfForm};
 
 /// The pages, mounted at `/`.
 pub fn routes() -> Vec<Route> {
@@ -201,7 +201,7 @@ async fn reset_submit(
     jar: &CookieJar<'_>,
     device: Device,
     page: PageContext,
-    csrf: CsrfToken,
+    browser: BrowserBinding,
 ) -> Result<ResetOutcome, Error> {
     let form = form.into_inner();
     let new = NewPassword {
@@ -217,7 +217,7 @@ async fn reset_submit(
                     Ok(ResetOutcome::SignedIn(Redirect::to(to)))
                 }
                 PasswordSignIn::CodeRequired { user_id, remember } => {
-                    let bind = Some(csrf.as_str());
+                    let bind = Some(browser.0.as_str());
                     let token = two_factor::pending_token(app, user_id, remember, Some(to), bind)?;
                     let lifetime = app.config.two_factor.pending_expires as i64;
                     cookies::set_pending(jar, &app.config.jwt, token, lifetime);

@@ -10,11 +10,11 @@ use crate::error::Error;
 use crate::services::signin::{self, PasswordSignIn, SignInError};
 use crate::services::two_factor;
 use crate::state::Gatehouse;
-use crate::web::csrf::csrf_form;
+use crate::web::csrf::{csrf_form, BrowserBinding};
 use crate::web::json::retry_after;
 use crate::web::page::{Page, PageContext};
 use crate::web::redirect::safe_next;
-use crate::web::{cookies, CsrfForm, CsrfToken, CurrentUser};
+use crate::web::{cookies, CsrfForm, CurrentUser};
 
 pub fn routes() -> Vec<Route> {
     routes![login_page, login, code_page, code, logout, logout_signed_out]
@@ -60,7 +60,7 @@ async fn login(
     jar: &CookieJar<'_>,
     device: Device,
     page: PageContext,
-    csrf: CsrfToken,
+    browser: BrowserBinding,
 ) -> Result<LoginOutcome, Error> {
     let form = form.into_inner();
     let password = form.password.clone();
@@ -73,7 +73,7 @@ async fn login(
         }
         Ok(PasswordSignIn::CodeRequired { user_id, remember }) => {
             let next = Some(safe_next(form.next.as_deref()).to_owned());
-            let token = two_factor::pending_token(app, user_id, remember, next, Some(csrf.as_str()))?;
+            let token = two_factor::pending_token(app, user_id, remember, next, Some(browser.0.as_str()))?;
             let lifetime = app.config.two_factor.pending_expires as i64;
             cookies::set_pending(jar, &app.config.jwt, token, lifetime);
             Ok(LoginOutcome::SignedIn(Redirect::to("/login/two-factor")))
@@ -128,9 +128,14 @@ fn start_again(jar: &CookieJar<'_>) -> Flash<Redirect> {
 /// The second step: one field for the code from the app (or a recovery
 /// code).
 #[get("/login/two-factor")]
-fn code_page(jar: &CookieJar<'_>, app: &State<Gatehouse>, csrf: CsrfToken, page: PageContext) -> CodeOutcome {
+fn code_page(
+    jar: &CookieJar<'_>,
+    app: &State<Gatehouse>,
+    browser: BrowserBinding,
+    page: PageContext,
+) -> CodeOutcome {
     let pending =
-        cookies::pending(jar).and_then(|t| two_factor::check_pending(app, &t, Some(csrf.as_str())).ok());
+        cookies::pending(jar).and_then(|t| two_factor::check_pending(app, &t, Some(browser.0.as_str())).ok());
     match pending {
         Some(_) => CodeOutcome::Page(page.render("login_two_factor", json!({}))),
         None => CodeOutcome::StartAgain(start_again(jar)),
@@ -155,12 +160,12 @@ async fn code(
     form: CsrfForm<CodeForm>,
     app: &State<Gatehouse>,
     jar: &CookieJar<'_>,
-    csrf: CsrfToken,
+    browser: BrowserBinding,
     device: Device,
     page: PageContext,
 ) -> Result<CodeOutcome, Error> {
     let pending =
-        cookies::pending(jar).and_then(|t| two_factor::check_pending(app, &t, Some(csrf.as_str())).ok());
+        cookies::pending(jar).and_then(|t| two_factor::check_pending(app, &t, Some(browser.0.as_str())).ok());
     let Some(pending) = pending else {
         return Ok(CodeOutcome::StartAgain(start_again(jar)));
     };

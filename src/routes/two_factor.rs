@@ -42,13 +42,21 @@ async fn view(app: &Gatehouse, user: &CurrentUser) -> Result<Value, Error> {
     }))
 }
 
+/// Which form's code field an error belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Setup,
+    Disable,
+    Regenerate,
+}
+
 /// The page again with an error next to the code field.
 async fn with_error(
     app: &Gatehouse,
     user: &CurrentUser,
     page: &PageContext,
     error: TwoFactorError,
-    setup: bool,
+    field: Field,
 ) -> Result<FormOutcome, Error> {
     let message = match error {
         TwoFactorError::Other(Error::Invalid(message)) => message,
@@ -56,11 +64,18 @@ async fn with_error(
         e => e.to_string(),
     };
     let mut context = view(app, user).await?;
-    if setup {
+    if field == Field::Setup {
         context["setup"] = setup_view(app, user).await?;
     }
     let mut errors = FieldErrors::new();
-    errors.add("code", message);
+    errors.add(
+        if field == Field::Regenerate {
+            "regen_code"
+        } else {
+            "code"
+        },
+        message,
+    );
     context["errors"] = Value::Object(errors.to_map());
     Ok(FormOutcome::Invalid((
         Status::UnprocessableEntity,
@@ -109,7 +124,7 @@ async fn confirm(
         Ok(codes) => Ok(FormOutcome::Shown(
             page.render("two_factor_codes", json!({ "codes": codes, "enabled": true })),
         )),
-        Err(e) => with_error(app, &user, &page, e, true).await,
+        Err(e) => with_error(app, &user, &page, e, Field::Setup).await,
     }
 }
 
@@ -127,19 +142,25 @@ async fn disable(
             Redirect::to(uri!(status_page)),
             "Two-factor sign-in is off.",
         ))),
-        Err(e) => with_error(app, &user, &page, e, false).await,
+        Err(e) => with_error(app, &user, &page, e, Field::Disable).await,
     }
 }
 
-/// New recovery codes; the old ones stop working.
-#[post("/account/two-factor/recovery-codes", data = "<_form>")]
+/// New recovery codes; the old ones stop working. Needs a current code (or
+/// a recovery code), as turning it off does: a session that never gave one
+/// (a Google sign-in) must not mint codes that turn it off.
+#[post("/account/two-factor/recovery-codes", data = "<form>")]
 async fn regenerate(
-    _form: CsrfForm<EmptyForm>,
+    form: CsrfForm<CodeForm>,
     user: FreshLogin,
     page: PageContext,
     app: &State<Gatehouse>,
     device: Device,
-) -> Result<Page, Error> {
-    let codes = two_factor::regenerate(app, &user.user, device).await?;
-    Ok(page.render("two_factor_codes", json!({ "codes": codes, "enabled": false })))
+) -> Result<FormOutcome, Error> {
+    match two_factor::regenerate(app, &user.user, &form.code, device).await {
+        Ok(codes) => Ok(FormOutcome::Shown(
+            page.render("two_factor_codes", json!({ "codes": codes, "enabled": false })),
+        )),
+        Err(e) => with_error(app, &user, &page, e, Field::Regenerate).await,
+    }
 }

@@ -103,8 +103,13 @@ fn find_or_create(
             return Err(OidcError::LinkedElsewhere);
         }
         // Never link an admin by email: whoever controls the address at
-        // the provider would get the admin's account.
-        if !rules.link_by_email || user.is_admin() || !authoritative(rules.issuer, claims, &email) {
+        // the provider would get the admin's account. Nor an account with
+        // two-factor sign-in on: Google isn't asked for its code.
+        if !rules.link_by_email
+            || user.is_admin()
+            || user.two_factor_on()
+            || !authoritative(rules.issuer, claims, &email)
+        {
             return Err(OidcError::LinkNotAllowed);
         }
         let user = User::link_google(conn, user.id, &claims.sub).map_err(conflict)?;

@@ -44,31 +44,49 @@ impl<'r> FromRequest<'r> for CsrfToken {
         if let Ok(user) = authenticate(req).await {
             return Outcome::Success(CsrfToken(user.claims.csrf.clone()));
         }
-        let token = req
-            .local_cache(|| {
-                let jar = req.cookies();
-                match jar.get_private(ANON_COOKIE) {
-                    Some(cookie) if !cookie.value().is_empty() => CsrfToken(cookie.value().to_owned()),
-                    _ => {
-                        let value = random_value();
-                        let secure = req
-                            .rocket()
-                            .state::<Gatehouse>()
-                            .is_some_and(|app| app.config.jwt.cookie_secure);
-                        jar.add_private(
-                            Cookie::build((ANON_COOKIE, value.clone()))
-                                .path("/")
-                                .http_only(true)
-                                .secure(secure)
-                                .same_site(SameSite::Lax),
-                        );
-                        CsrfToken(value)
-                    }
-                }
-            })
-            .clone();
-        Outcome::Success(token)
+        Outcome::Success(anonymous(req))
     }
+}
+
+/// This browser's anonymous CSRF value, signed in or not: what ties a
+/// pending two-factor sign-in to one browser. (A session's own value would
+/// not do: a password reset ends the session whose value it was.)
+#[derive(Debug, Clone)]
+pub struct BrowserBinding(pub CsrfToken);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for BrowserBinding {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        Outcome::Success(BrowserBinding(anonymous(req)))
+    }
+}
+
+/// The anonymous CSRF value from its private cookie, set now if missing.
+fn anonymous(req: &Request<'_>) -> CsrfToken {
+    req.local_cache(|| {
+        let jar = req.cookies();
+        match jar.get_private(ANON_COOKIE) {
+            Some(cookie) if !cookie.value().is_empty() => CsrfToken(cookie.value().to_owned()),
+            _ => {
+                let value = random_value();
+                let secure = req
+                    .rocket()
+                    .state::<Gatehouse>()
+                    .is_some_and(|app| app.config.jwt.cookie_secure);
+                jar.add_private(
+                    Cookie::build((ANON_COOKIE, value.clone()))
+                        .path("/")
+                        .http_only(true)
+                        .secure(secure)
+                        .same_site(SameSite::Lax),
+                );
+                CsrfToken(value)
+            }
+        }
+    })
+    .clone()
 }
 
 /// How much of a form body is searched for the CSRF field: what Rocket lets

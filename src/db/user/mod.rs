@@ -11,6 +11,7 @@ use serde::Serialize;
 
 pub use search::{SortColumn, UserFilter, UserSort};
 
+use super::password_reset::ResetMail;
 use super::schema::{sessions, users};
 use super::session::Session;
 use super::DbConn;
@@ -235,6 +236,8 @@ impl User {
                 users::updated_at.eq(now()),
             ))
             .execute(conn)?;
+        // A link mailed before the change must not undo it.
+        ResetMail::spend_all(conn, id)?;
         Ok(())
     }
 
@@ -259,6 +262,8 @@ impl User {
         })
     }
 
+    /// Sets the user's own password. Every password reset link mailed
+    /// before is spent: it must not undo the change.
     pub fn set_password_hash(conn: &mut DbConn, id: i32, hash: &str) -> Result<()> {
         diesel::update(users::table.find(id))
             .set((
@@ -267,6 +272,7 @@ impl User {
                 users::updated_at.eq(now()),
             ))
             .execute(conn)?;
+        ResetMail::spend_all(conn, id)?;
         Ok(())
     }
 

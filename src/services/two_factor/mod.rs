@@ -204,6 +204,7 @@ async fn confirm_with_code(
     user: &User,
     code: &str,
     device: &Device,
+    wrong: &'static str,
 ) -> std::result::Result<Factor, TwoFactorError> {
     if let Attempt::Limited { .. } = app.limiter.check(device.ip.parse().ok()) {
         return Err(TwoFactorError::TooManyAttempts);
@@ -214,7 +215,7 @@ async fn confirm_with_code(
     match check_code(app, user, code).await? {
         Some(factor) => Ok(factor),
         None => {
-            record_wrong_code(app, user.id, device.clone(), "wrong code to turn two-factor off").await?;
+            record_wrong_code(app, user.id, device.clone(), wrong).await?;
             Err(TwoFactorError::WrongCode)
         }
     }
@@ -231,7 +232,7 @@ pub async fn disable(
     if !user.two_factor_on() {
         return Err(Error::Invalid("Two-factor sign-in is not on.".into()).into());
     }
-    let factor = confirm_with_code(app, user, code, &device).await?;
+    let factor = confirm_with_code(app, user, code, &device, "wrong code to turn two-factor off").await?;
     let user_id = user.id;
     app.db
         .run(move |conn| {
@@ -256,11 +257,18 @@ pub async fn disable(
     Ok(())
 }
 
-/// New recovery codes in place of the old ones (all of which stop working).
-pub async fn regenerate(app: &Gatehouse, user: &User, device: Device) -> Result<Vec<String>> {
+/// New recovery codes in place of the old ones (all of which stop
+/// working), given a current code or a recovery code.
+pub async fn regenerate(
+    app: &Gatehouse,
+    user: &User,
+    code: &str,
+    device: Device,
+) -> std::result::Result<Vec<String>, TwoFactorError> {
     if !user.two_factor_on() {
-        return Err(Error::Invalid("Two-factor sign-in is not on.".into()));
+        return Err(Error::Invalid("Two-factor sign-in is not on.".into()).into());
     }
+    confirm_with_code(app, user, code, &device, "wrong code for new recovery codes").await?;
     let codes = totp::new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_hash(c)).collect();
     let user_id = user.id;

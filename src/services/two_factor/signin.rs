@@ -96,9 +96,20 @@ pub async fn finish_sign_in(
         .await?;
         return Err(SignInError::Disabled);
     }
-    if !user.two_factor_on() {
-        // Turned off (or reset by an admin) since the password step.
-        return Ok(start_session(app, user, device, pending.remember, "password").await?);
+    if user.updated_at > pending.iat || !user.two_factor_on() {
+        // The password or two-factor sign-in changed since the password
+        // step (a reset, a change, an admin's reset of two-factor): the
+        // pending sign-in proves nothing any more. Sign in again.
+        record_event(
+            app,
+            Some(id),
+            None,
+            device,
+            EventKind::SignInFailed,
+            "two-factor step after the account changed",
+        )
+        .await?;
+        return Err(SignInError::InvalidCredentials);
     }
     match check_code(app, &user, code).await? {
         Some(factor) => {

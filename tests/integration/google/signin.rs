@@ -103,6 +103,15 @@ async fn links_a_verified_email(backend: Backend) {
             .as_deref(),
         Some("google-sub-1")
     );
+
+    // Never an account with two-factor sign-in on: Google isn't asked for
+    // its code.
+    let ada = app.create_user("ada@example.com", "Ada", Role::User).await;
+    crate::two_factor::turn_on(&app, "ada@example.com").await;
+    provider.set(|s| s.identity = Identity::new("google-sub-3", "ada@example.com"));
+    assert_refused(sign_in(&app, "/").await, Status::Unauthorized, "link_not_allowed").await;
+    let ada = app.find_user(&ada.email).await.unwrap();
+    assert!(ada.google_sub.is_none(), "not linked");
 }
 
 async fn no_account_or_link_unless_configured(backend: Backend) {

@@ -169,7 +169,21 @@ async fn new_recovery_codes_replace_the_old(app: TestApp) {
     app.sign_in_form("ada@example.com", crate::common::PASSWORD, &[])
         .await;
     assert_redirect_to(&app.code_form(&code(&secret, 1)).await, "/");
-    let res = app.post_form("/account/two-factor/recovery-codes", &[]).await;
+    // Not without a code: a session that never gave one (a Google
+    // sign-in) must not mint codes that turn two-factor off.
+    for wrong in ["", &wrong_code(&secret)] {
+        let res = app
+            .post_form("/account/two-factor/recovery-codes", &[("code", wrong)])
+            .await;
+        assert_eq!(res.status(), Status::UnprocessableEntity);
+        let page = res.into_string().await.unwrap();
+        assert!(page.contains("id=\"regen_code-error\""), "{page}");
+        assert!(!page.contains("<li><code>"), "no codes shown");
+    }
+    // (The current step's code was used at sign-in: a recovery code.)
+    let res = app
+        .post_form("/account/two-factor/recovery-codes", &[("code", &old[1])])
+        .await;
     assert_eq!(res.status(), Status::Ok);
     let page = res.into_string().await.unwrap();
     assert_eq!(page.matches("<li><code>").count(), 10);

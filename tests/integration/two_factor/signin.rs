@@ -12,6 +12,7 @@ use crate::common::{assert_redirect_to, TestApp, PASSWORD};
 use crate::db_tests;
 
 db_tests!(
+    a_pending_sign_in_ends_when_the_account_changes,
     no_session_before_the_code,
     wrong_codes_count_towards_the_lockout,
     a_code_works_once,
@@ -189,4 +190,27 @@ async fn the_code_page_needs_a_pending_sign_in(app: TestApp) {
         .await;
     assert_redirect_to(&res, "/login");
     assert!(app.access_cookie().is_none());
+}
+
+/// A password set (or two-factor turned off) after the password step ends
+/// the pending sign-in: the right code no longer signs in with it.
+async fn a_pending_sign_in_ends_when_the_account_changes(app: TestApp) {
+    let user = app.create_user("ada@example.com", "Ada", Role::User).await;
+    let (secret, _) = turn_on(&app, "ada@example.com").await;
+    let res = app.sign_in_form("ada@example.com", PASSWORD, &[]).await;
+    assert_redirect_to(&res, "/login/two-factor");
+    drop(res);
+    // Times are in seconds: the change comes in a later one.
+    rocket::tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let id = user.id;
+    app.state()
+        .db
+        .run(move |conn| gatehouse::db::user::User::set_password_hash(conn, id, "$2b$04$changed"))
+        .await
+        .unwrap();
+    let res = app.code_form(&code(&secret, 1)).await;
+    assert_eq!(res.status(), Status::Unauthorized);
+    assert!(res.cookies().get("access_token_cookie").is_none());
+    drop(res);
+    assert_eq!(session_count(&app, user.id).await, 0, "no session");
 }
