@@ -22,6 +22,7 @@ db_tests!(
     a_google_only_account_sets_its_first_password,
     a_disabled_account_is_not_signed_in,
     a_link_works_only_for_the_address_it_was_mailed_to,
+    a_password_set_otherwise_spends_the_links,
 );
 
 async fn a_link_sets_the_password_and_signs_in_once(app: TestApp) {
@@ -268,4 +269,29 @@ async fn a_link_works_only_for_the_address_it_was_mailed_to(app: TestApp) {
     link_refused(app.get(&link).await).await;
     link_refused(app.reset(&link, NEW, NEW).await).await;
     app.sign_in("ada@elsewhere.example").await;
+}
+
+/// A password set another way (changed by its owner, or a temporary one
+/// from an admin) spends the links mailed before: they can't undo it.
+async fn a_password_set_otherwise_spends_the_links(app: TestApp) {
+    let app = with_reset(app, &[]).await;
+    let ada = app.create_user("ada@example.com", "Ada", Role::User).await;
+    for temporary in [false, true] {
+        let link = app.mailed_link("ada@example.com").await;
+        let id = ada.id;
+        app.state()
+            .db
+            .run(move |conn| {
+                let hash = "$2b$04$set.otherwise";
+                if temporary {
+                    User::set_temporary_password(conn, id, hash)
+                } else {
+                    User::set_password_hash(conn, id, hash)
+                }
+            })
+            .await
+            .unwrap();
+        link_refused(app.get(&link).await).await;
+        link_refused(app.reset(&link, NEW, NEW).await).await;
+    }
 }
