@@ -3,7 +3,7 @@
 //! `/password/reset` (the link) sets a new password and signs in. The same
 //! as JSON under the API prefix. The rules are in `services::password_reset`.
 
-use rocket::http::{CookieJar, Header, Status};
+use rocket::http::{CookieJar, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 use rocket::response::{Flash, Redirect};
@@ -23,7 +23,7 @@ use crate::services::two_factor;
 use crate::state::Gatehouse;
 use crate::web::csrf::{csrf_form, BrowserBinding};
 use crate::web::json::{ApiError, ApiResult, CodeRequired};
-use crate::web::page::{Page, PageContext};
+use crate::web::page::{Page, PageContext, WithToken};
 use crate::web::redirect::{is_local_path, safe_next};
 use crate::web::{cookies, CsrfForm};
 
@@ -118,31 +118,17 @@ async fn forgot_submit(
     }
 }
 
-/// A page that holds a reset link's token: sent with no referrer.
-#[derive(Responder)]
-struct WithToken {
-    page: (Status, Page),
-    referrer: Header<'static>,
-}
-
-fn with_token(status: Status, page: Page) -> WithToken {
-    WithToken {
-        page: (status, page),
-        referrer: Header::new("Referrer-Policy", "no-referrer"),
-    }
-}
-
 /// What a refused link or form shows: the form again with its errors, or
 /// why the link can't be used.
 fn refused(page: &PageContext, token: &str, error: ResetError) -> Result<WithToken, Error> {
     let message = |status: Status, title: &str, message: String| {
         let context = json!({ "status": status.code, "title": title, "message": message });
-        with_token(status, page.render("error", context))
+        WithToken::new(status, page.render("error", context))
     };
     Ok(match error {
         ResetError::LinkInvalid => {
             let context = json!({ "email": "", "errors": {}, "error": LINK_INVALID });
-            with_token(Status::NotFound, page.render("password_forgot", context))
+            WithToken::new(Status::NotFound, page.render("password_forgot", context))
         }
         ResetError::Disabled => message(
             Status::Forbidden,
@@ -156,7 +142,7 @@ fn refused(page: &PageContext, token: &str, error: ResetError) -> Result<WithTok
         ),
         ResetError::Fields { email, errors } => {
             let context = json!({ "email": email, "token": token, "errors": errors.to_map() });
-            with_token(
+            WithToken::new(
                 Status::UnprocessableEntity,
                 page.render("password_reset", context),
             )
@@ -174,7 +160,7 @@ async fn reset_page(
 ) -> Result<WithToken, Error> {
     let token = token.unwrap_or_default();
     match password_reset::pending(app, token).await {
-        Ok(row) => Ok(with_token(
+        Ok(row) => Ok(WithToken::new(
             Status::Ok,
             page.render(
                 "password_reset",

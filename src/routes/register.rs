@@ -3,7 +3,7 @@
 //! `/register/confirm` (the link) makes the account. The rules are in
 //! `auth::register`.
 
-use rocket::http::{CookieJar, Header, Status};
+use rocket::http::{CookieJar, Status};
 use rocket::response::Redirect;
 use rocket::{get, post, routes, Responder, Route, State};
 use serde_json::{json, Value};
@@ -15,7 +15,7 @@ use crate::services::register::{self, ConfirmError, Registration};
 use crate::services::signin::SignInError;
 use crate::state::Gatehouse;
 use crate::web::csrf::csrf_form;
-use crate::web::page::{Page, PageContext};
+use crate::web::page::{Page, PageContext, WithToken};
 use crate::web::redirect::{is_local_path, safe_next};
 use crate::web::{cookies, CsrfForm};
 
@@ -104,22 +104,8 @@ async fn register_submit(
     }
 }
 
-/// A page that holds a registration link's token: sent with no referrer.
-#[derive(Responder)]
-struct WithToken {
-    page: (Status, Page),
-    referrer: Header<'static>,
-}
-
-fn with_token(status: Status, page: Page) -> WithToken {
-    WithToken {
-        page: (status, page),
-        referrer: Header::new("Referrer-Policy", "no-referrer"),
-    }
-}
-
 fn link_invalid(page: &PageContext) -> WithToken {
-    with_token(
+    WithToken::new(
         Status::NotFound,
         page.render(
             "register",
@@ -129,7 +115,7 @@ fn link_invalid(page: &PageContext) -> WithToken {
 }
 
 fn email_taken(page: &PageContext) -> WithToken {
-    with_token(
+    WithToken::new(
         Status::Conflict,
         page.render(
             "error",
@@ -150,7 +136,7 @@ async fn confirm_page(
 ) -> Result<WithToken, Error> {
     let token = token.unwrap_or_default();
     Ok(match register::pending(app, token).await {
-        Ok(Some(pending)) => with_token(
+        Ok(Some(pending)) => WithToken::new(
             Status::Ok,
             page.render(
                 "register_confirm",
@@ -193,7 +179,7 @@ async fn confirm_submit(
         Err(ConfirmError::LinkInvalid) => link_invalid(&page),
         Err(ConfirmError::EmailTaken) => email_taken(&page),
         // The form again, with the name kept.
-        Err(ConfirmError::Fields { email, errors }) => with_token(
+        Err(ConfirmError::Fields { email, errors }) => WithToken::new(
             Status::UnprocessableEntity,
             page.render(
                 "register_confirm",
@@ -203,7 +189,7 @@ async fn confirm_submit(
                 }),
             ),
         ),
-        Err(ConfirmError::RateLimited) => with_token(
+        Err(ConfirmError::RateLimited) => WithToken::new(
             Status::TooManyRequests,
             page.render(
                 "error",

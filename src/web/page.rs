@@ -147,3 +147,20 @@ impl<'r> FromRequest<'r> for PageContext {
         })
     }
 }
+
+/// A page whose URL holds a mailed link's token (registration, password
+/// reset): sent with no referrer, so the token never leaks to another site.
+#[derive(rocket::Responder)]
+pub struct WithToken {
+    page: (Status, Page),
+    referrer: rocket::http::Header<'static>,
+}
+
+impl WithToken {
+    pub fn new(status: Status, page: Page) -> Self {
+        WithToken {
+            page: (status, page),
+            referrer: rocket::http::Header::new("Referrer-Policy", "no-referrer"),
+        }
+    }
+}
