@@ -109,19 +109,7 @@ async fn record_wrong_password(
     device: Device,
 ) -> Result<(), Error> {
     if let Some(id) = user_id {
-        let locked = count_failure(app, id).await?;
-        if locked {
-            let detail = "too many failed sign-ins";
-            record_event(
-                app,
-                user_id,
-                None,
-                device.clone(),
-                EventKind::AccountLocked,
-                detail,
-            )
-            .await?;
-        }
+        count_failure(app, id, &device, "too many failed sign-ins").await?;
     }
     record_event(
         app,
@@ -134,18 +122,30 @@ async fn record_wrong_password(
     .await
 }
 
-/// Counts a failed password against the account's lockout (`[login]`);
-/// returns whether this failure locked it.
-pub(crate) async fn count_failure(app: &Gatehouse, id: i32) -> Result<bool, Error> {
+/// Counts a failed guess (a password, a code) against the account's
+/// lockout (`[login]`); when this one locks it, writes `account_locked`
+/// with `locked_detail` to the audit log.
+pub(crate) async fn count_failure(
+    app: &Gatehouse,
+    id: i32,
+    device: &Device,
+    locked_detail: &'static str,
+) -> Result<(), Error> {
     let login = &app.config.login;
     let (max, window, lockout) = (
         login.max_failures as i32,
         login.failure_window as i64,
         login.lockout as i64,
     );
-    app.db
+    let locked = app
+        .db
         .run(move |conn| User::record_failure(conn, id, max, window, lockout))
-        .await
+        .await?;
+    if locked {
+        let kind = EventKind::AccountLocked;
+        record_event(app, Some(id), None, device.clone(), kind, locked_detail).await?;
+    }
+    Ok(())
 }
 
 /// A refused sign-in of a known account, to the audit log.
@@ -261,12 +261,7 @@ pub async fn change_password(
         .verify(current_password, user.password_hash.clone())
         .await?;
     if !ok {
-        let id = user.id;
-        let locked = count_failure(app, id).await?;
-        if locked {
-            let detail = "too many wrong current passwords";
-            record_event(app, Some(id), None, device, EventKind::AccountLocked, detail).await?;
-        }
+        count_failure(app, user.id, &device, "too many wrong current passwords").await?;
         return Err(ChangePasswordError::WrongPassword);
     }
     check_policy(&new_password, app.config.password.min_length).map_err(ChangePasswordError::Policy)?;

@@ -144,17 +144,21 @@ pub async fn confirm(
 pub(crate) async fn check_code(app: &Gatehouse, user: &User, code: &str) -> Result<Option<Factor>> {
     let user_id = user.id;
     if totp::looks_like_totp(code) {
-        let secret = app.db.run(move |conn| TotpSecret::find(conn, user_id)).await?;
-        let Some(secret) = secret else {
-            return Ok(None);
-        };
-        let t = totp::totp(&secret.secret, &app.config.site_name, &user.email)?;
-        let Some(step) = totp::check(&t, code, now() as u64) else {
-            return Ok(None);
-        };
+        // One round trip: the secret, the code's step (an HMAC), and the
+        // step spent.
+        let (issuer, email, code) = (app.config.site_name.clone(), user.email.clone(), code.to_owned());
         let fresh = app
             .db
-            .run(move |conn| TotpSecret::use_step(conn, user_id, step))
+            .run(move |conn| {
+                let Some(secret) = TotpSecret::find(conn, user_id)? else {
+                    return Ok(false);
+                };
+                let t = totp::totp(&secret.secret, &issuer, &email)?;
+                match totp::check(&t, &code, now() as u64) {
+                    Some(step) => TotpSecret::use_step(conn, user_id, step),
+                    None => Ok(false),
+                }
+            })
             .await?;
         return Ok(fresh.then_some(Factor::Totp));
     }
@@ -173,18 +177,7 @@ pub(crate) async fn record_wrong_code(
     device: Device,
     detail: &'static str,
 ) -> Result<()> {
-    if count_failure(app, user_id).await? {
-        let locked = "too many wrong two-factor codes";
-        record_event(
-            app,
-            Some(user_id),
-            None,
-            device.clone(),
-            EventKind::AccountLocked,
-            locked,
-        )
-        .await?;
-    }
+    count_failure(app, user_id, &device, "too many wrong two-factor codes").await?;
     record_event(
         app,
         Some(user_id),
