@@ -206,6 +206,11 @@ async fn summary(rocket: &Rocket<Orbit>) {
             "  forgotten-password links are off: {why} (set `password_reset = false` to say so, or fix it)"
         ));
     }
+    if let crate::config::Passkeys::Off { why: Some(why) } = &app.config.passkeys {
+        lines.push(format!(
+            "  passkeys are off: {why} (set `webauthn.enabled = false` to say so)"
+        ));
+    }
     if config.log_level == LogLevel::Critical {
         lines.push("  (routes and requests are logged with ROCKET_LOG_LEVEL=normal)".into());
     }

@@ -8,9 +8,10 @@ use crate::auth::claims::amr_for_method;
 use crate::auth::limit::SignInLimiter;
 #[cfg(feature = "google")]
 use crate::auth::oidc::Provider;
+use crate::auth::passkey;
 use crate::auth::password::Passwords;
 use crate::auth::token::{Claims, Tokens};
-use crate::config::Config;
+use crate::config::{Config, Passkeys};
 use crate::db::session::Session;
 use crate::db::user::User;
 use crate::db::Db;
@@ -32,6 +33,8 @@ pub struct Gatehouse {
     pub oidc: Option<Provider>,
     /// The app's additional-claims hook, if it managed one.
     pub additional_claims: Option<AdditionalClaims>,
+    /// The WebAuthn relying party, when passkeys are on (`[webauthn]`).
+    pub webauthn: Option<webauthn_rs::Webauthn>,
 }
 
 type ClaimsFn = dyn Fn(&User) -> serde_json::Map<String, serde_json::Value> + Send + Sync;
@@ -69,6 +72,10 @@ impl Gatehouse {
         #[cfg(feature = "google")]
         let oidc = config.google.clone().map(Provider::new).transpose()?;
         let mailer = Mailer::new(&config.mail)?;
+        let webauthn = match &config.passkeys {
+            Passkeys::On(settings) => Some(passkey::relying_party(settings)?),
+            Passkeys::Off { .. } => None,
+        };
         let per_minute = std::num::NonZeroU32::new(config.login.rate_limit_per_minute)
             .unwrap_or(std::num::NonZeroU32::MIN);
         Ok(Self {
@@ -81,6 +88,7 @@ impl Gatehouse {
             #[cfg(feature = "google")]
             oidc,
             additional_claims: None,
+            webauthn,
         })
     }
 

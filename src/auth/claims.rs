@@ -38,7 +38,7 @@ pub struct Claims {
     /// Issued by a password (or Google) sign-in rather than a renewal.
     pub fresh: bool,
     /// How the session was signed in (RFC 8176): `["pwd"]`, `["pwd",
-    /// "otp"]` or `["google"]`. Access tokens only; kept across renewals
+    /// "otp"]`, `["hwk"]` (a passkey), `["pwd", "hwk"]` or `["google"]`. Access tokens only; kept across renewals
     /// (it comes from the session). Tokens minted before it existed decode
     /// with none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -117,23 +117,31 @@ impl Claims {
         self.sub.parse().ok()
     }
 
-    /// Whether the session was signed in with a second factor.
+    /// Whether the session was signed in with a second factor: a one-time
+    /// code (`otp`) or a passkey (`hwk`, on its own or after a password).
     pub fn has_second_factor(&self) -> bool {
-        self.amr.iter().any(|m| m == AMR_OTP)
+        self.amr.iter().any(|m| m == AMR_OTP || m == AMR_HWK)
     }
 }
 
 /// RFC 8176's value for a one-time code.
 pub const AMR_OTP: &str = "otp";
 
+/// RFC 8176's value for a proof of possession of a hardware-secured key: a
+/// passkey (which also verified its user, by a PIN or biometrics).
+pub const AMR_HWK: &str = "hwk";
+
 /// A session's sign-in method (the `sessions.method` column) as RFC 8176
 /// `amr` values: `password` -> `["pwd"]`, `password+otp` -> `["pwd",
-/// "otp"]`, `google` -> `["google"]` (the provider's own factors are its
-/// business). Any other method (the testing helpers') claims nothing.
+/// "otp"]`, `passkey` -> `["hwk"]`, `password+passkey` -> `["pwd", "hwk"]`,
+/// `google` -> `["google"]` (the provider's own factors are its business).
+/// Any other method (the testing helpers') claims nothing.
 pub fn amr_for_method(method: &str) -> Vec<String> {
     let values: &[&str] = match method {
         "password" => &["pwd"],
         "password+otp" => &["pwd", AMR_OTP],
+        "passkey" => &[AMR_HWK],
+        "password+passkey" => &["pwd", AMR_HWK],
         "google" => &["google"],
         _ => &[],
     };
@@ -143,6 +151,36 @@ pub fn amr_for_method(method: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_passkey_is_a_second_factor() {
+        assert_eq!(amr_for_method("passkey"), ["hwk"]);
+        assert_eq!(amr_for_method("password+passkey"), ["pwd", "hwk"]);
+        let claims = |method: &str| Claims {
+            sub: "1".into(),
+            sid: "s".into(),
+            token_type: TokenType::Access,
+            jti: "j".into(),
+            iat: 0,
+            nbf: 0,
+            exp: 1,
+            iss: "i".into(),
+            aud: "a".into(),
+            csrf: "c".into(),
+            fresh: true,
+            amr: amr_for_method(method),
+            extra: serde_json::Map::new(),
+        };
+        for (method, second) in [
+            ("password", false),
+            ("google", false),
+            ("password+otp", true),
+            ("passkey", true),
+            ("password+passkey", true),
+        ] {
+            assert_eq!(claims(method).has_second_factor(), second, "{method}");
+        }
+    }
 
     #[test]
     fn debug_never_prints_the_csrf_value_or_a_refresh_jti() {

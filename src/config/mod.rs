@@ -13,6 +13,7 @@ pub mod login; // [password] and [login]
 pub mod mail; // [mail]
 pub mod net; // mount paths, white_list_routes, public_url, loopback hosts
 pub mod two_factor; // [two_factor]
+pub mod webauthn; // [webauthn]: passkeys
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,7 @@ pub use login::{LoginSettings, PasswordSettings};
 pub use mail::{MailConfig, MailSettings};
 pub use net::is_mount_path;
 pub use two_factor::TwoFactorSettings;
+pub use webauthn::{Passkeys, WebauthnConfig, WebauthnSettings};
 
 /// Rocket's figment plus Gatehouse's environment variables:
 /// `DATABASE_URL`, `JWT_SECRET_KEY` (Flask-JWT-Extended's name), and any
@@ -133,6 +135,8 @@ pub struct Settings {
     pub google: GoogleSettings,
     /// Two-factor sign-in.
     pub two_factor: TwoFactorSettings,
+    /// Passkeys (WebAuthn).
+    pub webauthn: WebauthnSettings,
 }
 
 impl Default for Settings {
@@ -161,6 +165,7 @@ impl Default for Settings {
             login: LoginSettings::default(),
             google: GoogleSettings::default(),
             two_factor: TwoFactorSettings::default(),
+            webauthn: WebauthnSettings::default(),
         }
     }
 }
@@ -194,6 +199,7 @@ impl std::fmt::Debug for Settings {
             .field("login", &self.login)
             .field("google", &self.google)
             .field("two_factor", &self.two_factor)
+            .field("webauthn", &self.webauthn)
             .finish()
     }
 }
@@ -231,6 +237,9 @@ pub struct Config {
     /// The OpenID Connect provider, when one is configured.
     pub google: Option<OidcConfig>,
     pub two_factor: TwoFactorSettings,
+    /// Passkeys: on with their relying party, or off (and why, when they
+    /// were not turned off).
+    pub passkeys: Passkeys,
     /// Set when no secret was configured and a random one is in use.
     pub generated_secret: bool,
 }
@@ -319,6 +328,7 @@ impl Settings {
         let login = self.login.validate()?;
         let password = self.password.validate()?;
         let two_factor = self.two_factor.validate()?;
+        let passkeys = self.webauthn.validate(release, &public_url)?;
         for (key, value) in [
             ("api_prefix", &self.api_prefix),
             ("auth_url_rule", &self.auth_url_rule),
@@ -374,6 +384,7 @@ impl Settings {
             login,
             google,
             two_factor,
+            passkeys,
             generated_secret,
         })
     }

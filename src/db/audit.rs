@@ -41,6 +41,10 @@ pub enum EventKind {
     RecoveryCodeUsed,
     RecoveryCodesRegenerated,
     PasswordResetRequested,
+    PasskeyAdded,
+    PasskeyRenamed,
+    PasskeyRemoved,
+    PasskeySignInFailed,
 }
 
 impl EventKind {
@@ -73,11 +77,15 @@ impl EventKind {
             EventKind::RecoveryCodeUsed => "recovery_code_used",
             EventKind::RecoveryCodesRegenerated => "recovery_codes_regenerated",
             EventKind::PasswordResetRequested => "password_reset_requested",
+            EventKind::PasskeyAdded => "passkey_added",
+            EventKind::PasskeyRenamed => "passkey_renamed",
+            EventKind::PasskeyRemoved => "passkey_removed",
+            EventKind::PasskeySignInFailed => "passkey_sign_in_failed",
         }
     }
 
     /// Every kind, for the audit log's filter.
-    pub const ALL: [EventKind; 27] = [
+    pub const ALL: [EventKind; 31] = [
         EventKind::SignIn,
         EventKind::SignInFailed,
         EventKind::AccountLocked,
@@ -105,6 +113,10 @@ impl EventKind {
         EventKind::TwoFactorReset,
         EventKind::RecoveryCodeUsed,
         EventKind::RecoveryCodesRegenerated,
+        EventKind::PasskeyAdded,
+        EventKind::PasskeyRenamed,
+        EventKind::PasskeyRemoved,
+        EventKind::PasskeySignInFailed,
     ];
 }
 

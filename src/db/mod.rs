@@ -4,6 +4,8 @@
 
 pub mod audit;
 pub mod item;
+pub mod passkey;
+pub mod passkey_challenge;
 pub mod password_reset;
 pub mod registration;
 pub mod schema;

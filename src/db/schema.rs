@@ -104,7 +104,39 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    passkey_users (user_id) {
+        user_id -> Integer,
+        handle -> Text,
+    }
+}
+
+diesel::table! {
+    passkeys (id) {
+        id -> Integer,
+        user_id -> Integer,
+        credential_id -> Text,
+        name -> Text,
+        passkey -> Text,
+        backed_up -> Bool,
+        created_at -> BigInt,
+        last_used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    passkey_challenges (id) {
+        id -> Text,
+        purpose -> Text,
+        user_id -> Nullable<Integer>,
+        bind -> Nullable<Text>,
+        state -> Text,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(passkeys -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -115,5 +147,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     registrations,
     totp_secrets,
     recovery_codes,
-    password_resets
+    password_resets,
+    passkey_users,
+    passkeys,
+    passkey_challenges
 );

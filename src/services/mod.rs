@@ -7,6 +7,7 @@ pub mod admin; // administering users: one service behind the pages and the API
 #[cfg(feature = "google")]
 pub mod google; // the account a Google (OpenID Connect) sign-in lands on
 pub(crate) mod link; // a mailed link's token, and the hash stored for it
+pub mod passkey; // passkeys: registering, managing, signing in with one
 pub mod password_reset; // a forgotten password, reset by mailed link
 pub mod refresh; // checking a session, and rotating its refresh token
 pub mod register; // registration by mailed link

@@ -30,6 +30,11 @@ pub enum SignInError {
     /// account at the second step: the same answer).
     #[error("That code is not right, or was already used. After repeated failures, sign-in pauses for a few minutes.")]
     WrongCode,
+    /// A passkey's answer that was refused: an unknown credential, a bad
+    /// signature, origin or relying party, a counter that went backwards,
+    /// a locked account. Audited with the reason; the same answer for all.
+    #[error("That passkey was not accepted. Try again, or sign in with your password.")]
+    PasskeyRefused,
     #[error(transparent)]
     Other(#[from] Error),
 }

@@ -229,6 +229,9 @@ impl From<SignInError> for ApiError {
                 ApiError::new(Status::TooManyRequests, error.to_string()).with_code("rate_limited")
             }
             SignInError::Disabled => ApiError::from(AuthFailure::Disabled).with_words("Bad Request"),
+            SignInError::PasskeyRefused => {
+                ApiError::new(Status::Unauthorized, error.to_string()).with_code("passkey_refused")
+            }
             SignInError::WrongCode => ApiError::new(Status::Unauthorized, "Invalid two-factor code")
                 .with_words(CODE_REQUIRED)
                 .with_code("invalid_code"),
