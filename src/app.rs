@@ -42,6 +42,7 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .mount(mounts.api_prefix.clone(), routes::api::routes())
         .mount(mounts.api_prefix.clone(), routes::items::api_routes())
         .mount(mounts.api_prefix.clone(), routes::password::api_routes())
+        .mount(mounts.api_prefix.clone(), routes::passkeys::api_routes())
         .mount(mounts.api_prefix.clone(), google_api_routes())
         .mount(mounts.api_prefix, routes::admin::api::routes())
         .mount(mounts.auth_url_rule, routes::api::flask_jwt_routes())

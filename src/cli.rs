@@ -21,10 +21,12 @@ use rocket::{Build, Rocket};
 use crate::auth::password::check_policy;
 use crate::config::Config;
 use crate::db::audit::{self, EventKind, NewEvent};
+use crate::db::passkey::StoredPasskey;
 use crate::db::two_factor::TotpSecret;
 use crate::db::user::{NewUser, User};
 use crate::domain::{Email, Role};
 use crate::error::Error;
+use crate::services::passkey;
 use crate::state::Gatehouse;
 
 #[derive(Debug, Parser)]
@@ -78,6 +80,11 @@ pub enum UserCommand {
     /// recovery codes); they can turn it on again from their account.
     #[command(name = "reset-2fa")]
     ResetTwoFactor { email: String },
+    /// List a user's passkeys (id, name, added, last used, synced or not).
+    Passkeys { email: String },
+    /// Remove one of a user's passkeys (its id from `user passkeys`).
+    #[command(name = "remove-passkey")]
+    RemovePasskey { email: String, id: i32 },
 }
 
 /// The whole command line for an app: `app` makes its Rocket from
@@ -156,6 +163,8 @@ fn user(cmd: UserCommand, config: Config) -> Result<String, Error> {
         UserCommand::Enable { email } => set_disabled(config, &email, false),
         UserCommand::ResetTwoFactor { email } => reset_two_factor(config, &email),
         UserCommand::Unlock { email } => unlock(config, &email),
+        UserCommand::Passkeys { email } => list_passkeys(config, &email),
+        UserCommand::RemovePasskey { email, id } => remove_passkey(config, &email, id),
     }
 }
 
@@ -286,6 +295,57 @@ fn reset_two_factor(config: Config, email: &str) -> Result<String, Error> {
         })
     })?;
     Ok(format!("two-factor sign-in is off for {}", user.email))
+}
+
+fn list_passkeys(config: Config, email: &str) -> Result<String, Error> {
+    let app = Gatehouse::open(config)?;
+    let user = find(&app, email)?;
+    let passkeys = app.db.run_blocking(|conn| StoredPasskey::list(conn, user.id))?;
+    if passkeys.is_empty() {
+        return Ok(format!("{} has no passkeys", user.email));
+    }
+    let day = |t: i64| {
+        time::OffsetDateTime::from_unix_timestamp(t)
+            .ok()
+            .and_then(|d| {
+                d.format(time::macros::format_description!("[year]-[month]-[day]"))
+                    .ok()
+            })
+            .unwrap_or_default()
+    };
+    let mut out = format!(
+        "{:<6} {:<10} {:<10} {:<17} NAME",
+        "ID", "ADDED", "LAST USED", "KIND"
+    );
+    for p in passkeys {
+        let kind = if p.backed_up { "synced" } else { "this device only" };
+        let used = p.last_used_at.map_or("never".to_owned(), day);
+        out.push_str(&format!(
+            "\n{:<6} {:<10} {:<10} {:<17} {}",
+            p.id,
+            day(p.created_at),
+            used,
+            kind,
+            p.name
+        ));
+    }
+    Ok(out)
+}
+
+fn remove_passkey(config: Config, email: &str, id: i32) -> Result<String, Error> {
+    let app = Gatehouse::open(config)?;
+    let user = find(&app, email)?;
+    let removed = app
+        .db
+        .run_blocking(|conn| passkey::remove_now(conn, user.id, id, None, None))
+        .map_err(|e| match e {
+            Error::NotFound => Error::Invalid(format!("{} has no passkey {id}", user.email)),
+            e => e,
+        })?;
+    Ok(format!(
+        "passkey {} (“{}”) of {} removed",
+        removed.id, removed.name, user.email
+    ))
 }
 
 fn set_disabled(config: Config, email: &str, disabled: bool) -> Result<String, Error> {

@@ -7,8 +7,8 @@ use serde_json::{json, Value};
 
 use crate::db::session::{Device, Session};
 use crate::error::{Error, FieldErrors};
-use crate::services::account;
 use crate::services::signin::{self, ChangePasswordError};
+use crate::services::{account, passkey};
 use crate::state::Gatehouse;
 use crate::web::csrf::csrf_form;
 use crate::web::page::{FormOutcome, Page, PageContext};
@@ -55,8 +55,16 @@ async fn account_view(app: &Gatehouse, user: &CurrentUser) -> Result<Value, Erro
             })
         })
         .collect();
+    let passkeys = passkey::enabled(app);
+    let passkey_count = if passkeys {
+        passkey::count(app, user.user.id).await?
+    } else {
+        0
+    };
     Ok(json!({
+        "passkeys": passkeys,
         "account": {
+            "passkeys": passkey_count,
             "name": user.user.name,
             "email": user.user.email,
             "role": user.user.role,

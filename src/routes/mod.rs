@@ -9,6 +9,7 @@ pub mod api; // the JSON API: sign-in, refresh, sign-out, me; Flask-JWT's /auth;
 pub mod google; // sign-in with Google (browser and single-page app)
 pub mod items; // the example resource, as pages and JSON
 pub mod pages; // /, /protected, /health
+pub mod passkeys; // /account/passkeys, the passkey ceremonies (browser and API)
 pub mod password; // a forgotten password: /password/forgot, /password/reset, and their JSON
 pub mod register; // registration by mailed link
 pub mod session; // /login and /logout, and the two-factor code step
@@ -21,6 +22,7 @@ pub fn routes() -> Vec<rocket::Route> {
     routes.extend(items::routes());
     routes.extend(account::routes());
     routes.extend(two_factor::routes());
+    routes.extend(passkeys::routes());
     routes.extend(admin::routes());
     routes.extend(password::routes());
     #[cfg(feature = "google")]

@@ -5,10 +5,12 @@ use rocket::response::{Flash, Redirect};
 use rocket::{get, post, routes, Responder, Route, State};
 use serde_json::json;
 
+use crate::auth::token::MfaClaims;
+use crate::config::Passkeys;
 use crate::db::session::Device;
 use crate::error::Error;
 use crate::services::signin::{self, PasswordSignIn, SignInError};
-use crate::services::two_factor;
+use crate::services::{passkey, two_factor};
 use crate::state::Gatehouse;
 use crate::web::csrf::{csrf_form, BrowserBinding};
 use crate::web::json::retry_after;
@@ -28,6 +30,18 @@ fn google_provider(app: &Gatehouse) -> Option<&str> {
     app.config.google.as_ref().map(|g| g.provider_name.as_str())
 }
 
+/// The passkey area's data when passkeys are on: the relying party id and
+/// origin the page's script checks it runs on.
+fn passkey_area(app: &Gatehouse) -> serde_json::Value {
+    match &app.config.passkeys {
+        Passkeys::On(c) if passkey::enabled(app) => json!({
+            "rp_id": c.rp_id,
+            "origin": c.origin.origin().ascii_serialization(),
+        }),
+        _ => serde_json::Value::Null,
+    }
+}
+
 #[get("/login?<next>")]
 fn login_page(next: Option<&str>, page: PageContext, app: &State<Gatehouse>) -> Page {
     page.render(
@@ -36,6 +50,7 @@ fn login_page(next: Option<&str>, page: PageContext, app: &State<Gatehouse>) -> 
             "next": next.filter(|n| crate::web::redirect::is_local_path(n)),
             "email": "",
             "google_provider": google_provider(app),
+            "passkeys": passkey_area(app),
         }),
     )
 }
@@ -112,6 +127,7 @@ fn refused_page(page: &PageContext, app: &Gatehouse, kept: &serde_json::Value, e
     let mut context = kept.clone();
     context["error"] = error.into();
     context["google_provider"] = google_provider(app).into();
+    context["passkeys"] = passkey_area(app);
     page.render("login", context)
 }
 
@@ -128,18 +144,38 @@ fn start_again(jar: &CookieJar<'_>) -> Flash<Redirect> {
 /// The second step: one field for the code from the app (or a recovery
 /// code).
 #[get("/login/two-factor")]
-fn code_page(
+async fn code_page(
     jar: &CookieJar<'_>,
     app: &State<Gatehouse>,
     browser: BrowserBinding,
     page: PageContext,
-) -> CodeOutcome {
+) -> Result<CodeOutcome, Error> {
     let pending =
         cookies::pending(jar).and_then(|t| two_factor::check_pending(app, &t, Some(browser.0.as_str())).ok());
     match pending {
-        Some(_) => CodeOutcome::Page(page.render("login_two_factor", json!({}))),
-        None => CodeOutcome::StartAgain(start_again(jar)),
+        Some(pending) => Ok(CodeOutcome::Page(
+            page.render("login_two_factor", code_view(app, &pending, None).await?),
+        )),
+        None => Ok(CodeOutcome::StartAgain(start_again(jar))),
     }
+}
+
+/// The code page's context: the error, if any, and the passkey area when
+/// passkeys are on and the pending account has one.
+async fn code_view(
+    app: &Gatehouse,
+    pending: &MfaClaims,
+    error: Option<String>,
+) -> Result<serde_json::Value, Error> {
+    let has_passkey = match pending.user_id() {
+        Some(id) if passkey::enabled(app) => passkey::has_passkey(app, id).await?,
+        _ => false,
+    };
+    let mut context = json!({ "error": error });
+    if has_passkey {
+        context["passkey"] = passkey_area(app);
+    }
+    Ok(context)
 }
 
 /// What the code step gets: signed in, the code page again, or back to
@@ -182,7 +218,10 @@ async fn code(
                 SignInError::RateLimited => Status::TooManyRequests,
                 _ => Status::Unauthorized,
             };
-            let page = page.render("login_two_factor", json!({ "error": e.to_string() }));
+            let page = page.render(
+                "login_two_factor",
+                code_view(app, &pending, Some(e.to_string())).await?,
+            );
             Ok(CodeOutcome::Refused((status, page)))
         }
         Err(refused) => {

@@ -232,8 +232,8 @@ impl<'r> FromRequest<'r> for CurrentUser {
 /// A signed-in user with the `admin` role, checked on every request.
 ///
 /// Succeeds for an admin; fails with 403 for any other signed-in user, and
-/// (with `[two_factor] required_for_admins`) for an admin without
-/// two-factor sign-in on (reason [`AuthFailure::TwoFactorEnrollmentRequired`]:
+/// (with `[two_factor] required_for_admins`) for an admin with neither
+/// two-factor sign-in on nor a passkey (reason [`AuthFailure::TwoFactorEnrollmentRequired`]:
 /// pages redirect to `/account/two-factor`); does what [`CurrentUser`] does
 /// when nobody is signed in.
 #[derive(Debug, Clone)]
@@ -257,14 +257,28 @@ impl<'r> FromRequest<'r> for AdminUser {
             set_failure_reason(req, AuthFailure::Forbidden);
             return Outcome::Error((Status::Forbidden, AuthFailure::Forbidden));
         }
-        let required = req
-            .rocket()
-            .state::<Gatehouse>()
-            .is_some_and(|app| app.config.two_factor.required_for_admins);
+        let app = req.rocket().state::<Gatehouse>();
+        let required = app.is_some_and(|app| app.config.two_factor.required_for_admins);
         if required && !user.user.two_factor_on() {
-            let failure = AuthFailure::TwoFactorEnrollmentRequired;
-            set_failure_reason(req, failure);
-            return Outcome::Error((Status::Forbidden, failure));
+            // A passkey satisfies it too (looked up only for an admin
+            // without TOTP, under the requirement).
+            let has_passkey = match app {
+                Some(app) => crate::services::passkey::has_passkey(app, user.id()).await,
+                None => Ok(false),
+            };
+            match has_passkey {
+                Ok(true) => {}
+                Ok(false) => {
+                    let failure = AuthFailure::TwoFactorEnrollmentRequired;
+                    set_failure_reason(req, failure);
+                    return Outcome::Error((Status::Forbidden, failure));
+                }
+                Err(e) => {
+                    log::error!("admin guard: looking for passkeys: {}", e.chain());
+                    set_failure_reason(req, AuthFailure::Internal);
+                    return Outcome::Error((Status::InternalServerError, AuthFailure::Internal));
+                }
+            }
         }
         Outcome::Success(AdminUser(user))
     }

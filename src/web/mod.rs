@@ -15,6 +15,7 @@ pub mod json; // ApiError: the one JSON error answer
 pub mod json_auth; // JsonAuth: a token in a JSON body
 pub mod must_change; // a password that must change before anything else
 pub mod page; // PageContext and FormOutcome, for templates
+pub mod passkeys; // PasskeysOn (off: a 404) and CsrfJson (a JSON body with its CSRF value)
 pub mod qr; // QR codes as inline SVG (the two-factor secret)
 pub mod redirect; // safe `next` values
 pub mod second_factor; // SecondFactor: a session signed in with a second factor

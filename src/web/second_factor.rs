@@ -7,16 +7,18 @@ use rocket::request::{self, FromRequest, Request};
 
 use super::guards::{set_failure_reason, CurrentUser};
 use crate::auth::token::AuthFailure;
+use crate::state::Gatehouse;
 
 /// A signed-in user whose session was signed in with a second factor (a
-/// TOTP or recovery code: the token's `amr` has `otp`), for an app's
-/// routes that want more than a password.
+/// TOTP or recovery code: the token's `amr` has `otp`; or a passkey, alone
+/// or after a password: `hwk`), for an app's routes that want more than a
+/// password.
 ///
 /// Succeeds for such a session; fails with 403 (reason
 /// [`AuthFailure::TwoFactorEnrollmentRequired`]: pages redirect to
-/// `/account/two-factor`) for a user without two-factor sign-in on, and with
-/// 403 (reason [`AuthFailure::SecondFactorRequired`]) for one who has it on
-/// but signed in without a code (with Google, or before turning it on);
+/// `/account/two-factor`) for a user with neither two-factor sign-in on nor
+/// a passkey, and with 403 (reason [`AuthFailure::SecondFactorRequired`])
+/// for one who has either but signed in without it (with Google, or before turning it on);
 /// does what [`CurrentUser`] does otherwise.
 #[derive(Debug, Clone)]
 pub struct SecondFactor(pub CurrentUser);
@@ -38,7 +40,21 @@ impl<'r> FromRequest<'r> for SecondFactor {
         if user.claims.has_second_factor() {
             return Outcome::Success(SecondFactor(user));
         }
-        let failure = if user.user.two_factor_on() {
+        // Enrolled: TOTP on, or a passkey (looked up only now).
+        let has_passkey = match req.rocket().state::<Gatehouse>() {
+            Some(app) if !user.user.two_factor_on() => {
+                match crate::services::passkey::has_passkey(app, user.id()).await {
+                    Ok(has) => has,
+                    Err(e) => {
+                        log::error!("second-factor guard: looking for passkeys: {}", e.chain());
+                        set_failure_reason(req, AuthFailure::Internal);
+                        return Outcome::Error((Status::InternalServerError, AuthFailure::Internal));
+                    }
+                }
+            }
+            _ => false,
+        };
+        let failure = if user.user.two_factor_on() || has_passkey {
             AuthFailure::SecondFactorRequired
         } else {
             AuthFailure::TwoFactorEnrollmentRequired

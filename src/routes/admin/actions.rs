@@ -12,6 +12,7 @@ use super::pages::edit_page;
 use super::views::UserView;
 use crate::error::Error;
 use crate::services::admin::{self, Actor, Changes, InitialPassword, NewAccount};
+use crate::services::passkey;
 use crate::state::Gatehouse;
 use crate::web::csrf::csrf_form;
 use crate::web::page::{FormOutcome, Page, PageContext};
@@ -28,6 +29,7 @@ pub fn routes() -> Vec<Route> {
         revoke_all_sessions,
         unlink_google,
         reset_two_factor,
+        remove_passkey,
         delete_user
     ]
 }
@@ -261,6 +263,22 @@ async fn reset_two_factor(
                 format!("Two-factor sign-in is off for {}.", u.email),
             )
         }),
+    )
+}
+
+/// Removes one of the user's passkeys (audited, the admin as actor).
+#[post("/admin/users/<id>/passkeys/<passkey_id>/delete", data = "<_form>")]
+async fn remove_passkey(
+    id: i32,
+    passkey_id: i32,
+    _form: CsrfForm<EmptyForm>,
+    actor: Actor,
+    app: &State<Gatehouse>,
+) -> Result<FormOutcome, Error> {
+    let result = passkey::remove(app, id, passkey_id, Some(actor.id), Some(actor.device)).await;
+    refused_or(
+        id,
+        result.map(|p| Flash::success(user_uri(id), format!("Passkey “{}” removed.", p.name))),
     )
 }
 

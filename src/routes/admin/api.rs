@@ -14,8 +14,10 @@ use super::views::{AuditQuery, Unknown, UserQuery, UserView};
 
 use crate::db::user::User;
 use crate::error::Error;
+use crate::routes::passkeys::PasskeyView;
 use crate::services::admin::reports::{self, AUDIT_PER_PAGE};
 use crate::services::admin::{self, Actor, Changes, InitialPassword, NewAccount};
+use crate::services::passkey;
 use crate::state::Gatehouse;
 use crate::web::json::ApiResult;
 use crate::web::AdminUser;
@@ -25,6 +27,7 @@ pub fn routes() -> Vec<Route> {
         list_users,
         create_user,
         get_user,
+        remove_passkey,
         update_user,
         delete_user,
         disable_user,
@@ -92,10 +95,21 @@ async fn create_user(
     Ok((Status::Created, Json(user)))
 }
 
+/// A user, with their passkeys.
 #[get("/admin/users/<id>")]
 async fn get_user(id: i32, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
     let user = app.db.run(move |conn| User::find(conn, id)).await?;
-    Ok(Json(user.ok_or(Error::NotFound)?.into()))
+    let mut view = UserView::from(user.ok_or(Error::NotFound)?);
+    view.passkeys = Some(PasskeyView::list(passkey::list(app, id).await?));
+    Ok(Json(view))
+}
+
+/// Removes one of a user's passkeys (a fresh admin; audited with the admin
+/// as actor): 204.
+#[delete("/admin/users/<id>/passkeys/<passkey_id>")]
+async fn remove_passkey(id: i32, passkey_id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Status> {
+    passkey::remove(app, id, passkey_id, Some(actor.id), Some(actor.device)).await?;
+    Ok(Status::NoContent)
 }
 
 #[derive(Debug, Deserialize)]

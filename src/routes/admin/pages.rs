@@ -10,7 +10,9 @@ use super::views::{encode, AuditQuery, Unknown, UserQuery, UserView};
 use crate::db::audit::EventKind;
 use crate::db::user::{SortColumn, User, UserSort};
 use crate::error::{Error, FieldErrors};
+use crate::routes::passkeys::PasskeyView;
 use crate::services::admin::reports;
+use crate::services::passkey;
 use crate::state::Gatehouse;
 use crate::web::page::{Page, PageContext};
 use crate::web::AdminUser;
@@ -104,10 +106,12 @@ async fn user_page(
     app: &State<Gatehouse>,
 ) -> Result<Page, Error> {
     let (user, sessions, events) = reports::user_details(app, id).await?;
+    let passkeys = PasskeyView::list(passkey::list(app, id).await?);
     Ok(page.render(
         "admin/user",
         json!({
             "user": UserView::from(&user),
+            "passkeys": passkeys,
             "sessions": sessions,
             "events": events,
             "is_self": admin.user.id == user.id,

@@ -10,6 +10,7 @@ use crate::db::audit::AuditFilter;
 use crate::db::user::{User, UserFilter, UserSort};
 use crate::domain::{now, Role};
 use crate::error::{Error, FieldErrors};
+use crate::routes::passkeys::PasskeyView;
 use crate::services::admin::MAX_PAGE;
 
 /// A user as admins see them, on the pages and in the API.
@@ -30,6 +31,9 @@ pub struct UserView {
     pub must_change_password: bool,
     pub created_at: i64,
     pub last_sign_in_at: Option<i64>,
+    /// Their passkeys, in the view of one user (not in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passkeys: Option<Vec<PasskeyView>>,
 }
 
 impl From<&User> for UserView {
@@ -47,6 +51,7 @@ impl From<&User> for UserView {
             must_change_password: u.must_change_password,
             created_at: u.created_at,
             last_sign_in_at: u.last_sign_in_at,
+            passkeys: None,
         }
     }
 }

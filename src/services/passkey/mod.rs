@@ -32,13 +32,14 @@ pub async fn list(app: &Gatehouse, user_id: i32) -> Result<Vec<StoredPasskey>> {
     app.db.run(move |conn| StoredPasskey::list(conn, user_id)).await
 }
 
+/// How many passkeys a user has.
+pub async fn count(app: &Gatehouse, user_id: i32) -> Result<i64> {
+    app.db.run(move |conn| StoredPasskey::count(conn, user_id)).await
+}
+
 /// Whether a user has at least one passkey.
 pub async fn has_passkey(app: &Gatehouse, user_id: i32) -> Result<bool> {
-    let count = app
-        .db
-        .run(move |conn| StoredPasskey::count(conn, user_id))
-        .await?;
-    Ok(count > 0)
+    Ok(count(app, user_id).await? > 0)
 }
 
 /// Starts registering a passkey for a (freshly signed-in) user: a
