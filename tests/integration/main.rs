@@ -17,6 +17,7 @@
 //! | [`keys`] | algorithms, `kid`, JWKS, key rotation |
 //! | [`setup`] | settings checked at ignite |
 //! | [`cli`] | the command line |
+//! | [`passkeys`] | `/account/passkeys`, the passkey ceremonies (browser and API), with a software authenticator |
 //! | [`two_factor`] | `/account/two-factor`, `/login/two-factor`, `/api/v1/login/two-factor`: TOTP and recovery codes |
 //! | [`browser`] | the journeys in Chromium, against the real binary |
 //!
@@ -39,6 +40,7 @@ mod google;
 mod guards;
 mod items;
 mod keys;
+mod passkeys;
 #[cfg(feature = "mail")]
 mod password_reset;
 #[cfg(feature = "mail")]
