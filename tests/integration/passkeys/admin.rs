@@ -11,12 +11,18 @@ use super::user_with_passkey;
 use crate::common::{assert_redirect_to, figment, TestApp};
 use crate::db_tests;
 
-db_tests!(an_admin_removes_a_passkey, the_command_line_lists_and_removes_passkeys);
+db_tests!(
+    an_admin_removes_a_passkey,
+    the_command_line_lists_and_removes_passkeys
+);
 
 async fn an_admin_removes_a_passkey(app: TestApp) {
     let ada = app.create_user("ada@example.com", "Ada", Role::User).await;
     user_with_passkey(&app, "ada@example.com").await;
-    let passkey = gatehouse::services::passkey::list(app.state(), ada.id).await.unwrap().remove(0);
+    let passkey = gatehouse::services::passkey::list(app.state(), ada.id)
+        .await
+        .unwrap()
+        .remove(0);
     let admin = app.create_user("root@example.com", "Root", Role::Admin).await;
     app.sign_in("root@example.com").await;
     let page = app
@@ -26,7 +32,10 @@ async fn an_admin_removes_a_passkey(app: TestApp) {
         .await
         .unwrap();
     let action = format!("/admin/users/{}/passkeys/{}/delete", ada.id, passkey.id);
-    assert!(page.contains("id=\"passkeys-heading\"") && page.contains("Laptop"), "{page}");
+    assert!(
+        page.contains("id=\"passkeys-heading\"") && page.contains("Laptop"),
+        "{page}"
+    );
     assert!(page.contains(&action), "{page}");
     let view = app
         .get_json(&format!("/api/v1/admin/users/{}", ada.id))
@@ -53,14 +62,20 @@ async fn an_admin_removes_a_passkey(app: TestApp) {
     assert_eq!(events.len(), 1);
     assert_eq!((events[0].0, events[0].1), (Some(ada.id), Some(admin.id)));
     assert!(events[0].2.contains("by an admin"));
-    assert!(gatehouse::services::passkey::list(app.state(), ada.id).await.unwrap().is_empty());
+    assert!(gatehouse::services::passkey::list(app.state(), ada.id)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(app.post_form(&action, &[]).await.status(), Status::NotFound);
 }
 
 async fn the_command_line_lists_and_removes_passkeys(app: TestApp) {
     let ada = app.create_user("ada@example.com", "Ada", Role::User).await;
     user_with_passkey(&app, "ada@example.com").await;
-    let id = gatehouse::services::passkey::list(app.state(), ada.id).await.unwrap()[0].id;
+    let id = gatehouse::services::passkey::list(app.state(), ada.id)
+        .await
+        .unwrap()[0]
+        .id;
     let url = app.url.clone();
     let run = move |command: UserCommand| {
         let config = Config::from_figment(&figment(&url)).unwrap();
@@ -69,22 +84,41 @@ async fn the_command_line_lists_and_removes_passkeys(app: TestApp) {
     let (out, removed, again, after) = rocket::tokio::task::spawn_blocking(move || {
         let email = "ada@example.com".to_owned();
         let out = run(UserCommand::Passkeys { email: email.clone() }).unwrap();
-        let removed = run(UserCommand::RemovePasskey { email: email.clone(), id }).unwrap();
-        let again = run(UserCommand::RemovePasskey { email: email.clone(), id }).unwrap_err();
+        let removed = run(UserCommand::RemovePasskey {
+            email: email.clone(),
+            id,
+        })
+        .unwrap();
+        let again = run(UserCommand::RemovePasskey {
+            email: email.clone(),
+            id,
+        })
+        .unwrap_err();
         let after = run(UserCommand::Passkeys { email }).unwrap();
         (out, removed, again, after)
     })
     .await
     .unwrap();
-    assert!(out.contains("Laptop") && out.contains("this device only") && out.contains("never"), "{out}");
+    assert!(
+        out.contains("Laptop") && out.contains("this device only") && out.contains("never"),
+        "{out}"
+    );
     assert!(out.contains(&id.to_string()), "{out}");
     assert!(removed.contains("removed"), "{removed}");
     assert!(again.to_string().contains("no passkey"), "{again}");
     assert!(after.contains("no passkeys"), "{after}");
     let events = app.events("passkey_removed").await;
-    assert_eq!(events, vec![(Some(ada.id), None, "Laptop (from the command line)".to_owned())]);
+    assert_eq!(
+        events,
+        vec![(Some(ada.id), None, "Laptop (from the command line)".to_owned())]
+    );
     // The words people type.
     use clap::Parser;
-    let cli = gatehouse::cli::Cli::try_parse_from(["gatehouse", "user", "remove-passkey", "ada@example.com", "3"]).unwrap();
-    assert!(matches!(cli.command, Some(Command::User(UserCommand::RemovePasskey { id: 3, .. }))));
+    let cli =
+        gatehouse::cli::Cli::try_parse_from(["gatehouse", "user", "remove-passkey", "ada@example.com", "3"])
+            .unwrap();
+    assert!(matches!(
+        cli.command,
+        Some(Command::User(UserCommand::RemovePasskey { id: 3, .. }))
+    ));
 }

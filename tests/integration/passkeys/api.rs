@@ -15,7 +15,13 @@ db_tests!(api_register_and_sign_in, api_second_factor);
 
 /// A JSON request as an API client (no cookies), with a bearer token if
 /// given.
-async fn call(app: &TestApp, method: rocket::http::Method, uri: &str, bearer: Option<&Header<'static>>, body: Value) -> (Status, Value) {
+async fn call(
+    app: &TestApp,
+    method: rocket::http::Method,
+    uri: &str,
+    bearer: Option<&Header<'static>>,
+    body: Value,
+) -> (Status, Value) {
     let mut req = app
         .bare
         .req(method, uri.to_owned())
@@ -35,7 +41,14 @@ async fn api_register_and_sign_in(app: TestApp) {
     let user = app.create_user("ada@example.com", "Ada", Role::User).await;
     let tokens = gatehouse::testing::sign_in(app.state(), &user).await.unwrap();
     let bearer = tokens.authorization();
-    let (status, started) = call(&app, Post, "/api/v1/passkeys/register/start", Some(&bearer), json!({})).await;
+    let (status, started) = call(
+        &app,
+        Post,
+        "/api/v1/passkeys/register/start",
+        Some(&bearer),
+        json!({}),
+    )
+    .await;
     assert_eq!(status, Status::Ok, "{started}");
     let mut auth = Authenticator::new();
     let credential = auth.register(&started["options"]);
@@ -54,9 +67,23 @@ async fn api_register_and_sign_in(app: TestApp) {
     let id = created["id"].as_i64().unwrap();
     let (_, list) = call(&app, Get, "/api/v1/passkeys", Some(&bearer), json!({})).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
-    let (status, renamed) = call(&app, Patch, &format!("/api/v1/passkeys/{id}"), Some(&bearer), json!({ "name": "Renamed" })).await;
+    let (status, renamed) = call(
+        &app,
+        Patch,
+        &format!("/api/v1/passkeys/{id}"),
+        Some(&bearer),
+        json!({ "name": "Renamed" }),
+    )
+    .await;
     assert_eq!((status, renamed["name"].as_str()), (Status::Ok, Some("Renamed")));
-    let (status, _) = call(&app, Patch, &format!("/api/v1/passkeys/{id}"), Some(&bearer), json!({ "name": "" })).await;
+    let (status, _) = call(
+        &app,
+        Patch,
+        &format!("/api/v1/passkeys/{id}"),
+        Some(&bearer),
+        json!({ "name": "" }),
+    )
+    .await;
     assert_eq!(status, Status::UnprocessableEntity);
 
     // Sign in with it: no email, the usual tokens.
@@ -77,7 +104,10 @@ async fn api_register_and_sign_in(app: TestApp) {
     let me = app
         .bare
         .get("/api/v1/me")
-        .header(Header::new("Authorization", format!("Bearer {}", pair["access_token"].as_str().unwrap())))
+        .header(Header::new(
+            "Authorization",
+            format!("Bearer {}", pair["access_token"].as_str().unwrap()),
+        ))
         .dispatch()
         .await
         .into_json::<Value>()
@@ -102,12 +132,35 @@ async fn api_register_and_sign_in(app: TestApp) {
     drop(res);
 
     // Removing needs a fresh token; then it is gone, audited.
-    let stale = gatehouse::testing::sign_in_stale(app.state(), &user).await.unwrap();
-    let (status, _) = call(&app, Delete, &format!("/api/v1/passkeys/{id}"), Some(&stale.authorization()), json!({})).await;
+    let stale = gatehouse::testing::sign_in_stale(app.state(), &user)
+        .await
+        .unwrap();
+    let (status, _) = call(
+        &app,
+        Delete,
+        &format!("/api/v1/passkeys/{id}"),
+        Some(&stale.authorization()),
+        json!({}),
+    )
+    .await;
     assert_eq!(status, Status::Unauthorized);
-    let (status, _) = call(&app, Delete, &format!("/api/v1/passkeys/{id}"), Some(&bearer), json!({})).await;
+    let (status, _) = call(
+        &app,
+        Delete,
+        &format!("/api/v1/passkeys/{id}"),
+        Some(&bearer),
+        json!({}),
+    )
+    .await;
     assert_eq!(status, Status::NoContent);
-    let (status, _) = call(&app, Delete, &format!("/api/v1/passkeys/{id}"), Some(&bearer), json!({})).await;
+    let (status, _) = call(
+        &app,
+        Delete,
+        &format!("/api/v1/passkeys/{id}"),
+        Some(&bearer),
+        json!({}),
+    )
+    .await;
     assert_eq!(status, Status::NotFound);
     assert_eq!(app.events("passkey_removed").await.len(), 1);
     // Its key no longer signs in.
@@ -129,10 +182,24 @@ async fn api_second_factor(app: TestApp) {
     app.create_user("ada@example.com", "Ada", Role::User).await;
     let mut auth = super::user_with_passkey(&app, "ada@example.com").await;
     turn_on(&app, "ada@example.com").await;
-    let (status, refused) = call(&app, Post, "/api/v1/login", None, json!({ "email": "ada@example.com", "password": PASSWORD })).await;
+    let (status, refused) = call(
+        &app,
+        Post,
+        "/api/v1/login",
+        None,
+        json!({ "email": "ada@example.com", "password": PASSWORD }),
+    )
+    .await;
     assert_eq!(status, Status::Unauthorized);
     let mfa_token = refused["mfa_token"].as_str().unwrap().to_owned();
-    let (status, started) = call(&app, Post, "/api/v1/login/two-factor/passkey/start", None, json!({ "mfa_token": mfa_token })).await;
+    let (status, started) = call(
+        &app,
+        Post,
+        "/api/v1/login/two-factor/passkey/start",
+        None,
+        json!({ "mfa_token": mfa_token }),
+    )
+    .await;
     assert_eq!(status, Status::Ok, "{started}");
     let (status, pair) = call(
         &app,
@@ -146,7 +213,10 @@ async fn api_second_factor(app: TestApp) {
     let me = app
         .bare
         .get("/api/v1/me")
-        .header(Header::new("Authorization", format!("Bearer {}", pair["access_token"].as_str().unwrap())))
+        .header(Header::new(
+            "Authorization",
+            format!("Bearer {}", pair["access_token"].as_str().unwrap()),
+        ))
         .dispatch()
         .await
         .into_json::<Value>()
@@ -154,6 +224,13 @@ async fn api_second_factor(app: TestApp) {
         .unwrap();
     assert_eq!(me["claims"]["amr"], json!(["pwd", "hwk"]));
     // A forged mfa_token: 401.
-    let (status, _) = call(&app, Post, "/api/v1/login/two-factor/passkey/start", None, json!({ "mfa_token": "x.y.z" })).await;
+    let (status, _) = call(
+        &app,
+        Post,
+        "/api/v1/login/two-factor/passkey/start",
+        None,
+        json!({ "mfa_token": "x.y.z" }),
+    )
+    .await;
     assert_eq!(status, Status::Unauthorized);
 }

@@ -63,14 +63,19 @@ async fn add_rename_and_remove_a_passkey(app: TestApp) {
     )
     .await;
     let excluded = started["options"]["publicKey"]["excludeCredentials"].to_string();
-    assert!(excluded.contains(&super::authenticator::b64(&laptop.credential_id)), "{excluded}");
+    assert!(
+        excluded.contains(&super::authenticator::b64(&laptop.credential_id)),
+        "{excluded}"
+    );
     let mut again = Authenticator::new();
     again.credential_id = laptop.credential_id.clone();
     assert_eq!(add_passkey(&app, &mut again, "Laptop 2").await.0, 422);
 
     let page = app.get("/account/passkeys").await.into_string().await.unwrap();
     assert!(page.contains("Passkey “Phone” added."), "the flash: {page}");
-    let list = gatehouse::services::passkey::list(app.state(), user.id).await.unwrap();
+    let list = gatehouse::services::passkey::list(app.state(), user.id)
+        .await
+        .unwrap();
     assert_eq!(list.len(), 2);
     assert_eq!((list[0].name.as_str(), list[0].backed_up), ("Laptop", false));
     assert_eq!((list[1].name.as_str(), list[1].backed_up), ("Phone", true));
@@ -88,12 +93,21 @@ async fn add_rename_and_remove_a_passkey(app: TestApp) {
 
     // Rename: a name already used is refused; a new one is kept.
     let rename = format!("/account/passkeys/{}/rename", list[0].id);
-    assert_redirect_to(&app.post_form(&rename, &[("name", "Phone")]).await, "/account/passkeys");
+    assert_redirect_to(
+        &app.post_form(&rename, &[("name", "Phone")]).await,
+        "/account/passkeys",
+    );
     let page = app.get("/account/passkeys").await.into_string().await.unwrap();
     assert!(page.contains("already have a passkey with that name"), "{page}");
     let long = "x".repeat(65);
-    assert_redirect_to(&app.post_form(&rename, &[("name", &long)]).await, "/account/passkeys");
-    assert_redirect_to(&app.post_form(&rename, &[("name", "Work laptop")]).await, "/account/passkeys");
+    assert_redirect_to(
+        &app.post_form(&rename, &[("name", &long)]).await,
+        "/account/passkeys",
+    );
+    assert_redirect_to(
+        &app.post_form(&rename, &[("name", "Work laptop")]).await,
+        "/account/passkeys",
+    );
     let page = app.get("/account/passkeys").await.into_string().await.unwrap();
     assert!(page.contains("Passkey renamed to “Work laptop”."), "{page}");
     assert_eq!(app.events("passkey_renamed").await[0].2, "Work laptop");
@@ -108,14 +122,18 @@ async fn add_rename_and_remove_a_passkey(app: TestApp) {
     assert_eq!(app.post_form(&remove, &[]).await.status(), Status::NotFound);
 
     // The form without its script: a page saying what is needed.
-    let res = app.post_form("/account/passkeys/register", &[("name", "x")]).await;
+    let res = app
+        .post_form("/account/passkeys/register", &[("name", "x")])
+        .await;
     assert_eq!(res.status(), Status::Ok);
     assert!(res.into_string().await.unwrap().contains("needs JavaScript"));
 }
 
 async fn adding_needs_a_fresh_sign_in(app: TestApp) {
     let user = app.create_user("ada@example.com", "Ada", Role::User).await;
-    let stale = gatehouse::testing::sign_in_stale(app.state(), &user).await.unwrap();
+    let stale = gatehouse::testing::sign_in_stale(app.state(), &user)
+        .await
+        .unwrap();
     let cookies = stale.cookies();
     let with_stale = |req| with_cookies(req, &cookies);
     let page = with_stale(app.bare.get("/account/passkeys"))
@@ -152,7 +170,10 @@ async fn adding_needs_a_fresh_sign_in(app: TestApp) {
         .dispatch()
         .await;
     assert_eq!(res.status(), Status::Unauthorized);
-    assert!(gatehouse::services::passkey::list(app.state(), user.id).await.unwrap().is_empty());
+    assert!(gatehouse::services::passkey::list(app.state(), user.id)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn bad_names_are_refused_and_the_challenge_kept(app: TestApp) {
@@ -166,7 +187,11 @@ async fn bad_names_are_refused_and_the_challenge_kept(app: TestApp) {
     .await;
     let mut auth = Authenticator::new();
     let credential = auth.register(&started["options"]);
-    for (name, says) in [("x".repeat(65), "at most 64"), ("  ".into(), "Give the passkey a name"), ("a\u{1}b".into(), "control")] {
+    for (name, says) in [
+        ("x".repeat(65), "at most 64"),
+        ("  ".into(), "Give the passkey a name"),
+        ("a\u{1}b".into(), "control"),
+    ] {
         let res = app
             .post_json(
                 "/account/passkeys/register/finish",
@@ -201,7 +226,13 @@ async fn bad_names_are_refused_and_the_challenge_kept(app: TestApp) {
         )
         .await;
     assert_eq!(res.status(), Status::Ok);
-    assert_eq!(gatehouse::services::passkey::list(app.state(), user.id).await.unwrap().len(), 1);
+    assert_eq!(
+        gatehouse::services::passkey::list(app.state(), user.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // And spent now.
     let res = app
         .post_json(
@@ -218,14 +249,26 @@ async fn one_cannot_touch_anothers_passkey(app: TestApp) {
     app.sign_in("bob@example.com").await;
     let mut auth = Authenticator::new();
     assert_eq!(add_passkey(&app, &mut auth, "Bob's key").await.0, 200);
-    let id = gatehouse::services::passkey::list(app.state(), bob.id).await.unwrap()[0].id;
+    let id = gatehouse::services::passkey::list(app.state(), bob.id)
+        .await
+        .unwrap()[0]
+        .id;
     app.sign_out().await;
     app.sign_in("ada@example.com").await;
     let rename = format!("/account/passkeys/{id}/rename");
-    assert_eq!(app.post_form(&rename, &[("name", "Mine")]).await.status(), Status::NotFound);
+    assert_eq!(
+        app.post_form(&rename, &[("name", "Mine")]).await.status(),
+        Status::NotFound
+    );
     let remove = format!("/account/passkeys/{id}/delete");
     assert_eq!(app.post_form(&remove, &[]).await.status(), Status::NotFound);
-    assert_eq!(gatehouse::services::passkey::list(app.state(), bob.id).await.unwrap()[0].name, "Bob's key");
+    assert_eq!(
+        gatehouse::services::passkey::list(app.state(), bob.id)
+            .await
+            .unwrap()[0]
+            .name,
+        "Bob's key"
+    );
 }
 
 async fn passkeys_off_means_404s(backend: Backend) {
@@ -251,7 +294,10 @@ async fn passkeys_off_means_404s(backend: Backend) {
         assert_eq!(res.status(), Status::NotFound, "{uri}");
     }
     assert_eq!(app.get_json("/api/v1/passkeys").await.status(), Status::NotFound);
-    assert_eq!(app.post_form("/account/passkeys/1/delete", &[]).await.status(), Status::NotFound);
+    assert_eq!(
+        app.post_form("/account/passkeys/1/delete", &[]).await.status(),
+        Status::NotFound
+    );
 }
 
 fn with_cookies<'c>(

@@ -11,7 +11,10 @@ use crate::common::{assert_redirect_to, Backend, TestApp, PASSWORD};
 use crate::db_tests;
 use crate::two_factor::turn_on;
 
-db_tests!(password_then_passkey, the_code_page_offers_a_passkey_only_to_its_owner);
+db_tests!(
+    password_then_passkey,
+    the_code_page_offers_a_passkey_only_to_its_owner
+);
 
 crate::backend_tests!(a_passkey_satisfies_required_for_admins);
 
@@ -35,7 +38,10 @@ async fn password_then_passkey(app: TestApp) {
     .await;
     // Only the account's own passkeys may answer.
     let allowed = started["options"]["publicKey"]["allowCredentials"].to_string();
-    assert!(allowed.contains(&super::authenticator::b64(&auth.credential_id)), "{allowed}");
+    assert!(
+        allowed.contains(&super::authenticator::b64(&auth.credential_id)),
+        "{allowed}"
+    );
     // Another key (someone else's, say) is refused and audited.
     let mut stranger = Authenticator::new();
     stranger.user_handle = auth.user_handle.clone();
@@ -62,13 +68,19 @@ async fn password_then_passkey(app: TestApp) {
         .await;
     assert_eq!(res.status(), Status::Ok);
     assert_eq!(body(res).await, json!({ "redirect": "/protected" }));
-    assert!(app.client.cookies().get("gatehouse_mfa").is_none(), "the pending sign-in is spent");
+    assert!(
+        app.client.cookies().get("gatehouse_mfa").is_none(),
+        "the pending sign-in is spent"
+    );
     let claims = app.claims().await;
     assert_eq!(claims["amr"], json!(["pwd", "hwk"]));
     assert_eq!(claims["sub"], user.id.to_string());
     // Without a pending sign-in: 401.
     let res = app
-        .post_json("/login/two-factor/passkey/start", &json!({ "csrf_token": app.csrf_cookie() }))
+        .post_json(
+            "/login/two-factor/passkey/start",
+            &json!({ "csrf_token": app.csrf_cookie() }),
+        )
         .await;
     assert_eq!(res.status(), Status::Unauthorized);
 }

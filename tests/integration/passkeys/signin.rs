@@ -40,7 +40,7 @@ async fn sign_in_with_a_passkey(app: TestApp) {
     for needle in [
         "id=\"passkey-area\"",
         "data-rp-id=\"localhost\"",
-        "data-origin=\"http://localhost:8000\"",
+        "data-origin=\"http:&#x2F;&#x2F;localhost:8000\"",
         "id=\"passkey-sign-in\"",
         "id=\"passkey-error\"",
         "autocomplete=\"username webauthn\"",
@@ -52,7 +52,12 @@ async fn sign_in_with_a_passkey(app: TestApp) {
     let (csrf, started) = start_login(&app).await;
     // Discoverable: no credentials listed, user verification required.
     let options = &started["options"]["publicKey"];
-    assert!(options["allowCredentials"].as_array().is_none_or(|a| a.is_empty()), "{options}");
+    assert!(
+        options["allowCredentials"]
+            .as_array()
+            .is_none_or(|a| a.is_empty()),
+        "{options}"
+    );
     assert_eq!(options["userVerification"], "required");
     let credential = auth.assert(&started["options"]);
     let res = finish_login(&app, &csrf, &started, &credential).await;
@@ -69,8 +74,14 @@ async fn sign_in_with_a_passkey(app: TestApp) {
     // The counter and the time it was used were stored.
     let page = app.get("/account/passkeys").await.into_string().await.unwrap();
     assert!(!page.contains(">never<"), "last used is set: {page}");
-    let stored = gatehouse::services::passkey::list(app.state(), user.id).await.unwrap();
-    assert!(stored[0].passkey.contains("\"counter\":1"), "{}", stored[0].passkey);
+    let stored = gatehouse::services::passkey::list(app.state(), user.id)
+        .await
+        .unwrap();
+    assert!(
+        stored[0].passkey.contains("\"counter\":1"),
+        "{}",
+        stored[0].passkey
+    );
 }
 
 async fn a_replayed_assertion_is_refused(app: TestApp) {
@@ -78,14 +89,20 @@ async fn a_replayed_assertion_is_refused(app: TestApp) {
     let mut auth = user_with_passkey(&app, "ada@example.com").await;
     let (csrf, started) = start_login(&app).await;
     let credential = auth.assert(&started["options"]);
-    assert_eq!(finish_login(&app, &csrf, &started, &credential).await.status(), Status::Ok);
+    assert_eq!(
+        finish_login(&app, &csrf, &started, &credential).await.status(),
+        Status::Ok
+    );
     app.sign_out().await;
     // The same challenge id and assertion again: the challenge is spent.
     let csrf = app.csrf("/login").await;
     let res = finish_login(&app, &csrf, &started, &credential).await;
     assert_eq!(res.status(), Status::UnprocessableEntity);
     let answer = body(res).await;
-    assert!(answer["description"].as_str().unwrap().contains("already used"), "{answer}");
+    assert!(
+        answer["description"].as_str().unwrap().contains("already used"),
+        "{answer}"
+    );
     assert!(app.client.cookies().get("access_token_cookie").is_none());
     // An assertion made for one challenge, sent with another: refused.
     let (csrf, first) = start_login(&app).await;
@@ -103,7 +120,10 @@ async fn a_wrong_origin_or_rp_id_is_refused(app: TestApp) {
     let (csrf, started) = start_login(&app).await;
     let res = finish_login(&app, &csrf, &started, &auth.assert(&started["options"])).await;
     assert_eq!(res.status(), Status::Unauthorized);
-    assert_eq!(body(res).await["description"], "That passkey was not accepted. Try again, or sign in with your password.");
+    assert_eq!(
+        body(res).await["description"],
+        "That passkey was not accepted. Try again, or sign in with your password."
+    );
     auth.origin = "http://localhost:8000".into();
     auth.rp_id = "example.com".into();
     let (csrf, started) = start_login(&app).await;
@@ -111,7 +131,10 @@ async fn a_wrong_origin_or_rp_id_is_refused(app: TestApp) {
     assert_eq!(res.status(), Status::Unauthorized);
     let details = refusals(&app).await;
     assert!(details.contains(&"wrong origin".to_owned()), "{details:?}");
-    assert!(details.contains(&"wrong relying party id".to_owned()), "{details:?}");
+    assert!(
+        details.contains(&"wrong relying party id".to_owned()),
+        "{details:?}"
+    );
     assert!(app.client.cookies().get("access_token_cookie").is_none());
     // The right ones still work.
     auth.rp_id = "localhost".into();
@@ -129,7 +152,10 @@ async fn an_unknown_credential_is_refused_and_audited(app: TestApp) {
     let (csrf, started) = start_login(&app).await;
     let res = finish_login(&app, &csrf, &started, &stranger.assert(&started["options"])).await;
     assert_eq!(res.status(), Status::Unauthorized);
-    assert_eq!(body(res).await["description"], "That passkey was not accepted. Try again, or sign in with your password.");
+    assert_eq!(
+        body(res).await["description"],
+        "That passkey was not accepted. Try again, or sign in with your password."
+    );
     assert!(refusals(&app).await.contains(&"unknown credential".to_owned()));
     // Ada's credential id with another user handle: refused too.
     let mut mismatched = known;
@@ -145,7 +171,12 @@ async fn a_counter_going_backwards_is_refused_and_audited(app: TestApp) {
     let mut auth = user_with_passkey(&app, "ada@example.com").await;
     auth.counter = 5;
     let (csrf, started) = start_login(&app).await;
-    assert_eq!(finish_login(&app, &csrf, &started, &auth.assert(&started["options"])).await.status(), Status::Ok);
+    assert_eq!(
+        finish_login(&app, &csrf, &started, &auth.assert(&started["options"]))
+            .await
+            .status(),
+        Status::Ok
+    );
     app.sign_out().await;
     // A clone of the key, behind: 3 after 5.
     auth.counter = 3;
@@ -160,10 +191,20 @@ async fn a_counter_going_backwards_is_refused_and_audited(app: TestApp) {
     // The same counter again is refused as well; a later one works.
     auth.counter = 5;
     let (csrf, started) = start_login(&app).await;
-    assert_eq!(finish_login(&app, &csrf, &started, &auth.assert(&started["options"])).await.status(), Status::Unauthorized);
+    assert_eq!(
+        finish_login(&app, &csrf, &started, &auth.assert(&started["options"]))
+            .await
+            .status(),
+        Status::Unauthorized
+    );
     auth.counter = 6;
     let (csrf, started) = start_login(&app).await;
-    assert_eq!(finish_login(&app, &csrf, &started, &auth.assert(&started["options"])).await.status(), Status::Ok);
+    assert_eq!(
+        finish_login(&app, &csrf, &started, &auth.assert(&started["options"]))
+            .await
+            .status(),
+        Status::Ok
+    );
 }
 
 async fn an_expired_challenge_is_refused(app: TestApp) {
@@ -185,7 +226,10 @@ async fn an_expired_challenge_is_refused(app: TestApp) {
         .unwrap();
     let res = finish_login(&app, &csrf, &started, &auth.assert(&started["options"])).await;
     assert_eq!(res.status(), Status::UnprocessableEntity);
-    assert!(body(res).await["description"].as_str().unwrap().contains("expired"));
+    assert!(body(res).await["description"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
     assert!(app.client.cookies().get("access_token_cookie").is_none());
 }
 
@@ -201,7 +245,10 @@ async fn a_disabled_user_is_refused(app: TestApp) {
     let (csrf, started) = start_login(&app).await;
     let res = finish_login(&app, &csrf, &started, &auth.assert(&started["options"])).await;
     assert_eq!(res.status(), Status::Unauthorized);
-    assert!(body(res).await["description"].as_str().unwrap().contains("disabled"));
+    assert!(body(res).await["description"]
+        .as_str()
+        .unwrap()
+        .contains("disabled"));
     assert!(app.client.cookies().get("access_token_cookie").is_none());
     assert!(refusals(&app).await.contains(&"account disabled".to_owned()));
 }
@@ -213,18 +260,33 @@ async fn another_browsers_challenge_is_refused(app: TestApp) {
     let credential = auth.assert(&started["options"]);
     // Another browser, with its own anonymous CSRF value, finishes it.
     let other = app.browser().await;
-    let page = other.client.get("/login").dispatch().await.into_string().await.unwrap();
+    let page = other
+        .client
+        .get("/login")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
     let csrf = csrf_in(&page).unwrap();
     let res = other
         .client
         .post("/login/passkey/finish")
         .header(ContentType::JSON)
-        .body(json!({ "csrf_token": csrf, "challenge_id": started["challenge_id"], "credential": credential }).to_string())
+        .body(super::csrf_first(
+            &json!({ "csrf_token": csrf, "challenge_id": started["challenge_id"], "credential": credential }),
+        ))
         .dispatch()
         .await;
     assert_eq!(res.status(), Status::UnprocessableEntity);
     let answer: serde_json::Value = res.into_json().await.unwrap();
-    assert!(answer["description"].as_str().unwrap().contains("another browser"), "{answer}");
+    assert!(
+        answer["description"]
+            .as_str()
+            .unwrap()
+            .contains("another browser"),
+        "{answer}"
+    );
     assert!(other.client.cookies().get("access_token_cookie").is_none());
     // Without the page's CSRF value: 403.
     let res = app
@@ -240,7 +302,10 @@ async fn bad_input_is_a_4xx(app: TestApp) {
     // Malformed credential JSON: refused with a message, the challenge kept.
     let res = finish_login(&app, &csrf, &started, &json!({ "id": 5 })).await;
     assert_eq!(res.status(), Status::UnprocessableEntity);
-    assert!(body(res).await["description"].as_str().unwrap().contains("could not be read"));
+    assert!(body(res).await["description"]
+        .as_str()
+        .unwrap()
+        .contains("could not be read"));
     // An unknown challenge id.
     let unknown = json!({ "challenge_id": "nope", "options": {} });
     let res = finish_login(&app, &csrf, &unknown, &auth.assert(&started["options"])).await;
@@ -253,7 +318,11 @@ async fn bad_input_is_a_4xx(app: TestApp) {
         .body("{not json")
         .dispatch()
         .await;
-    assert!(res.status().code >= 400 && res.status().code < 500, "{}", res.status());
+    assert!(
+        res.status().code >= 400 && res.status().code < 500,
+        "{}",
+        res.status()
+    );
     // The first challenge still works after all that.
     let res = finish_login(&app, &csrf, &started, &auth.assert(&started["options"])).await;
     assert_eq!(res.status(), Status::Ok);
@@ -261,12 +330,18 @@ async fn bad_input_is_a_4xx(app: TestApp) {
     // A registration's challenge at a sign-in's finish: the wrong purpose.
     app.sign_in("ada@example.com").await;
     let res = app
-        .post_json("/account/passkeys/register/start", &json!({ "csrf_token": app.csrf_cookie() }))
+        .post_json(
+            "/account/passkeys/register/start",
+            &json!({ "csrf_token": app.csrf_cookie() }),
+        )
         .await;
     let registration = body(res).await;
     app.sign_out().await;
     let csrf = app.csrf("/login").await;
     let res = finish_login(&app, &csrf, &registration, &auth.assert(&started["options"])).await;
     assert_eq!(res.status(), Status::UnprocessableEntity);
-    assert!(body(res).await["description"].as_str().unwrap().contains("unknown"));
+    assert!(body(res).await["description"]
+        .as_str()
+        .unwrap()
+        .contains("unknown"));
 }
