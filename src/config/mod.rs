@@ -3,6 +3,7 @@
 //! the key. Each section checks itself; `Settings::validate` lists them.
 
 pub mod database; // DatabaseUrl
+mod dirs; // the app's template and static folders
 pub mod error; // ConfigError
 pub mod google; // [google]: the OpenID Connect provider
 pub mod jwt; // [jwt]: keys, lifetimes, token locations, cookies
@@ -15,7 +16,7 @@ pub mod net; // mount paths, white_list_routes, public_url, loopback hosts
 pub mod two_factor; // [two_factor]
 pub mod webauthn; // [webauthn]: passkeys
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use rocket::figment::providers::{Env, Format, Serialized, Toml};
 use rocket::figment::value::magic::RelativePathBuf;
@@ -24,6 +25,7 @@ use rocket::http::Method;
 use serde::{Deserialize, Serialize};
 
 pub use database::DatabaseUrl;
+use dirs::{folder, DEFAULT_STATIC_DIR, DEFAULT_TEMPLATE_DIR};
 use error::bad;
 pub use error::ConfigError;
 pub use google::{GoogleSettings, OidcConfig};
@@ -387,23 +389,6 @@ impl Settings {
             passkeys,
             generated_secret,
         })
-    }
-}
-
-const DEFAULT_TEMPLATE_DIR: &str = "templates";
-const DEFAULT_STATIC_DIR: &str = "static";
-
-/// The app's folder (relative to the Rocket.toml that names it, else to
-/// the working folder), if it exists; one named otherwise than the default
-/// must.
-fn folder(key: &str, value: &RelativePathBuf, default: &str) -> Result<Option<PathBuf>, ConfigError> {
-    let path = value.relative();
-    if path.is_dir() {
-        Ok(Some(path))
-    } else if value.original() == Path::new(default) && !path.exists() {
-        Ok(None)
-    } else {
-        Err(bad(key, format!("`{}` is not a folder", path.display())))
     }
 }
 

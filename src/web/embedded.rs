@@ -7,6 +7,10 @@
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("account", include_str!("../../templates/account.html.tera")),
     (
+        "account_passkeys",
+        include_str!("../../templates/account_passkeys.html.tera"),
+    ),
+    (
         "admin/audit",
         include_str!("../../templates/admin/audit.html.tera"),
     ),
@@ -37,10 +41,6 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/admin/users.html.tera"),
     ),
     ("base", include_str!("../../templates/base.html.tera")),
-    (
-        "account_passkeys",
-        include_str!("../../templates/account_passkeys.html.tera"),
-    ),
     ("error", include_str!("../../templates/error.html.tera")),
     (
         "google_error",
