@@ -175,6 +175,17 @@ mod tests {
     }
 
     #[test]
+    fn webauthn_keys_are_known() {
+        check_own(&toml(
+            "[default.webauthn]\nenabled = true\nrp_id = \"example.com\"\norigin = \"https://id.example.com\"\nrp_name = \"X\"\n",
+        ))
+        .unwrap();
+        let err = check_own(&toml("[default.webauthn]\nrpid = \"example.com\"\n")).unwrap_err();
+        assert_eq!(err.key, "webauthn.rpid");
+        assert!(err.message.contains("did you mean `rp_id`"), "{err}");
+    }
+
+    #[test]
     fn nothing_close_suggests_nothing() {
         let err = check_own(&toml("[default]\nzzqx = 1\n")).unwrap_err();
         assert!(!err.message.contains("did you mean"), "{err}");
