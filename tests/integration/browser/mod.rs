@@ -9,6 +9,7 @@
 //! Screenshots go to `target/e2e-screenshots/`.
 #![allow(dead_code)]
 
+mod authenticator;
 mod chromium;
 mod journeys;
 mod server;
