@@ -2,6 +2,13 @@
 //! commands (WebAuthn Level 2, §11 "WebDriver Extensions"): the passkey
 //! journeys use the real pages, with it in place of a phone or a security
 //! key.
+//!
+//! In this virtual environment Chromium answers a conditional request (the
+//! passkey autofill of the email field) at once, as if the person had picked
+//! the passkey from the list: a sign-in page with autofill signs in by
+//! itself. [`Browser::without_passkey_autofill`] makes the browser one
+//! without autofill, for the journeys that click the button or type a
+//! password.
 
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::Client;
@@ -11,22 +18,19 @@ use serde_json::{json, Value};
 
 use super::Browser;
 
-/// One WebAuthn extension command: `path` under `/session/{id}/webauthn/`.
+/// A command of chromedriver's beyond fantoccini's: `path` under
+/// `/session/{id}/`.
 #[derive(Debug)]
-struct WebAuthnCommand {
+struct SessionCommand {
     method: Method,
     path: String,
     body: Option<Value>,
 }
 
-impl WebDriverCompatibleCommand for WebAuthnCommand {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        let session = session_id.expect("WebAuthn commands need a session");
-        base_url.join(&format!("session/{session}/webauthn/{}", self.path))
+impl WebDriverCompatibleCommand for SessionCommand {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        let session = session_id.expect("a command of a session");
+        base_url.join(&format!("session/{session}/{}", self.path))
     }
 
     fn method_and_body(&self, _request_url: &url::Url) -> (Method, Option<String>) {
@@ -61,7 +65,7 @@ impl Browser {
         let id = issue(
             &self.client,
             Method::POST,
-            "authenticator".to_owned(),
+            "webauthn/authenticator".to_owned(),
             Some(json!({
                 "protocol": "ctap2",
                 "transport": "internal",
@@ -81,6 +85,26 @@ impl Browser {
                 .to_owned(),
         }
     }
+
+    /// From the next page on, the browser says it has no passkey autofill
+    /// (`isConditionalMediationAvailable()` is false, as in a browser that
+    /// lacks it), so the sign-in page waits for the button or a password.
+    /// Chromium only: a script run before each page's own (DevTools'
+    /// `Page.addScriptToEvaluateOnNewDocument`, through chromedriver).
+    pub async fn without_passkey_autofill(&self) {
+        issue(
+            &self.client,
+            Method::POST,
+            "goog/cdp/execute".to_owned(),
+            Some(json!({
+                "cmd": "Page.addScriptToEvaluateOnNewDocument",
+                "params": { "source": "if (window.PublicKeyCredential) {
+                    PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);
+                }" },
+            })),
+        )
+        .await;
+    }
 }
 
 impl Authenticator {
@@ -89,7 +113,7 @@ impl Authenticator {
         let list = issue(
             &self.client,
             Method::GET,
-            format!("authenticator/{}/credentials", self.id),
+            format!("webauthn/authenticator/{}/credentials", self.id),
             None,
         )
         .await;
@@ -102,7 +126,7 @@ impl Authenticator {
         issue(
             &self.client,
             Method::DELETE,
-            format!("authenticator/{}", self.id),
+            format!("webauthn/authenticator/{}", self.id),
             None,
         )
         .await;
@@ -110,9 +134,9 @@ impl Authenticator {
 }
 
 async fn issue(client: &Client, method: Method, path: String, body: Option<Value>) -> Value {
-    let what = format!("{method} webauthn/{path}");
+    let what = format!("{method} {path}");
     client
-        .issue_cmd(WebAuthnCommand { method, path, body })
+        .issue_cmd(SessionCommand { method, path, body })
         .await
         .unwrap_or_else(|e| panic!("{what}: {e}"))
 }

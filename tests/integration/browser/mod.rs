@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use rocket::tokio::sync::{Semaphore, SemaphorePermit};
 
+pub use authenticator::Authenticator;
 pub use chromium::Browser;
 pub use server::Server;
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use fantoccini::Locator;
 
 use super::{fits_320, sign_in, sign_in_form, sign_out};
-use crate::browser::{slot, Browser, Server, PASSWORD};
+use crate::browser::{slot, Authenticator, Browser, Server, PASSWORD};
 use crate::browser_tests;
 use crate::two_factor::code;
 
@@ -78,6 +78,16 @@ async fn the_virtual_authenticator_answers() {
     assert_eq!(handle, serde_json::json!([1, 2, 3, 4]), "get: {handle}");
     assert!(authenticator.credentials().await[0].sign_count > count);
 
+    // Autofill, then none: the switch the journeys use.
+    let autofill = "const done = arguments[arguments.length - 1];
+        PublicKeyCredential.isConditionalMediationAvailable().then(done, () => done(null));";
+    let before = b.client.execute_async(autofill, vec![]).await.unwrap();
+    assert_eq!(before, true, "Chromium offers passkey autofill");
+    b.without_passkey_autofill().await;
+    b.goto(&server, "/login").await;
+    let after = b.client.execute_async(autofill, vec![]).await.unwrap();
+    assert_eq!(after, false, "no autofill after without_passkey_autofill");
+
     // The script is served from the site itself (the CSP allows no other).
     let script = reqwest::get(server.url("/static/passkeys.js")).await.unwrap();
     assert!(script.status().is_success());
@@ -122,8 +132,18 @@ async fn passkey_sign_in() {
     fits_320(&b, "the passkeys page with one").await;
     b.screenshot("passkeys").await;
 
-    // Signed out, a protected page: the sign-in page, with the button.
+    // Signed out, a protected page: the sign-in page, where the browser
+    // offers the passkey in the email field's autofill; the virtual
+    // authenticator picks it at once, and the page asked for opens.
     sign_out(&b).await;
+    b.goto(&server, "/protected").await;
+    wait_path(&b, "/protected").await;
+    assert!(b.text().await.contains("Ada Lovelace"));
+    let count = signed(&authenticator, count).await;
+
+    // In a browser without autofill: the sign-in page, with the button.
+    sign_out(&b).await;
+    b.without_passkey_autofill().await;
     b.goto(&server, "/protected").await;
     assert_eq!(b.path().await, "/login?next=/protected");
     wait_shown(&b, "#passkey-sign-in").await;
@@ -136,10 +156,7 @@ async fn passkey_sign_in() {
     b.click("#passkey-sign-in").await;
     assert_eq!(b.path().await, "/protected");
     assert!(b.text().await.contains("Ada Lovelace"));
-    assert!(
-        authenticator.credentials().await[0].sign_count > count,
-        "the authenticator signed"
-    );
+    signed(&authenticator, count).await;
 
     // A passkey sign-in is fresh: removing the passkey needs no password.
     b.goto(&server, "/account/passkeys").await;
@@ -184,6 +201,8 @@ async fn passkey_as_second_factor() {
     server.create_user("ada@example.com", "Ada Lovelace", false);
     let b = Browser::open().await;
     let _authenticator = b.add_authenticator().await;
+    // Else the sign-in page's autofill signs in with the passkey at once.
+    b.without_passkey_autofill().await;
 
     // Two-factor sign-in on, then a passkey.
     sign_in(&b, &server, "ada@example.com").await;
@@ -238,6 +257,30 @@ async fn passkeys_listed(b: &Browser) -> Vec<String> {
         rows.push(row.text().await.unwrap());
     }
     rows
+}
+
+/// Waits until the browser is at `path` (the script goes there after a
+/// ceremony).
+async fn wait_path(b: &Browser, path: &str) {
+    let began = Instant::now();
+    while b.path().await != path {
+        assert!(
+            began.elapsed() < Duration::from_secs(10),
+            "not at {path} but at {}: {}",
+            b.path().await,
+            b.text().await
+        );
+        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    b.find("body").await;
+}
+
+/// Asserts that the authenticator signed since its counter was `before`;
+/// the counter now.
+async fn signed(authenticator: &Authenticator, before: u64) -> u64 {
+    let now = authenticator.credentials().await[0].sign_count;
+    assert!(now > before, "the authenticator signed: {before} -> {now}");
+    now
 }
 
 /// Waits until the script shows `css` (it un-hides the passkey parts once
