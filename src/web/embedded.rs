@@ -98,5 +98,6 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 /// `(path under /static, bytes)`.
 pub const STATIC: &[(&str, &[u8])] = &[
     ("favicon.svg", include_bytes!("../../static/favicon.svg")),
+    ("passkeys.js", include_bytes!("../../static/passkeys.js")),
     ("style.css", include_bytes!("../../static/style.css")),
 ];

@@ -9,6 +9,7 @@
 //! Screenshots go to `target/e2e-screenshots/`.
 #![allow(dead_code)]
 
+mod authenticator;
 mod chromium;
 mod journeys;
 mod server;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use rocket::tokio::sync::{Semaphore, SemaphorePermit};
 
+pub use authenticator::Authenticator;
 pub use chromium::Browser;
 pub use server::Server;
 

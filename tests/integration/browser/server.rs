@@ -21,6 +21,18 @@ impl Server {
     }
 
     pub async fn start_at(port: u16, extra: &[(&str, &str)]) -> Server {
+        Self::launch("127.0.0.1", port, extra).await
+    }
+
+    /// The same server, reached as `http://localhost:PORT` (its public URL
+    /// too): WebAuthn needs a domain name for its relying party id, and
+    /// Chromium refuses an IP address. It still listens on 127.0.0.1.
+    pub async fn start_localhost(extra: &[(&str, &str)]) -> Server {
+        Self::launch("localhost", free_port(), extra).await
+    }
+
+    async fn launch(host: &str, port: u16, extra: &[(&str, &str)]) -> Server {
+        let base = format!("http://{host}:{port}");
         let dir = tempfile::tempdir().unwrap();
         let mut secret = [0u8; 48];
         rand::fill(&mut secret);
@@ -40,11 +52,12 @@ impl Server {
                 format!("sqlite://{}", dir.path().join("e2e.db").display()),
             ),
             // Plain http on loopback: Chromium keeps `Secure` cookies for
-            // localhost only, and this server is reached as 127.0.0.1.
+            // localhost only, and most of these servers are reached as
+            // 127.0.0.1.
             ("GATEHOUSE_JWT__COOKIE_SECURE", "false".to_owned()),
             ("GATEHOUSE_PASSWORD__BCRYPT_COST", "10".to_owned()),
             // Mails (registration links) go to files the test reads.
-            ("GATEHOUSE_PUBLIC_URL", format!("http://127.0.0.1:{port}")),
+            ("GATEHOUSE_PUBLIC_URL", base.clone()),
             ("GATEHOUSE_MAIL__TRANSPORT", "file".to_owned()),
             (
                 "GATEHOUSE_MAIL__DIR",
@@ -65,7 +78,7 @@ impl Server {
             .spawn()
             .expect("start gatehouse");
         let server = Server {
-            base: format!("http://127.0.0.1:{port}"),
+            base,
             child,
             env,
             dir,

@@ -8,9 +8,13 @@
 //! - [`two_factor`]: turning two-factor sign-in on, and signing in with a
 //!   code.
 //! - [`password_reset`]: a forgotten password, by mailed link.
+//! - [`passkeys`]: adding a passkey, signing in with it (no email, no
+//!   password), as the second factor, removing it; Chromium's virtual
+//!   authenticator in place of a phone.
 
 mod admin;
 mod pages;
+mod passkeys;
 mod password_reset;
 mod sign_in;
 mod two_factor;
@@ -37,4 +41,22 @@ async fn sign_out(b: &Browser) {
 /// A link in the main navigation, as a person clicks it.
 async fn nav(b: &Browser, href: &str) {
     b.click(&format!("nav a[href='{href}']")).await;
+}
+
+/// Whether the page fits a 320-pixel-wide screen without scrolling sideways.
+async fn fits_320(b: &Browser, label: &str) {
+    b.client.set_window_size(320, 800).await.unwrap();
+    let overflow = b
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "{label} is {overflow} px too wide at 320 px"
+    );
+    b.client.set_window_size(1100, 800).await.unwrap();
 }

@@ -2,30 +2,12 @@
 //! secret read off the page, a code made from it), the recovery codes, then
 //! signing in with the password and a code.
 
-use super::{sign_in, sign_in_form, sign_out};
+use super::{fits_320, sign_in, sign_in_form, sign_out};
 use crate::browser::{slot, Browser, Server, PASSWORD};
 use crate::browser_tests;
 use crate::two_factor::code;
 
 browser_tests!(two_factor_sign_in);
-
-/// Whether the page fits a 320-pixel-wide screen without scrolling sideways.
-async fn fits_320(b: &Browser, label: &str) {
-    b.client.set_window_size(320, 800).await.unwrap();
-    let overflow = b
-        .client
-        .execute(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert!(
-        overflow.as_i64().unwrap_or(1) <= 0,
-        "{label} is {overflow} px too wide at 320 px"
-    );
-    b.client.set_window_size(1100, 800).await.unwrap();
-}
 
 async fn two_factor_sign_in() {
     let _slot = slot().await;
