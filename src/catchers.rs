@@ -139,7 +139,7 @@ async fn forbidden(req: &Request<'_>) -> Caught {
     let (title, message) = match reason {
         Some(AuthFailure::SecondFactorRequired) => (
             "Two-factor sign-in needed",
-            "This page needs a sign-in with your two-factor code. Sign out, then sign in again with your password and a code.",
+            "This page needs a sign-in with a second factor. Sign out, then sign in again with a passkey, or with your password and a two-factor code.",
         ),
         Some(AuthFailure::Csrf) => (
             "This form has expired",

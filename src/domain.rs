@@ -5,6 +5,24 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+/// Characters that show nothing or reorder what follows: zero-width
+/// spaces and joiners, bidi marks, embeddings, overrides and isolates, word
+/// joiners and invisible operators, the soft hyphen, the byte-order mark.
+/// A name holding one can pass for another on a page or in the audit log.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+    )
+}
+
 /// An email address, trimmed and lower-cased so that uniqueness is
 /// case-insensitive on every backend.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]

@@ -152,7 +152,9 @@
   // Only a path on this site: the server checks `next`, this is a second
   // line.
   function go(redirect) {
-    const path = typeof redirect === "string" && /^\/(?![/\\])/.test(redirect) ? redirect : "/";
+    const path = typeof redirect === "string" && /^\/(?![/\\])[^\s\\\u0000-\u001f\u007f]*$/.test(redirect)
+      ? redirect
+      : "/";
     window.location.assign(path);
   }
 
@@ -221,14 +223,22 @@
   // server set up as localhost), a note links to where they work.
   function showArea(area) {
     const rpId = area.getAttribute("data-rp-id");
-    if (supported() && (!rpId || window.location.hostname === rpId)) {
+    if (supported() && (!rpId || onRelyingParty(rpId))) {
       area.hidden = false;
       return true;
     }
-    if (rpId && window.location.hostname !== rpId) {
+    if (rpId && !onRelyingParty(rpId)) {
       noteElsewhere(area);
     }
     return false;
+  }
+
+  // Whether this page's host is the relying party's id or below it
+  // (rp_id `example.com` serves `id.example.com`).
+  function onRelyingParty(rpId) {
+    const host = window.location.hostname.toLowerCase();
+    const id = rpId.toLowerCase();
+    return host === id || host.endsWith("." + id);
   }
 
   function noteElsewhere(area) {

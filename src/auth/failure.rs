@@ -52,7 +52,9 @@ impl AuthFailure {
             AuthFailure::Csrf => "CSRF double submit tokens do not match",
             AuthFailure::Forbidden => "You do not have permission to access this resource",
             AuthFailure::PasswordChangeRequired => "Password change required",
-            AuthFailure::SecondFactorRequired => "A sign-in with a two-factor code is required",
+            AuthFailure::SecondFactorRequired => {
+                "A sign-in with a second factor (a two-factor code or a passkey) is required"
+            }
             AuthFailure::TwoFactorEnrollmentRequired => "Turn on two-factor sign-in first",
             AuthFailure::Internal => "The server could not check the token",
         }

@@ -11,6 +11,10 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 pub struct SignInLimiter {
     checks: AtomicU64,
     attempts: DefaultKeyedRateLimiter<IpAddr>,
+    /// Passkey sign-ins started (each stores a challenge): five times the
+    /// sign-in limit, as the sign-in page starts one for autofill on every
+    /// load, but bounded, so nobody can fill the challenge table.
+    starts: DefaultKeyedRateLimiter<IpAddr>,
     /// At most one audit event per address and minute, so a flood of
     /// refused attempts can't flood the audit log.
     audit: DefaultKeyedRateLimiter<IpAddr>,
@@ -44,6 +48,9 @@ impl SignInLimiter {
         Self {
             checks: AtomicU64::new(0),
             attempts: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            starts: RateLimiter::keyed(Quota::per_minute(
+                per_minute.saturating_mul(NonZeroU32::new(5).expect("5 is not 0")),
+            )),
             audit: RateLimiter::keyed(Quota::per_minute(NonZeroU32::MIN)),
         }
     }
@@ -65,9 +72,17 @@ impl SignInLimiter {
         }
     }
 
+    /// Whether this address may start one more passkey sign-in (not an
+    /// attempt: the answer, at its finish, is counted by [`Self::check`]).
+    pub fn check_start(&self, ip: Option<IpAddr>) -> bool {
+        let ip = ip.map(bucket).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        self.starts.check_key(&ip).is_ok()
+    }
+
     /// Drops the state of addresses not seen for a while.
     pub fn retain_recent(&self) {
         self.attempts.retain_recent();
+        self.starts.retain_recent();
         self.audit.retain_recent();
     }
 }
@@ -87,6 +102,19 @@ mod tests {
         assert_eq!(limiter.check(a), Attempt::Limited { record: true });
         assert_eq!(limiter.check(a), Attempt::Limited { record: false });
         assert_eq!(limiter.check(b), Attempt::Allowed);
+    }
+
+    #[test]
+    fn passkey_starts_get_five_times_the_attempts() {
+        let limiter = SignInLimiter::new(NonZeroU32::new(2).unwrap());
+        let a = Some(IpAddr::from([10, 0, 0, 1]));
+        for _ in 0..10 {
+            assert!(limiter.check_start(a));
+        }
+        assert!(!limiter.check_start(a));
+        assert!(limiter.check_start(Some(IpAddr::from([10, 0, 0, 2]))));
+        // Starts don't use up the attempts.
+        assert_eq!(limiter.check(a), Attempt::Allowed);
     }
 
     #[test]

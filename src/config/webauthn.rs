@@ -84,6 +84,12 @@ impl WebauthnSettings {
                 }
             },
         };
+        if !matches!(origin.host(), Some(Host::Domain(_))) {
+            return Err(bad(
+                "webauthn.origin",
+                format!("`{origin}` has no domain name (browsers refuse passkeys on an IP address)"),
+            ));
+        }
         let host = origin.host_str().unwrap_or_default().to_ascii_lowercase();
         if rp_id.parse::<std::net::IpAddr>().is_ok() || rp_id.contains(['/', ':', ' ']) {
             return Err(bad(
@@ -122,6 +128,16 @@ impl WebauthnSettings {
                     return Err(bad(
                         "webauthn.rp_id",
                         format!("`{rp_id}` does not agree with public_url (`{public_host}` is not it nor below it)"),
+                    ));
+                }
+                if public.origin() != origin.origin() {
+                    return Err(bad(
+                        "webauthn.origin",
+                        format!(
+                            "`{}` is not public_url's origin `{}`",
+                            origin.origin().ascii_serialization(),
+                            public.origin().ascii_serialization()
+                        ),
                     ));
                 }
             }
@@ -228,6 +244,11 @@ mod tests {
             (s("com", None), "webauthn.rp_id"),
             (s("example.com", Some("http://id.example.com")), "webauthn.origin"),
             (s("other.com", Some("https://id.other.com")), "webauthn.rp_id"),
+            (
+                s("example.com", Some("https://other.example.com")),
+                "webauthn.origin",
+            ),
+            (s("0.1", Some("https://10.0.0.1")), "webauthn.origin"),
         ] {
             assert_eq!(
                 settings.validate(true, "https://id.example.com").unwrap_err().key,

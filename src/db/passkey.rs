@@ -135,7 +135,7 @@ impl StoredPasskey {
         if taken {
             return Err(Error::Invalid(NAME_TAKEN.into()));
         }
-        Ok(diesel::update(
+        diesel::update(
             passkeys::table
                 .filter(passkeys::id.eq(id))
                 .filter(passkeys::user_id.eq(user_id)),
@@ -143,7 +143,14 @@ impl StoredPasskey {
         .set(passkeys::name.eq(name))
         .returning(passkeys::all_columns)
         .get_result::<StoredPasskey>(conn)
-        .optional()?)
+        .optional()
+        .map_err(|e| match e {
+            // The same name given to another passkey at the same moment.
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Error::Invalid(NAME_TAKEN.into())
+            }
+            e => e.into(),
+        })
     }
 
     /// Removes one of a user's passkeys; returns it, or `None` when they
@@ -161,15 +168,21 @@ impl StoredPasskey {
 
     /// After a sign-in: the updated credential (its counter, its backup
     /// flags) and when it was used.
-    pub fn record_use(conn: &mut DbConn, id: i32, passkey: &str, backed_up: bool) -> Result<()> {
-        diesel::update(passkeys::table.find(id))
+    pub fn record_use(
+        conn: &mut DbConn,
+        id: i32,
+        read: &str,
+        passkey: &str,
+        backed_up: bool,
+    ) -> Result<bool> {
+        let updated = diesel::update(passkeys::table.find(id).filter(passkeys::passkey.eq(read)))
             .set((
                 passkeys::passkey.eq(passkey),
                 passkeys::backed_up.eq(backed_up),
                 passkeys::last_used_at.eq(now()),
             ))
             .execute(conn)?;
-        Ok(())
+        Ok(updated == 1)
     }
 }
 
@@ -189,15 +202,28 @@ impl UserHandle {
         if let Some(handle) = existing.and_then(|h| uuid::Uuid::parse_str(&h).ok()) {
             return Ok(handle);
         }
-        let handle = uuid::Uuid::new_v4();
-        diesel::delete(passkey_users::table.find(user_id)).execute(conn)?;
-        diesel::insert_into(passkey_users::table)
-            .values((
-                passkey_users::user_id.eq(user_id),
-                passkey_users::handle.eq(handle.to_string()),
-            ))
-            .execute(conn)?;
-        Ok(handle)
+        // Two first registrations at once: the first handle stays, and
+        // both passkeys get it (a replaced handle would orphan one).
+        // (In a savepoint: on PostgreSQL a refused insert would otherwise
+        // end the transaction it is in.)
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(passkey_users::table)
+                .values((
+                    passkey_users::user_id.eq(user_id),
+                    passkey_users::handle.eq(uuid::Uuid::new_v4().to_string()),
+                ))
+                .execute(conn)
+        });
+        match inserted {
+            Ok(_) | Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let handle = passkey_users::table
+            .find(user_id)
+            .select(passkey_users::handle)
+            .first::<String>(conn)?;
+        uuid::Uuid::parse_str(&handle)
+            .map_err(|e| Error::Config(format!("passkey handle of user {user_id}: {e}")))
     }
 
     /// The account a handle belongs to.

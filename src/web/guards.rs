@@ -234,7 +234,9 @@ impl<'r> FromRequest<'r> for CurrentUser {
 /// Succeeds for an admin; fails with 403 for any other signed-in user, and
 /// (with `[two_factor] required_for_admins`) for an admin with neither
 /// two-factor sign-in on nor a passkey (reason [`AuthFailure::TwoFactorEnrollmentRequired`]:
-/// pages redirect to `/account/two-factor`); does what [`CurrentUser`] does
+/// pages redirect to `/account/two-factor`), or whose only second factor is
+/// a passkey this session didn't use (reason
+/// [`AuthFailure::SecondFactorRequired`]); does what [`CurrentUser`] does
 /// when nobody is signed in.
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub CurrentUser);
@@ -257,27 +259,27 @@ impl<'r> FromRequest<'r> for AdminUser {
             set_failure_reason(req, AuthFailure::Forbidden);
             return Outcome::Error((Status::Forbidden, AuthFailure::Forbidden));
         }
-        let app = req.rocket().state::<Gatehouse>();
-        let required = app.is_some_and(|app| app.config.two_factor.required_for_admins);
-        if required && !user.user.two_factor_on() {
+        let required = req
+            .rocket()
+            .state::<Gatehouse>()
+            .filter(|app| app.config.two_factor.required_for_admins && !user.user.two_factor_on());
+        if let Some(app) = required {
             // A passkey satisfies it too (looked up only for an admin
-            // without TOTP, under the requirement).
-            let has_passkey = match app {
-                Some(app) => crate::services::passkey::has_passkey(app, user.id()).await,
-                None => Ok(false),
-            };
-            match has_passkey {
-                Ok(true) => {}
-                Ok(false) => {
-                    let failure = AuthFailure::TwoFactorEnrollmentRequired;
-                    set_failure_reason(req, failure);
-                    return Outcome::Error((Status::Forbidden, failure));
-                }
+            // without TOTP, under the requirement), but only in a session
+            // that used one: a password sign-in asks for a second step only
+            // when TOTP is on, so a password alone must not open the admin.
+            let failure = match crate::services::passkey::has_passkey(app, user.id()).await {
+                Ok(true) if user.claims.has_second_factor() => None,
+                Ok(true) => Some(AuthFailure::SecondFactorRequired),
+                Ok(false) => Some(AuthFailure::TwoFactorEnrollmentRequired),
                 Err(e) => {
                     log::error!("admin guard: looking for passkeys: {}", e.chain());
-                    set_failure_reason(req, AuthFailure::Internal);
-                    return Outcome::Error((Status::InternalServerError, AuthFailure::Internal));
+                    Some(AuthFailure::Internal)
                 }
+            };
+            if let Some(failure) = failure {
+                set_failure_reason(req, failure);
+                return Outcome::Error((failure.status(), failure));
             }
         }
         Outcome::Success(AdminUser(user))

@@ -68,8 +68,9 @@ pub struct MfaFinishBody {
 async fn login_start(
     _on: PasskeysOn,
     app: &State<Gatehouse>,
+    device: Device,
 ) -> ApiResult<Json<Started<RequestChallengeResponse>>> {
-    Ok(Json(passkey::start_sign_in(app, None).await?))
+    Ok(Json(passkey::start_sign_in(app, None, &device).await?))
 }
 
 /// `{"challenge_id", "credential"}` -> an access and a refresh token.

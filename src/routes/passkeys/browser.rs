@@ -130,8 +130,11 @@ async fn login_start(
     browser: BrowserBinding,
     _body: CsrfJson<StartBody>,
     app: &State<Gatehouse>,
+    device: Device,
 ) -> ApiResult<Json<Started<RequestChallengeResponse>>> {
-    Ok(Json(passkey::start_sign_in(app, Some(browser.0.as_str())).await?))
+    Ok(Json(
+        passkey::start_sign_in(app, Some(browser.0.as_str()), &device).await?,
+    ))
 }
 
 /// A discoverable sign-in: the session's cookies, and `next` (checked as

@@ -117,9 +117,12 @@ pub fn check_name(name: &str) -> Result<String> {
             "A passkey's name can be at most 64 characters.".into(),
         ));
     }
-    if name.chars().any(char::is_control) {
+    if name
+        .chars()
+        .any(|c| c.is_control() || crate::domain::is_invisible(c))
+    {
         return Err(Error::Invalid(
-            "A passkey's name can't hold control characters.".into(),
+            "A passkey's name can't hold control or invisible characters.".into(),
         ));
     }
     Ok(name.to_owned())
@@ -142,5 +145,9 @@ mod tests {
         assert!(check_name(&"x".repeat(65)).is_err());
         assert_eq!(check_name(&"é".repeat(64)).unwrap().chars().count(), 64);
         assert!(check_name("a\u{7}b").is_err());
+        // Bidi overrides and zero-width characters could spoof a name.
+        assert!(check_name("Phone\u{202E}txt").is_err());
+        assert!(check_name("Pho\u{200B}ne").is_err());
+        assert!(check_name("Téléphone").is_ok());
     }
 }

@@ -5,7 +5,8 @@
 
 use diesel::Connection;
 use webauthn_rs::prelude::{
-    DiscoverableAuthentication, Passkey, PasskeyAuthentication, PublicKeyCredential, RequestChallengeResponse,
+    Credential, DiscoverableAuthentication, Passkey, PasskeyAuthentication, PublicKeyCredential,
+    RequestChallengeResponse,
 };
 
 use super::ceremony::{self, Started};
@@ -24,11 +25,16 @@ use crate::state::Gatehouse;
 
 /// Starts a discoverable sign-in: no account named, any of this site's
 /// passkeys may answer. `bind`: the browser's CSRF value (`None` for the
-/// JSON API).
+/// JSON API). Each start stores a challenge, so starts are limited per
+/// address too (more generously than attempts: 429 past it).
 pub async fn start_sign_in(
     app: &Gatehouse,
     bind: Option<&str>,
-) -> Result<Started<RequestChallengeResponse>, Error> {
+    device: &Device,
+) -> Result<Started<RequestChallengeResponse>, SignInError> {
+    if !app.limiter.check_start(device.ip.parse().ok()) {
+        return Err(SignInError::RateLimited);
+    }
     let webauthn = ceremony::relying_party(app)?;
     let (mut options, state) = webauthn
         .start_discoverable_authentication()
@@ -100,6 +106,17 @@ pub async fn finish_sign_in(
         )
         .await;
     };
+    let mut passkey: Passkey = serde_json::from_str(&stored.passkey)
+        .map_err(|e| Error::Config(format!("stored passkey {}: {e}", stored.id)))?;
+    let result = match webauthn.finish_discoverable_authentication_v2(&response, state, &passkey) {
+        Ok(result) => result,
+        Err(e) => {
+            let detail = refusal_detail(&e);
+            return refuse(app, Some(user.id), device, detail, SignInError::PasskeyRefused).await;
+        }
+    };
+    // Only now, with the signature checked, may the answer say the account
+    // is disabled (as the password path says so only after the password).
     if user.disabled {
         return refuse(
             app,
@@ -120,20 +137,11 @@ pub async fn finish_sign_in(
         )
         .await;
     }
-    let mut passkey: Passkey = serde_json::from_str(&stored.passkey)
-        .map_err(|e| Error::Config(format!("stored passkey {}: {e}", stored.id)))?;
-    let result = match webauthn.finish_discoverable_authentication_v2(&response, state, &passkey) {
-        Ok(result) => result,
-        Err(e) => {
-            let detail = refusal_detail(&e);
-            return refuse(app, Some(user.id), device, detail, SignInError::PasskeyRefused).await;
-        }
-    };
     passkey.update_credential(&result);
     finish(
         app,
         user,
-        stored.id,
+        &stored,
         &passkey,
         result.backup_state(),
         device,
@@ -144,12 +152,14 @@ pub async fn finish_sign_in(
 }
 
 /// Stores the passkey as the sign-in left it and starts the session, in
-/// one transaction.
+/// one transaction. The store is a compare-and-set on the row as it was
+/// read: of two answers racing with one passkey, one wins and the other is
+/// refused, so the stored counter never goes back.
 #[allow(clippy::too_many_arguments)]
 async fn finish(
     app: &Gatehouse,
     user: User,
-    passkey_id: i32,
+    stored: &StoredPasskey,
     passkey: &Passkey,
     backed_up: bool,
     device: Device,
@@ -161,15 +171,30 @@ async fn finish(
     let refresh_jti = new_refresh_jti();
     let jti = refresh_jti.clone();
     let user_id = user.id;
+    let (passkey_id, read) = (stored.id, stored.passkey.clone());
+    let audit_device = device.clone();
     let session = app
         .db
         .run(move |conn| {
             conn.transaction(|conn| {
-                StoredPasskey::record_use(conn, passkey_id, &json, backed_up)?;
-                open_session(conn, user_id, &device, remember, method, lifetime, &jti)
+                if !StoredPasskey::record_use(conn, passkey_id, &read, &json, backed_up)? {
+                    return Ok(None);
+                }
+                open_session(conn, user_id, &device, remember, method, lifetime, &jti).map(Some)
             })
         })
         .await?;
+    let Some(session) = session else {
+        let detail = "the same passkey answered twice at once";
+        return refuse(
+            app,
+            Some(user_id),
+            audit_device,
+            detail,
+            SignInError::PasskeyRefused,
+        )
+        .await;
+    };
     Ok(issue_tokens(app, user, session, &refresh_jti)?)
 }
 
@@ -283,12 +308,19 @@ pub async fn finish_second_factor(
     };
     let mut passkey: Passkey = serde_json::from_str(&stored.passkey)
         .map_err(|e| Error::Config(format!("stored passkey {}: {e}", stored.id)))?;
+    // The library checked the counter against the copy taken at the start;
+    // the passkey may have signed in since: check it against the stored one.
+    let last = Credential::from(passkey.clone()).counter;
+    if (result.counter() > 0 || last > 0) && result.counter() <= last {
+        let detail = "signature counter went backwards (possible cloned authenticator)";
+        return refuse(app, Some(user.id), device, detail, SignInError::PasskeyRefused).await;
+    }
     passkey.update_credential(&result);
     let remember = pending.remember;
     finish(
         app,
         user,
-        stored.id,
+        &stored,
         &passkey,
         result.backup_state(),
         device,

@@ -6,7 +6,7 @@ use gatehouse::domain::Role;
 use rocket::http::Status;
 use serde_json::json;
 
-use super::{add_passkey, body, user_with_passkey, Authenticator};
+use super::{add_passkey, body, finish_login, start_login, user_with_passkey, Authenticator};
 use crate::common::{assert_redirect_to, Backend, TestApp, PASSWORD};
 use crate::db_tests;
 use crate::two_factor::turn_on;
@@ -114,6 +114,34 @@ async fn a_passkey_satisfies_required_for_admins(backend: Backend) {
     assert_redirect_to(&app.get("/admin").await, "/account/two-factor");
     let mut auth = Authenticator::new();
     assert_eq!(add_passkey(&app, &mut auth, "Key").await.0, 200);
+    // A passkey counts only in a session that used it: this one (and any
+    // later password sign-in, which asks for no second step without TOTP)
+    // is a password alone.
+    let page = app.get("/admin").await;
+    assert_eq!(page.status(), Status::Forbidden);
+    assert!(page
+        .into_string()
+        .await
+        .unwrap()
+        .contains("sign in again with a passkey"));
+    let res = app.get_json("/api/v1/admin/users").await;
+    assert_eq!(res.status(), Status::Forbidden);
+    assert!(body(res).await["description"]
+        .as_str()
+        .unwrap()
+        .contains("second factor"));
+    app.sign_out().await;
+    app.sign_in("root@example.com").await;
+    assert_eq!(app.get("/admin").await.status(), Status::Forbidden);
+    // Signed in with the passkey: the admin is open.
+    app.sign_out().await;
+    auth.counter = 1;
+    let (csrf, started) = start_login(&app).await;
+    let credential = auth.assert(&started["options"]);
+    assert_eq!(
+        finish_login(&app, &csrf, &started, &credential).await.status(),
+        Status::Ok
+    );
     assert_eq!(app.get("/admin").await.status(), Status::Ok);
     assert_eq!(app.get_json("/api/v1/admin/users").await.status(), Status::Ok);
 }

@@ -7,7 +7,7 @@ use rocket::http::{ContentType, Status};
 use serde_json::json;
 
 use super::{body, finish_login, start_login, user_with_passkey, Authenticator};
-use crate::common::{csrf_in, TestApp};
+use crate::common::{csrf_in, Backend, TestApp};
 use crate::db_tests;
 
 db_tests!(
@@ -21,6 +21,28 @@ db_tests!(
     another_browsers_challenge_is_refused,
     bad_input_is_a_4xx,
 );
+
+crate::backend_tests!(starting_sign_ins_is_limited_per_address);
+
+/// Each start stores a challenge: an address may start five times the
+/// sign-in limit a minute (the page starts one for autofill on each load),
+/// then gets 429s, on the browser's route and the API's.
+async fn starting_sign_ins_is_limited_per_address(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |f| f.merge(("login.rate_limit_per_minute", 2)))
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        let res = app.post_json("/api/v1/passkeys/login/start", &json!({})).await;
+        assert_eq!(res.status(), Status::Ok);
+    }
+    let res = app.post_json("/api/v1/passkeys/login/start", &json!({})).await;
+    assert_eq!(res.status(), Status::TooManyRequests);
+    let csrf = app.csrf("/login").await;
+    let res = app
+        .post_json("/login/passkey/start", &json!({ "csrf_token": csrf }))
+        .await;
+    assert_eq!(res.status(), Status::TooManyRequests);
+}
 
 async fn refusals(app: &TestApp) -> Vec<String> {
     app.events("passkey_sign_in_failed")
@@ -242,6 +264,22 @@ async fn a_disabled_user_is_refused(app: TestApp) {
         .run(move |conn| gatehouse::db::user::User::set_disabled(conn, id, true).map(|_| ()))
         .await
         .unwrap();
+    // An answer naming the account but signed by another key says nothing
+    // about the account (and writes no "disabled" event for it).
+    let mut forger = Authenticator::new();
+    forger.credential_id = auth.credential_id.clone();
+    forger.user_handle = auth.user_handle.clone();
+    forger.counter = 7;
+    let (csrf, started) = start_login(&app).await;
+    let res = finish_login(&app, &csrf, &started, &forger.assert(&started["options"])).await;
+    assert_eq!(res.status(), Status::Unauthorized);
+    let answer = body(res).await;
+    assert!(
+        !answer["description"].as_str().unwrap().contains("disabled"),
+        "{answer}"
+    );
+    assert!(!refusals(&app).await.contains(&"account disabled".to_owned()));
+    // The passkey itself: refused, saying why.
     let (csrf, started) = start_login(&app).await;
     let res = finish_login(&app, &csrf, &started, &auth.assert(&started["options"])).await;
     assert_eq!(res.status(), Status::Unauthorized);

@@ -169,7 +169,7 @@ async fn the_second_factor_guard(backend: Backend) {
     let body: Value = res.into_json().await.unwrap();
     assert_eq!(
         body["description"],
-        "A sign-in with a two-factor code is required"
+        "A sign-in with a second factor (a two-factor code or a passkey) is required"
     );
 
     // Signed in with the code: in.
