@@ -207,10 +207,19 @@ async fn summary(rocket: &Rocket<Orbit>) {
             "  forgotten-password links are off: {why} (set `password_reset = false` to say so, or fix it)"
         ));
     }
-    if let crate::config::Passkeys::Off { why: Some(why) } = &app.config.passkeys {
-        lines.push(format!(
+    match &app.config.passkeys {
+        crate::config::Passkeys::Off { why: Some(why) } => lines.push(format!(
             "  passkeys are off: {why} (set `webauthn.enabled = false` to say so)"
-        ));
+        )),
+        // Served on an IP address, the site has passkeys only under its
+        // name (browsers refuse them on an address): say where.
+        crate::config::Passkeys::On(webauthn)
+            if webauthn.origin.host_str() != Some(&config.address.to_string()) =>
+        {
+            let origin = webauthn.origin.origin().ascii_serialization();
+            lines.push(format!("  passkeys work at {origin}"));
+        }
+        _ => {}
     }
     if config.log_level == LogLevel::Critical {
         lines.push("  (routes and requests are logged with ROCKET_LOG_LEVEL=normal)".into());
