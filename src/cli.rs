@@ -337,7 +337,7 @@ fn remove_passkey(config: Config, email: &str, id: i32) -> Result<String, Error>
     let user = find(&app, email)?;
     let removed = app
         .db
-        .run_blocking(|conn| passkey::remove_now(conn, user.id, id, None, None))
+        .run_blocking(|conn| passkey::remove_now(conn, user.id, id, None, None, None))
         .map_err(|e| match e {
             Error::NotFound => Error::Invalid(format!("{} has no passkey {id}", user.email)),
             e => e,

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 
-use super::schema::{passkey_users, passkeys};
+use super::schema::{passkey_sessions, passkey_users, passkeys, sessions};
 use super::DbConn;
 use crate::domain::now;
 use crate::error::{Error, Result};
@@ -155,6 +155,33 @@ impl StoredPasskey {
 
     /// Removes one of a user's passkeys; returns it, or `None` when they
     /// have no such passkey.
+    /// Notes that a session was started by this passkey.
+    pub fn started_session(conn: &mut DbConn, id: i32, session_id: &str) -> Result<()> {
+        diesel::insert_into(passkey_sessions::table)
+            .values((
+                passkey_sessions::session_id.eq(session_id),
+                passkey_sessions::passkey_id.eq(id),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Signs out the active sessions this passkey started, but `keep`; how
+    /// many.
+    pub fn revoke_sessions(conn: &mut DbConn, id: i32, keep: Option<&str>) -> Result<usize> {
+        let started = passkey_sessions::table
+            .filter(passkey_sessions::passkey_id.eq(id))
+            .select(passkey_sessions::session_id);
+        Ok(diesel::update(
+            sessions::table
+                .filter(sessions::id.eq_any(started))
+                .filter(sessions::id.ne(keep.unwrap_or("")))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set(sessions::revoked_at.eq(now()))
+        .execute(conn)?)
+    }
+
     pub fn delete(conn: &mut DbConn, user_id: i32, id: i32) -> Result<Option<StoredPasskey>> {
         Ok(diesel::delete(
             passkeys::table

@@ -125,6 +125,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    passkey_sessions (session_id) {
+        session_id -> Text,
+        passkey_id -> Integer,
+    }
+}
+
+diesel::table! {
     passkey_challenges (id) {
         id -> Text,
         purpose -> Text,
@@ -150,5 +157,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     password_resets,
     passkey_users,
     passkeys,
+    passkey_sessions,
     passkey_challenges
 );

@@ -19,6 +19,13 @@ CREATE TABLE passkeys (
     last_used_at BIGINT
 );
 CREATE UNIQUE INDEX passkeys_user_id_name_idx ON passkeys (user_id, name);
+-- Which passkey started a session: removing the passkey (a lost device)
+-- signs those sessions out.
+CREATE TABLE passkey_sessions (
+    session_id TEXT PRIMARY KEY NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    passkey_id INTEGER NOT NULL REFERENCES passkeys (id) ON DELETE CASCADE
+);
+CREATE INDEX passkey_sessions_passkey_id_idx ON passkey_sessions (passkey_id);
 -- Ceremonies under way: the id is the SHA-256 of the one handed to the
 -- client; `bind` the SHA-256 of the browser's anonymous CSRF value (NULL for
 -- the JSON API); `state` webauthn-rs's state as JSON. A finish deletes the

@@ -275,7 +275,7 @@ async fn remove_passkey(
     actor: Actor,
     app: &State<Gatehouse>,
 ) -> Result<FormOutcome, Error> {
-    let result = passkey::remove(app, id, passkey_id, Some(actor.id), Some(actor.device)).await;
+    let result = passkey::remove(app, id, passkey_id, Some(actor.id), Some(actor.device), None).await;
     refused_or(
         id,
         result.map(|p| Flash::success(user_uri(id), format!("Passkey “{}” removed.", p.name))),

@@ -108,7 +108,7 @@ async fn get_user(id: i32, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResu
 /// as actor): 204.
 #[delete("/admin/users/<id>/passkeys/<passkey_id>")]
 async fn remove_passkey(id: i32, passkey_id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Status> {
-    passkey::remove(app, id, passkey_id, Some(actor.id), Some(actor.device)).await?;
+    passkey::remove(app, id, passkey_id, Some(actor.id), Some(actor.device), None).await?;
     Ok(Status::NoContent)
 }
 

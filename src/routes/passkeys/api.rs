@@ -153,7 +153,15 @@ async fn remove(
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Status> {
-    passkey::remove(app, user.id(), id, None, Some(device)).await?;
+    passkey::remove(
+        app,
+        user.id(),
+        id,
+        None,
+        Some(device),
+        Some(user.session.id.clone()),
+    )
+    .await?;
     Ok(Status::NoContent)
 }
 

@@ -102,6 +102,14 @@ async fn remove(
     app: &State<Gatehouse>,
     device: Device,
 ) -> Result<FormOutcome, Error> {
-    let removed = passkey::remove(app, user.id(), id, None, Some(device)).await;
+    let removed = passkey::remove(
+        app,
+        user.id(),
+        id,
+        None,
+        Some(device),
+        Some(user.session.id.clone()),
+    )
+    .await;
     done(removed.map(|p| format!("Passkey “{}” removed.", p.name)))
 }

@@ -164,7 +164,8 @@ pub async fn rename(
         .await
 }
 
-/// Removes one of a user's passkeys, audited: `actor` is who did it when
+/// Removes one of a user's passkeys and signs out the sessions it started
+/// (all but `keep`, the session asking, when it is the owner's), audited: `actor` is who did it when
 /// not the user (an admin), `device` where from (none from the command
 /// line). `NotFound` when the user has no such passkey. Works with
 /// passkeys off too (an admin cleaning up).
@@ -174,9 +175,10 @@ pub async fn remove(
     id: i32,
     actor: Option<i32>,
     device: Option<Device>,
+    keep: Option<String>,
 ) -> Result<StoredPasskey> {
     app.db
-        .run(move |conn| remove_now(conn, user_id, id, actor, device.as_ref()))
+        .run(move |conn| remove_now(conn, user_id, id, actor, device.as_ref(), keep.as_deref()))
         .await
 }
 
@@ -187,14 +189,19 @@ pub fn remove_now(
     id: i32,
     actor: Option<i32>,
     device: Option<&Device>,
+    keep: Option<&str>,
 ) -> Result<StoredPasskey> {
     conn.transaction(|conn| {
+        // The sessions it started end with it (a lost device's), but the
+        // one removing it (`keep`: its owner, here and fresh) goes on.
+        let signed_out = StoredPasskey::revoke_sessions(conn, id, keep)?;
         let stored = StoredPasskey::delete(conn, user_id, id)?.ok_or(Error::NotFound)?;
-        let detail = match actor {
-            Some(_) => format!("{} (by an admin)", stored.name),
-            None if device.is_none() => format!("{} (from the command line)", stored.name),
-            None => stored.name.clone(),
+        let by = match actor {
+            Some(_) => " (by an admin)",
+            None if device.is_none() => " (from the command line)",
+            None => "",
         };
+        let detail = format!("{}{by}; {signed_out} session(s) signed out", stored.name);
         audit::record(
             conn,
             NewEvent {

@@ -180,7 +180,9 @@ async fn finish(
                 if !StoredPasskey::record_use(conn, passkey_id, &read, &json, backed_up)? {
                     return Ok(None);
                 }
-                open_session(conn, user_id, &device, remember, method, lifetime, &jti).map(Some)
+                let session = open_session(conn, user_id, &device, remember, method, lifetime, &jti)?;
+                StoredPasskey::started_session(conn, passkey_id, &session.id)?;
+                Ok(Some(session))
             })
         })
         .await?;

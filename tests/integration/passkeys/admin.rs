@@ -7,22 +7,79 @@ use gatehouse::config::Config;
 use gatehouse::domain::Role;
 use rocket::http::Status;
 
-use super::user_with_passkey;
+use super::{finish_login, start_login, user_with_passkey};
 use crate::common::{assert_redirect_to, figment, TestApp};
 use crate::db_tests;
 
 db_tests!(
     an_admin_removes_a_passkey,
-    the_command_line_lists_and_removes_passkeys
+    the_command_line_lists_and_removes_passkeys,
+    removing_a_passkey_signs_out_its_other_sessions
 );
+
+/// The owner removes a passkey while signed in with it: the other sessions
+/// it started end, the one asking goes on.
+async fn removing_a_passkey_signs_out_its_other_sessions(app: TestApp) {
+    let ada = app.create_user("ada@example.com", "Ada", Role::User).await;
+    let mut auth = user_with_passkey(&app, "ada@example.com").await;
+    let mut sessions = Vec::new();
+    for counter in 1..=2 {
+        auth.counter = counter;
+        let (csrf, started) = start_login(&app).await;
+        let credential = auth.assert(&started["options"]);
+        assert_eq!(
+            finish_login(&app, &csrf, &started, &credential).await.status(),
+            Status::Ok
+        );
+        sessions.push(app.claims().await["sid"].as_str().unwrap().to_owned());
+    }
+    let id = gatehouse::services::passkey::list(app.state(), ada.id)
+        .await
+        .unwrap()[0]
+        .id;
+    assert_redirect_to(
+        &app.post_form(&format!("/account/passkeys/{id}/delete"), &[])
+            .await,
+        "/account/passkeys",
+    );
+    assert_eq!(app.get("/protected").await.status(), Status::Ok);
+    let events = app.events("passkey_removed").await;
+    assert!(
+        events[0].2.ends_with("1 session(s) signed out"),
+        "{}",
+        events[0].2
+    );
+    let first = sessions.remove(0);
+    let revoked = app
+        .state()
+        .db
+        .run(move |conn| gatehouse::db::session::Session::find(conn, &first))
+        .await
+        .unwrap()
+        .unwrap()
+        .revoked_at;
+    assert!(revoked.is_some());
+}
 
 async fn an_admin_removes_a_passkey(app: TestApp) {
     let ada = app.create_user("ada@example.com", "Ada", Role::User).await;
-    user_with_passkey(&app, "ada@example.com").await;
+    let mut auth = user_with_passkey(&app, "ada@example.com").await;
     let passkey = gatehouse::services::passkey::list(app.state(), ada.id)
         .await
         .unwrap()
         .remove(0);
+    // Ada signs in with it (on the device she will lose), and with her
+    // password elsewhere.
+    auth.counter = 1;
+    let (csrf, started) = start_login(&app).await;
+    let credential = auth.assert(&started["options"]);
+    assert_eq!(
+        finish_login(&app, &csrf, &started, &credential).await.status(),
+        Status::Ok
+    );
+    let with_passkey = app.claims().await["sid"].as_str().unwrap().to_owned();
+    app.sign_in("ada@example.com").await;
+    let with_password = app.claims().await["sid"].as_str().unwrap().to_owned();
     let admin = app.create_user("root@example.com", "Root", Role::Admin).await;
     app.sign_in("root@example.com").await;
     let page = app
@@ -61,7 +118,25 @@ async fn an_admin_removes_a_passkey(app: TestApp) {
     let events = app.events("passkey_removed").await;
     assert_eq!(events.len(), 1);
     assert_eq!((events[0].0, events[0].1), (Some(ada.id), Some(admin.id)));
-    assert!(events[0].2.contains("by an admin"));
+    assert!(events[0].2.contains("by an admin"), "{}", events[0].2);
+    // The session the passkey started is signed out; the password's is not.
+    assert!(
+        events[0].2.ends_with("1 session(s) signed out"),
+        "{}",
+        events[0].2
+    );
+    let revoked = |sid: String| async {
+        app.state()
+            .db
+            .run(move |conn| gatehouse::db::session::Session::find(conn, &sid))
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    };
+    assert!(revoked(with_passkey).await);
+    assert!(!revoked(with_password).await);
     assert!(gatehouse::services::passkey::list(app.state(), ada.id)
         .await
         .unwrap()
@@ -110,7 +185,11 @@ async fn the_command_line_lists_and_removes_passkeys(app: TestApp) {
     let events = app.events("passkey_removed").await;
     assert_eq!(
         events,
-        vec![(Some(ada.id), None, "Laptop (from the command line)".to_owned())]
+        vec![(
+            Some(ada.id),
+            None,
+            "Laptop (from the command line); 0 session(s) signed out".to_owned()
+        )]
     );
     // The words people type.
     use clap::Parser;

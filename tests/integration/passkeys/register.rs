@@ -116,7 +116,14 @@ async fn add_rename_and_remove_a_passkey(app: TestApp) {
     let remove = format!("/account/passkeys/{}/delete", list[0].id);
     assert_redirect_to(&app.post_form(&remove, &[]).await, "/account/passkeys");
     let events = app.events("passkey_removed").await;
-    assert_eq!(events, vec![(Some(user.id), None, "Work laptop".to_owned())]);
+    assert_eq!(
+        events,
+        vec![(
+            Some(user.id),
+            None,
+            "Work laptop; 0 session(s) signed out".to_owned()
+        )]
+    );
     let page = app.get("/account/passkeys").await.into_string().await.unwrap();
     assert!(!page.contains(&format!("data-passkey-id=\"{}\"", list[0].id)));
     assert_eq!(app.post_form(&remove, &[]).await.status(), Status::NotFound);
