@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::services::signin::{self, PasswordSignIn, SignInError};
 use crate::services::{passkey, two_factor};
 use crate::state::Gatehouse;
-use crate::web::csrf::{csrf_form, BrowserBinding};
+use crate::web::csrf::{csrf_form, BrowserBinding, PENDING_GONE};
 use crate::web::json::retry_after;
 use crate::web::page::{Page, PageContext};
 use crate::web::redirect::safe_next;
@@ -135,10 +135,7 @@ fn refused_page(page: &PageContext, app: &Gatehouse, kept: &serde_json::Value, e
 /// in another browser.
 fn start_again(jar: &CookieJar<'_>) -> Flash<Redirect> {
     cookies::clear_pending(jar);
-    Flash::error(
-        Redirect::to("/login"),
-        "Your sign-in timed out or was not finished here. Sign in again.",
-    )
+    Flash::error(Redirect::to("/login"), PENDING_GONE)
 }
 
 /// The second step: one field for the code from the app (or a recovery
@@ -150,8 +147,7 @@ async fn code_page(
     browser: BrowserBinding,
     page: PageContext,
 ) -> Result<CodeOutcome, Error> {
-    let pending =
-        cookies::pending(jar).and_then(|t| two_factor::check_pending(app, &t, Some(browser.0.as_str())).ok());
+    let pending = browser.pending_sign_in(app, jar);
     match pending {
         Some(pending) => Ok(CodeOutcome::Page(
             page.render("login_two_factor", code_view(app, &pending, None).await?),
@@ -200,8 +196,7 @@ async fn code(
     device: Device,
     page: PageContext,
 ) -> Result<CodeOutcome, Error> {
-    let pending =
-        cookies::pending(jar).and_then(|t| two_factor::check_pending(app, &t, Some(browser.0.as_str())).ok());
+    let pending = browser.pending_sign_in(app, jar);
     let Some(pending) = pending else {
         return Ok(CodeOutcome::StartAgain(start_again(jar)));
     };

@@ -5,14 +5,15 @@
 use rocket::data::{self, Data, FromData};
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::form::{Form, FromForm};
-use rocket::http::{Cookie, SameSite, Status};
+use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 use subtle::ConstantTimeEq;
 
 use super::guards::{authenticate, set_failure_reason};
 use crate::auth::token::random_value;
-use crate::auth::token::AuthFailure;
+use crate::auth::token::{AuthFailure, MfaClaims};
+use crate::services::two_factor;
 use crate::state::Gatehouse;
 
 /// The private cookie holding the anonymous CSRF value.
@@ -53,6 +54,19 @@ impl<'r> FromRequest<'r> for CsrfToken {
 /// not do: a password reset ends the session whose value it was.)
 #[derive(Debug, Clone)]
 pub struct BrowserBinding(pub CsrfToken);
+
+/// What a browser is told when its pending sign-in is gone (expired, or
+/// started in another browser).
+pub const PENDING_GONE: &str = "Your sign-in timed out or was not finished here. Sign in again.";
+
+impl BrowserBinding {
+    /// This browser's pending two-factor sign-in (the `gatehouse_mfa`
+    /// cookie), if it is still good and was started here.
+    pub fn pending_sign_in(&self, app: &Gatehouse, jar: &CookieJar<'_>) -> Option<MfaClaims> {
+        super::cookies::pending(jar)
+            .and_then(|t| two_factor::check_pending(app, &t, Some(self.0.as_str())).ok())
+    }
+}
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for BrowserBinding {

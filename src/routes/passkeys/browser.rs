@@ -13,10 +13,9 @@ use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse};
 use crate::db::session::Device;
 use crate::services::passkey::{self, Started};
 use crate::services::signin::SignInError;
-use crate::services::two_factor;
 use crate::state::Gatehouse;
 use crate::web::cookies;
-use crate::web::csrf::{BrowserBinding, CsrfProtected};
+use crate::web::csrf::{BrowserBinding, CsrfProtected, PENDING_GONE};
 use crate::web::json::{ApiError, ApiResult};
 use crate::web::passkeys::{CsrfJson, PasskeysOn};
 use crate::web::redirect::safe_next;
@@ -171,15 +170,9 @@ fn pending(
     jar: &CookieJar<'_>,
     browser: &BrowserBinding,
 ) -> ApiResult<crate::auth::token::MfaClaims> {
-    cookies::pending(jar)
-        .and_then(|t| two_factor::check_pending(app, &t, Some(browser.0.as_str())).ok())
-        .ok_or_else(|| {
-            ApiError::new(
-                Status::Unauthorized,
-                "Your sign-in timed out or was not finished here. Sign in again.",
-            )
-            .with_code("no_pending_sign_in")
-        })
+    browser
+        .pending_sign_in(app, jar)
+        .ok_or_else(|| ApiError::new(Status::Unauthorized, PENDING_GONE).with_code("no_pending_sign_in"))
 }
 
 #[post("/login/two-factor/passkey/start", data = "<_body>")]
