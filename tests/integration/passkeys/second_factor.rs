@@ -16,7 +16,38 @@ db_tests!(
     the_code_page_offers_a_passkey_only_to_its_owner
 );
 
-crate::backend_tests!(a_passkey_satisfies_required_for_admins);
+crate::backend_tests!(
+    a_passkey_satisfies_required_for_admins,
+    a_passkey_alone_meets_two_factor_and_the_guard
+);
+
+#[rocket::get("/vault")]
+fn vault(user: gatehouse::SecondFactor) -> String {
+    format!("vault of {}", user.user.email)
+}
+
+/// With TOTP on, a passkey sign-in is asked for no code, and the
+/// `SecondFactor` guard of an app's own route lets it through.
+async fn a_passkey_alone_meets_two_factor_and_the_guard(backend: Backend) {
+    let app = TestApp::spawn_rocket(backend, |f| {
+        gatehouse::build(f).mount("/", rocket::routes![vault])
+    })
+    .await
+    .unwrap();
+    app.create_user("ada@example.com", "Ada", Role::User).await;
+    let mut auth = user_with_passkey(&app, "ada@example.com").await;
+    turn_on(&app, "ada@example.com").await;
+    auth.counter = 1;
+    let (csrf, started) = start_login(&app).await;
+    let credential = auth.assert(&started["options"]);
+    let res = finish_login(&app, &csrf, &started, &credential).await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(body(res).await, json!({ "redirect": "/protected" }));
+    assert_eq!(app.claims().await["amr"], json!(["hwk"]));
+    let res = app.get("/vault").await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(res.into_string().await.unwrap(), "vault of ada@example.com");
+}
 
 async fn password_then_passkey(app: TestApp) {
     let user = app.create_user("ada@example.com", "Ada", Role::User).await;
