@@ -19,6 +19,7 @@
 //! | [`cli`] | the command line |
 //! | [`passkeys`] | `/account/passkeys`, the passkey ceremonies (browser and API), with a software authenticator |
 //! | [`two_factor`] | `/account/two-factor`, `/login/two-factor`, `/api/v1/login/two-factor`: TOTP and recovery codes |
+//! | [`hardening`] | hostile input and clients, a busy SQLite, a restarting PostgreSQL, shared limits |
 //! | [`browser`] | the journeys in Chromium, against the real binary |
 //!
 //! [`common`] holds the helpers: [`common::TestApp`], `db_tests!`, forms,
@@ -38,6 +39,7 @@ mod cli;
 #[cfg(feature = "google")]
 mod google;
 mod guards;
+mod hardening;
 mod items;
 mod keys;
 mod passkeys;
