@@ -5,6 +5,7 @@ use std::path::Path;
 
 use rocket::config::LogLevel;
 use rocket::fairing::AdHoc;
+use rocket::figment::providers::Serialized;
 use rocket::figment::Figment;
 use rocket::{Build, Orbit, Rocket};
 
@@ -24,7 +25,7 @@ pub fn build(figment: Figment) -> Rocket<Build> {
 /// without catchers, for an app that registers its own.
 pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
     let mounts = Mounts::read(&rocket);
-    rocket
+    server_defaults(rocket)
         .attach(AdHoc::try_on_ignite(
             "Gatehouse configuration and database",
             open_state,
@@ -48,6 +49,25 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .mount(mounts.auth_url_rule, routes::api::flask_jwt_routes())
         .mount("/", routes::api::well_known_routes())
         .mount("/", deny::routes())
+}
+
+/// Gatehouse's own defaults for Rocket's server settings, where the app
+/// left Rocket's: a shutdown grace of 10 s and a mercy of 5 s instead of 2
+/// and 3. A sign-in may wait for a password thread behind
+/// `password.hash_queue` others (about 2.5 s at bcrypt's default cost on two
+/// cores), and Rocket starts closing connections when the grace is over:
+/// with 2 s, an operator's SIGTERM during a burst of sign-ins dropped them.
+fn server_defaults(rocket: Rocket<Build>) -> Rocket<Build> {
+    let mut figment = rocket.figment().clone();
+    for (key, seconds) in [("shutdown.grace", 10u32), ("shutdown.mercy", 5)] {
+        let from_rocket = figment
+            .find_metadata(key)
+            .is_none_or(|m| m.name == "rocket::Config::default()");
+        if from_rocket {
+            figment = figment.merge(Serialized::global(key, seconds));
+        }
+    }
+    rocket.configure(figment)
 }
 
 /// The Google sign-in's JSON routes (none without the `google` feature).

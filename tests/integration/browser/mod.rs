@@ -12,7 +12,7 @@
 mod authenticator;
 mod chromium;
 mod journeys;
-mod server;
+pub mod server;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -162,6 +162,24 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Asks the server to stop as an operator's SIGTERM would, and waits up
+    /// to `limit` for it to exit: its status, or `None` if it is still up.
+    pub async fn terminate(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success(), "kill -TERM {pid}");
+        let began = Instant::now();
+        while began.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            rocket::tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        None
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -8,9 +8,12 @@
 //! - [`limits`]: the client address, bcrypt cost changes, the per-IP limit
 //!   across instances;
 //! - [`clients`]: slow clients, graceful shutdown, the Google link button's
-//!   form-action.
+//!   form-action;
+//! - [`shutdown`]: sign-ins in flight when the server stops.
 
 mod clients;
 mod database;
 mod input;
 mod limits;
+#[cfg(all(feature = "google", feature = "mail"))]
+mod shutdown;
