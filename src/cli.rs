@@ -14,7 +14,6 @@ use std::io::{self, BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use diesel::Connection;
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 
@@ -191,8 +190,7 @@ fn create_user(
     let hash = app.passwords.hash_blocking(&password)?;
     let role = if admin { Role::Admin } else { Role::User };
     let user = app.db.run_blocking(|conn| {
-        use diesel::Connection;
-        conn.transaction(|conn| {
+        conn.write(|conn| {
             let user = User::create(
                 conn,
                 NewUser {
@@ -242,16 +240,18 @@ fn set_role(config: Config, email: &str, role: &str) -> Result<String, Error> {
     let app = Gatehouse::open(config)?;
     let user = find(&app, email)?;
     let user = app.db.run_blocking(|conn| {
-        let user = User::set_role(conn, user.id, role)?;
-        audit::record(
-            conn,
-            NewEvent {
-                user_id: Some(user.id),
-                detail: &format!("role set to {role} from the command line"),
-                ..NewEvent::new(EventKind::RoleChanged)
-            },
-        )?;
-        Ok(user)
+        conn.write(|conn| {
+            let user = User::set_role(conn, user.id, role)?;
+            audit::record(
+                conn,
+                NewEvent {
+                    user_id: Some(user.id),
+                    detail: &format!("role set to {role} from the command line"),
+                    ..NewEvent::new(EventKind::RoleChanged)
+                },
+            )?;
+            Ok(user)
+        })
     })?;
     Ok(format!("{} is now {}", user.email, user.role))
 }
@@ -260,15 +260,17 @@ fn unlock(config: Config, email: &str) -> Result<String, Error> {
     let app = Gatehouse::open(config)?;
     let user = find(&app, email)?;
     app.db.run_blocking(|conn| {
-        User::unlock(conn, user.id)?;
-        audit::record(
-            conn,
-            NewEvent {
-                user_id: Some(user.id),
-                detail: "from the command line",
-                ..NewEvent::new(EventKind::AccountUnlocked)
-            },
-        )
+        conn.write(|conn| {
+            User::unlock(conn, user.id)?;
+            audit::record(
+                conn,
+                NewEvent {
+                    user_id: Some(user.id),
+                    detail: "from the command line",
+                    ..NewEvent::new(EventKind::AccountUnlocked)
+                },
+            )
+        })
     })?;
     Ok(format!("{} can sign in again", user.email))
 }
@@ -277,7 +279,7 @@ fn reset_two_factor(config: Config, email: &str) -> Result<String, Error> {
     let app = Gatehouse::open(config)?;
     let user = find(&app, email)?;
     app.db.run_blocking(|conn| {
-        conn.transaction(|conn| {
+        conn.write(|conn| {
             if !TotpSecret::disable(conn, user.id)? {
                 return Err(Error::Invalid(format!(
                     "{} does not have two-factor sign-in on",
@@ -352,20 +354,22 @@ fn set_disabled(config: Config, email: &str, disabled: bool) -> Result<String, E
     let app = Gatehouse::open(config)?;
     let user = find(&app, email)?;
     let user = app.db.run_blocking(|conn| {
-        let user = User::set_disabled(conn, user.id, disabled)?;
-        audit::record(
-            conn,
-            NewEvent {
-                user_id: Some(user.id),
-                detail: "from the command line",
-                ..NewEvent::new(if disabled {
-                    EventKind::UserDisabled
-                } else {
-                    EventKind::UserEnabled
-                })
-            },
-        )?;
-        Ok(user)
+        conn.write(|conn| {
+            let user = User::set_disabled(conn, user.id, disabled)?;
+            audit::record(
+                conn,
+                NewEvent {
+                    user_id: Some(user.id),
+                    detail: "from the command line",
+                    ..NewEvent::new(if disabled {
+                        EventKind::UserDisabled
+                    } else {
+                        EventKind::UserEnabled
+                    })
+                },
+            )?;
+            Ok(user)
+        })
     })?;
     Ok(format!(
         "{} is {}",
