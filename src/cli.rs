@@ -189,27 +189,25 @@ fn create_user(
     check_policy(&password, min_length).map_err(Error::Invalid)?;
     let hash = app.passwords.hash_blocking(&password)?;
     let role = if admin { Role::Admin } else { Role::User };
-    let user = app.db.run_blocking(|conn| {
-        conn.write(|conn| {
-            let user = User::create(
-                conn,
-                NewUser {
-                    email: email.clone(),
-                    name,
-                    password_hash: Some(hash),
-                    role,
-                },
-            )?;
-            audit::record(
-                conn,
-                NewEvent {
-                    user_id: Some(user.id),
-                    detail: "created from the command line",
-                    ..NewEvent::new(EventKind::UserCreated)
-                },
-            )?;
-            Ok(user)
-        })
+    let user = app.db.write_blocking(|conn| {
+        let user = User::create(
+            conn,
+            NewUser {
+                email: email.clone(),
+                name,
+                password_hash: Some(hash),
+                role,
+            },
+        )?;
+        audit::record(
+            conn,
+            NewEvent {
+                user_id: Some(user.id),
+                detail: "created from the command line",
+                ..NewEvent::new(EventKind::UserCreated)
+            },
+        )?;
+        Ok(user)
     })?;
     Ok(format!("created {} {} (id {})", user.role, user.email, user.id))
 }
@@ -239,19 +237,17 @@ fn set_role(config: Config, email: &str, role: &str) -> Result<String, Error> {
     let role: Role = role.parse().map_err(Error::Invalid)?;
     let app = Gatehouse::open(config)?;
     let user = find(&app, email)?;
-    let user = app.db.run_blocking(|conn| {
-        conn.write(|conn| {
-            let user = User::set_role(conn, user.id, role)?;
-            audit::record(
-                conn,
-                NewEvent {
-                    user_id: Some(user.id),
-                    detail: &format!("role set to {role} from the command line"),
-                    ..NewEvent::new(EventKind::RoleChanged)
-                },
-            )?;
-            Ok(user)
-        })
+    let user = app.db.write_blocking(|conn| {
+        let user = User::set_role(conn, user.id, role)?;
+        audit::record(
+            conn,
+            NewEvent {
+                user_id: Some(user.id),
+                detail: &format!("role set to {role} from the command line"),
+                ..NewEvent::new(EventKind::RoleChanged)
+            },
+        )?;
+        Ok(user)
     })?;
     Ok(format!("{} is now {}", user.email, user.role))
 }
@@ -259,18 +255,16 @@ fn set_role(config: Config, email: &str, role: &str) -> Result<String, Error> {
 fn unlock(config: Config, email: &str) -> Result<String, Error> {
     let app = Gatehouse::open(config)?;
     let user = find(&app, email)?;
-    app.db.run_blocking(|conn| {
-        conn.write(|conn| {
-            User::unlock(conn, user.id)?;
-            audit::record(
-                conn,
-                NewEvent {
-                    user_id: Some(user.id),
-                    detail: "from the command line",
-                    ..NewEvent::new(EventKind::AccountUnlocked)
-                },
-            )
-        })
+    app.db.write_blocking(|conn| {
+        User::unlock(conn, user.id)?;
+        audit::record(
+            conn,
+            NewEvent {
+                user_id: Some(user.id),
+                detail: "from the command line",
+                ..NewEvent::new(EventKind::AccountUnlocked)
+            },
+        )
     })?;
     Ok(format!("{} can sign in again", user.email))
 }
@@ -278,23 +272,21 @@ fn unlock(config: Config, email: &str) -> Result<String, Error> {
 fn reset_two_factor(config: Config, email: &str) -> Result<String, Error> {
     let app = Gatehouse::open(config)?;
     let user = find(&app, email)?;
-    app.db.run_blocking(|conn| {
-        conn.write(|conn| {
-            if !TotpSecret::disable(conn, user.id)? {
-                return Err(Error::Invalid(format!(
-                    "{} does not have two-factor sign-in on",
-                    user.email
-                )));
-            }
-            audit::record(
-                conn,
-                NewEvent {
-                    user_id: Some(user.id),
-                    detail: "from the command line",
-                    ..NewEvent::new(EventKind::TwoFactorReset)
-                },
-            )
-        })
+    app.db.write_blocking(|conn| {
+        if !TotpSecret::disable(conn, user.id)? {
+            return Err(Error::Invalid(format!(
+                "{} does not have two-factor sign-in on",
+                user.email
+            )));
+        }
+        audit::record(
+            conn,
+            NewEvent {
+                user_id: Some(user.id),
+                detail: "from the command line",
+                ..NewEvent::new(EventKind::TwoFactorReset)
+            },
+        )
     })?;
     Ok(format!("two-factor sign-in is off for {}", user.email))
 }
@@ -353,23 +345,21 @@ fn remove_passkey(config: Config, email: &str, id: i32) -> Result<String, Error>
 fn set_disabled(config: Config, email: &str, disabled: bool) -> Result<String, Error> {
     let app = Gatehouse::open(config)?;
     let user = find(&app, email)?;
-    let user = app.db.run_blocking(|conn| {
-        conn.write(|conn| {
-            let user = User::set_disabled(conn, user.id, disabled)?;
-            audit::record(
-                conn,
-                NewEvent {
-                    user_id: Some(user.id),
-                    detail: "from the command line",
-                    ..NewEvent::new(if disabled {
-                        EventKind::UserDisabled
-                    } else {
-                        EventKind::UserEnabled
-                    })
-                },
-            )?;
-            Ok(user)
-        })
+    let user = app.db.write_blocking(|conn| {
+        let user = User::set_disabled(conn, user.id, disabled)?;
+        audit::record(
+            conn,
+            NewEvent {
+                user_id: Some(user.id),
+                detail: "from the command line",
+                ..NewEvent::new(if disabled {
+                    EventKind::UserDisabled
+                } else {
+                    EventKind::UserEnabled
+                })
+            },
+        )?;
+        Ok(user)
     })?;
     Ok(format!(
         "{} is {}",

@@ -123,6 +123,11 @@ impl Db {
         run_on(&self.pool, &self.generation, f)
     }
 
+    /// [`Db::run_blocking`] as one write transaction ([`DbConn::write`]).
+    pub fn write_blocking<R>(&self, f: impl FnOnce(&mut DbConn) -> Result<R, Error>) -> Result<R, Error> {
+        self.run_blocking(|conn| conn.write(f))
+    }
+
     /// A read that can't wait, for the signed-in hot path. On SQLite (WAL,
     /// where readers don't wait for writers) it runs right here on a
     /// read-only connection that never waits for a lock: a microsecond
