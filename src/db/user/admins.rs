@@ -40,10 +40,10 @@ impl User {
 
     /// The active admins, counted so that two admins changing each other at
     /// once can't both pass the last-admin check: PostgreSQL locks their rows
-    /// (in id order, so two such transactions can't deadlock) until the
-    /// transaction ends, and the one that waited counts again what the other
-    /// committed; on SQLite the transaction is the only writer
-    /// ([`DbConn::write`] begins IMMEDIATE).
+    /// against updates (in id order, so two such transactions can't
+    /// deadlock) until the transaction ends, and the one that waited counts
+    /// again what the other committed; on SQLite the transaction is the only
+    /// writer ([`DbConn::write`] begins IMMEDIATE).
     ///
     /// Call it in a [`DbConn::write`] transaction, before its first write and
     /// before reading the rows the check is about: a transaction that has
@@ -58,7 +58,11 @@ impl User {
                     .filter(users::disabled.eq(false))
                     .select(users::id)
                     .order(users::id)
-                    .for_update()
+                    // Not `FOR UPDATE`: that also stops the key-share lock
+                    // an audit event's foreign key takes on its actor, so
+                    // a transaction that changed a user and then recorded
+                    // the admin who did it deadlocked with this one.
+                    .for_no_key_update()
                     .load(c)?;
                 Ok(ids.len() as i64)
             }
