@@ -14,7 +14,6 @@ use std::io::{self, BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use diesel::Connection;
 use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 
@@ -190,28 +189,25 @@ fn create_user(
     check_policy(&password, min_length).map_err(Error::Invalid)?;
     let hash = app.passwords.hash_blocking(&password)?;
     let role = if admin { Role::Admin } else { Role::User };
-    let user = app.db.run_blocking(|conn| {
-        use diesel::Connection;
-        conn.transaction(|conn| {
-            let user = User::create(
-                conn,
-                NewUser {
-                    email: email.clone(),
-                    name,
-                    password_hash: Some(hash),
-                    role,
-                },
-            )?;
-            audit::record(
-                conn,
-                NewEvent {
-                    user_id: Some(user.id),
-                    detail: "created from the command line",
-                    ..NewEvent::new(EventKind::UserCreated)
-                },
-            )?;
-            Ok(user)
-        })
+    let user = app.db.write_blocking(|conn| {
+        let user = User::create(
+            conn,
+            NewUser {
+                email: email.clone(),
+                name,
+                password_hash: Some(hash),
+                role,
+            },
+        )?;
+        audit::record(
+            conn,
+            NewEvent {
+                user_id: Some(user.id),
+                detail: "created from the command line",
+                ..NewEvent::new(EventKind::UserCreated)
+            },
+        )?;
+        Ok(user)
     })?;
     Ok(format!("created {} {} (id {})", user.role, user.email, user.id))
 }
@@ -241,7 +237,7 @@ fn set_role(config: Config, email: &str, role: &str) -> Result<String, Error> {
     let role: Role = role.parse().map_err(Error::Invalid)?;
     let app = Gatehouse::open(config)?;
     let user = find(&app, email)?;
-    let user = app.db.run_blocking(|conn| {
+    let user = app.db.write_blocking(|conn| {
         let user = User::set_role(conn, user.id, role)?;
         audit::record(
             conn,
@@ -259,7 +255,7 @@ fn set_role(config: Config, email: &str, role: &str) -> Result<String, Error> {
 fn unlock(config: Config, email: &str) -> Result<String, Error> {
     let app = Gatehouse::open(config)?;
     let user = find(&app, email)?;
-    app.db.run_blocking(|conn| {
+    app.db.write_blocking(|conn| {
         User::unlock(conn, user.id)?;
         audit::record(
             conn,
@@ -276,23 +272,21 @@ fn unlock(config: Config, email: &str) -> Result<String, Error> {
 fn reset_two_factor(config: Config, email: &str) -> Result<String, Error> {
     let app = Gatehouse::open(config)?;
     let user = find(&app, email)?;
-    app.db.run_blocking(|conn| {
-        conn.transaction(|conn| {
-            if !TotpSecret::disable(conn, user.id)? {
-                return Err(Error::Invalid(format!(
-                    "{} does not have two-factor sign-in on",
-                    user.email
-                )));
-            }
-            audit::record(
-                conn,
-                NewEvent {
-                    user_id: Some(user.id),
-                    detail: "from the command line",
-                    ..NewEvent::new(EventKind::TwoFactorReset)
-                },
-            )
-        })
+    app.db.write_blocking(|conn| {
+        if !TotpSecret::disable(conn, user.id)? {
+            return Err(Error::Invalid(format!(
+                "{} does not have two-factor sign-in on",
+                user.email
+            )));
+        }
+        audit::record(
+            conn,
+            NewEvent {
+                user_id: Some(user.id),
+                detail: "from the command line",
+                ..NewEvent::new(EventKind::TwoFactorReset)
+            },
+        )
     })?;
     Ok(format!("two-factor sign-in is off for {}", user.email))
 }
@@ -351,7 +345,7 @@ fn remove_passkey(config: Config, email: &str, id: i32) -> Result<String, Error>
 fn set_disabled(config: Config, email: &str, disabled: bool) -> Result<String, Error> {
     let app = Gatehouse::open(config)?;
     let user = find(&app, email)?;
-    let user = app.db.run_blocking(|conn| {
+    let user = app.db.write_blocking(|conn| {
         let user = User::set_disabled(conn, user.id, disabled)?;
         audit::record(
             conn,

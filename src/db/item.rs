@@ -56,7 +56,7 @@ impl Item {
     }
 
     pub fn create(conn: &mut DbConn, name: &str, description: &str, created_by: i32) -> Result<Item> {
-        conn.transaction(|conn| {
+        conn.write(|conn| {
             diesel::insert_into(items::table)
                 .values((
                     items::name.eq(name),

@@ -7,17 +7,20 @@ pub mod item;
 pub mod passkey;
 pub mod passkey_challenge;
 pub mod password_reset;
+mod pool;
 pub mod registration;
 pub mod schema;
 pub mod session;
 pub mod two_factor;
 pub mod user;
+mod write;
 
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::r2d2::{self, ManageConnection};
 #[cfg(feature = "postgres")]
 use diesel::PgConnection;
 use diesel::SqliteConnection;
@@ -25,6 +28,8 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::DatabaseUrl;
 use crate::error::Error;
+pub use pool::is_disconnect;
+use pool::Manager;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 #[cfg(feature = "postgres")]
@@ -39,95 +44,49 @@ pub enum DbConn {
     Postgres(PgConnection),
 }
 
-/// Opens connections for the pool, and sets SQLite up for a web server:
-/// WAL, a busy timeout so writers wait instead of failing, foreign keys on.
-/// A reader (SQLite only) is read-only and never waits for a lock.
-#[derive(Debug, Clone)]
-pub struct Manager {
-    url: DatabaseUrl,
-    reader: bool,
-}
-
-impl ManageConnection for Manager {
-    type Connection = DbConn;
-    type Error = Error;
-
-    fn connect(&self) -> Result<DbConn, Error> {
-        let conn = match &self.url {
-            DatabaseUrl::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(path)
-                    .map_err(|e| Error::Connection(format!("{}: {e}", self.url)))?;
-                conn.batch_execute(if self.reader {
-                    "PRAGMA busy_timeout = 0; PRAGMA query_only = ON;"
-                } else {
-                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-                     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;"
-                })?;
-                DbConn::Sqlite(conn)
-            }
-            #[cfg(feature = "postgres")]
-            DatabaseUrl::Postgres(url) => DbConn::Postgres(
-                PgConnection::establish(url)
-                    .map_err(|e| Error::Connection(format!("{}: {}", self.url, e.to_string().trim())))?,
-            ),
-            #[cfg(not(feature = "postgres"))]
-            DatabaseUrl::Postgres(_) => {
-                return Err(Error::Connection(format!(
-                    "{}: this Gatehouse was built without the `postgres` feature",
-                    self.url
-                )))
-            }
-        };
-        Ok(conn)
-    }
-
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Error> {
-        conn.ping().map_err(Error::from)
-    }
-
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        conn.is_broken()
-    }
-}
-
 /// The pool, shared by the server (as managed state) and the command line.
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     /// On SQLite, read-only connections for [`Db::read`].
     readers: Option<r2d2::Pool<Manager>>,
+    /// Moves on when a connection is found lost (see `pool.rs`).
+    generation: Arc<AtomicU64>,
     url: DatabaseUrl,
 }
+
+/// How long [`Db::ready`] waits for a connection before saying the
+/// database does not answer.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Db {
     /// Connects (failing fast if the database can't be reached) without
     /// touching the schema.
     pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Self, Error> {
-        let manager = Manager {
-            url: url.clone(),
-            reader: false,
-        };
+        let generation = Arc::new(AtomicU64::new(0));
+        let manager = Manager::new(url, false, generation.clone());
         // Check one connection by hand first so a bad URL gives its own error
         // rather than r2d2's generic time-out.
         drop(manager.connect()?);
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
             .connection_timeout(Duration::from_secs(10))
-            // A broken connection is noticed when it is returned; pinging on
+            // A check that costs no round trip (see `pool.rs`): pinging on
             // every checkout would double the queries of a signed-in page.
-            .test_on_check_out(false)
+            .test_on_check_out(true)
             .build(manager)
             .map_err(|e| Error::Connection(e.to_string()))?;
         Ok(Self {
             pool,
-            readers: Self::readers(url)?,
+            readers: Self::readers(url, generation.clone())?,
+            generation,
             url: url.clone(),
         })
     }
 
     /// One read-only SQLite connection per core, opened now (an in-memory
     /// database has none: each connection would be another database).
-    fn readers(url: &DatabaseUrl) -> Result<Option<r2d2::Pool<Manager>>, Error> {
+    fn readers(url: &DatabaseUrl, generation: Arc<AtomicU64>) -> Result<Option<r2d2::Pool<Manager>>, Error> {
         let in_memory = |path: &str| {
             path == ":memory:" || path.contains("mode=memory") || path.starts_with("file::memory:")
         };
@@ -135,15 +94,11 @@ impl Db {
             return Ok(None);
         }
         let size = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
-        let manager = Manager {
-            url: url.clone(),
-            reader: true,
-        };
         let pool = r2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(size))
-            .test_on_check_out(false)
-            .build(manager)
+            .test_on_check_out(true)
+            .build(Manager::new(url, true, generation))
             .map_err(|e| Error::Connection(e.to_string()))?;
         Ok(Some(pool))
     }
@@ -155,7 +110,7 @@ impl Db {
     /// Applies the embedded migrations of this backend; returns how many ran.
     pub fn migrate(&self) -> Result<usize, Error> {
         let mut conn = self.pool.get()?;
-        let applied = match &mut *conn {
+        let applied = match &mut **conn {
             DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
             #[cfg(feature = "postgres")]
             DbConn::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
@@ -165,8 +120,12 @@ impl Db {
 
     /// Runs blocking database work on the current thread (command line, tests).
     pub fn run_blocking<R>(&self, f: impl FnOnce(&mut DbConn) -> Result<R, Error>) -> Result<R, Error> {
-        let mut conn = self.pool.get()?;
-        f(&mut conn)
+        run_on(&self.pool, &self.generation, f)
+    }
+
+    /// [`Db::run_blocking`] as one write transaction ([`DbConn::write`]).
+    pub fn write_blocking<R>(&self, f: impl FnOnce(&mut DbConn) -> Result<R, Error>) -> Result<R, Error> {
+        self.run_blocking(|conn| conn.write(f))
     }
 
     /// A read that can't wait, for the signed-in hot path. On SQLite (WAL,
@@ -174,19 +133,26 @@ impl Db {
     /// read-only connection that never waits for a lock: a microsecond
     /// query costs less than a trip to the blocking pool. When no reader
     /// is free or SQLite answers busy, it goes the usual way ([`Db::run`]),
-    /// as every PostgreSQL read does.
+    /// as every PostgreSQL read does. A read that fails because its
+    /// connection was lost (the database restarted) runs once more, on a
+    /// new connection: reading twice is harmless.
     pub async fn read<R, F>(&self, f: F) -> Result<R, Error>
     where
         F: FnOnce(&mut DbConn) -> Result<R, Error> + Send + Clone + 'static,
         R: Send + 'static,
     {
         if let Some(mut conn) = self.readers.as_ref().and_then(|readers| readers.try_get()) {
-            match f.clone()(&mut conn) {
-                Err(e) if is_busy(&e) => {}
+            let outcome = f.clone()(&mut conn);
+            pool::after(&self.generation, &mut conn, &outcome);
+            match outcome {
+                Err(e) if is_busy(&e) || is_disconnect(&e) => {}
                 done => return done,
             }
         }
-        self.run(f).await
+        match self.run(f.clone()).await {
+            Err(e) if is_disconnect(&e) => self.run(f).await,
+            done => done,
+        }
     }
 
     /// Runs database work on Tokio's blocking pool, off Rocket's async workers.
@@ -195,13 +161,45 @@ impl Db {
         F: FnOnce(&mut DbConn) -> Result<R, Error> + Send + 'static,
         R: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let (pool, generation) = (self.pool.clone(), self.generation.clone());
+        rocket::tokio::task::spawn_blocking(move || run_on(&pool, &generation, f)).await?
+    }
+
+    /// Whether the database answers, for a readiness check: a `SELECT 1`
+    /// on a pooled connection, waiting at most [`READY_TIMEOUT`] for one.
+    /// A lost connection is dropped (and the check tried once more), so a
+    /// database that is back is ready at once.
+    pub async fn ready(&self) -> Result<(), Error> {
+        let db = self.clone();
         rocket::tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
+            let check = || {
+                let mut conn = db.pool.get_timeout(READY_TIMEOUT)?;
+                let outcome = diesel::sql_query("SELECT 1")
+                    .execute(&mut **conn)
+                    .map(drop)
+                    .map_err(Error::from);
+                pool::after(&db.generation, &mut conn, &outcome);
+                outcome
+            };
+            match check() {
+                Err(e) if is_disconnect(&e) => check(),
+                done => done,
+            }
         })
         .await?
     }
+}
+
+/// Runs `f` on a connection of `pool`, noting a lost connection.
+fn run_on<R>(
+    pool: &r2d2::Pool<Manager>,
+    generation: &AtomicU64,
+    f: impl FnOnce(&mut DbConn) -> Result<R, Error>,
+) -> Result<R, Error> {
+    let mut conn = pool.get()?;
+    let outcome = f(&mut conn);
+    pool::after(generation, &mut conn, &outcome);
+    outcome
 }
 
 /// SQLite's "database is locked" (`SQLITE_BUSY`), or a WAL read that gave up

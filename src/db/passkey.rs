@@ -233,7 +233,7 @@ impl UserHandle {
         // both passkeys get it (a replaced handle would orphan one).
         // (In a savepoint: on PostgreSQL a refused insert would otherwise
         // end the transaction it is in.)
-        let inserted = conn.transaction(|conn| {
+        let inserted = conn.write(|conn| {
             diesel::insert_into(passkey_users::table)
                 .values((
                     passkey_users::user_id.eq(user_id),

@@ -3,16 +3,20 @@
 use std::path::PathBuf;
 
 use rocket::fs::NamedFile;
-use rocket::http::ContentType;
+use rocket::http::{ContentType, Status};
+use rocket::serde::json::Json;
 use rocket::{get, routes, Route, State};
+use serde::Serialize;
 use serde_json::json;
 
+use crate::state::Gatehouse;
 use crate::web::assets::{Assets, StaticFile};
+use crate::web::json::{ApiError, ApiResult};
 use crate::web::page::{Page, PageContext};
 use crate::web::CurrentUser;
 
 pub fn routes() -> Vec<Route> {
-    routes![index, protected, health, static_file]
+    routes![index, protected, health, ready, static_file]
 }
 
 /// A static file under `/static`: the app's (`static_dir`), else
@@ -63,4 +67,29 @@ fn protected(user: CurrentUser, page: PageContext) -> Page {
 #[get("/health")]
 fn health() -> &'static str {
     "ok"
+}
+
+/// The answer of a readiness check that passed.
+#[derive(Serialize)]
+struct Ready {
+    status: &'static str,
+}
+
+/// Readiness, for load balancers: 200 when the database answers (one
+/// `SELECT 1` on a pooled connection), 503 in the usual JSON error shape
+/// when it does not. `/health` stays the liveness check that never
+/// touches the database (a database outage must not get every instance
+/// restarted).
+#[get("/health/ready")]
+async fn ready(app: &State<Gatehouse>) -> ApiResult<Json<Ready>> {
+    match app.db.ready().await {
+        Ok(()) => Ok(Json(Ready { status: "ready" })),
+        Err(e) => {
+            log::warn!("not ready: the database does not answer: {}", e.chain());
+            Err(ApiError::new(
+                Status::ServiceUnavailable,
+                "The database does not answer",
+            ))
+        }
+    }
 }

@@ -3,8 +3,6 @@
 //! configured) a new one; then a session. All in one transaction: a refused
 //! sign-in links and creates nothing.
 
-use diesel::Connection;
-
 use crate::auth::oidc::{IdClaims, OidcError};
 use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::Device;
@@ -44,7 +42,7 @@ pub async fn sign_in(
     let (user, session) = app
         .db
         .run(move |conn| {
-            Ok(conn.transaction(|conn| {
+            Ok(conn.write(|conn| {
                 let rules = Rules {
                     issuer: &issuer,
                     link_by_email,
@@ -167,7 +165,7 @@ pub async fn link(app: &Gatehouse, user_id: i32, claims: IdClaims, device: Devic
     check_domain(&provider.config.allowed_domains, &claims)?;
     app.db
         .run(move |conn| {
-            Ok(conn.transaction(|conn| {
+            Ok(conn.write(|conn| {
                 match User::find_by_google_sub(conn, &claims.sub)? {
                     Some(owner) if owner.id == user_id => return Ok(()),
                     Some(_) => return Err(OidcError::SubjectTaken),

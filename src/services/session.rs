@@ -2,8 +2,6 @@
 //! password, Google or a registration link): the row, the audit event, and
 //! the first tokens with a new CSRF value.
 
-use diesel::Connection;
-
 use crate::auth::token::{random_value, Claims};
 use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::{Device, NewSession, Session};
@@ -51,7 +49,7 @@ pub async fn start_session(
     let session = app
         .db
         .run(move |conn| {
-            conn.transaction(|conn| open_session(conn, user_id, &device, remember, method, lifetime, &jti))
+            conn.write(|conn| open_session(conn, user_id, &device, remember, method, lifetime, &jti))
         })
         .await?;
     issue_tokens(app, user, session, &refresh_jti)

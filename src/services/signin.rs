@@ -1,8 +1,6 @@
 //! Signing in and out: the library calls behind the login form, the JSON
 //! API and Google sign-in.
 
-use diesel::Connection;
-
 pub use super::session::{issue_tokens, new_refresh_jti, open_session, start_session, SignedIn};
 use crate::auth::limit::Attempt;
 use crate::auth::password::check_policy;
@@ -212,7 +210,7 @@ pub async fn sign_out(app: &Gatehouse, session: &Session, device: Device) -> Res
     let (sid, user_id) = (session.id.clone(), session.user_id);
     app.db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.write(|conn| {
                 Session::revoke(conn, &sid)?;
                 audit::record(
                     conn,
@@ -275,7 +273,7 @@ pub async fn change_password(
     let revoked = app
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.write(|conn| {
                 User::set_password_hash(conn, user_id, &hash)?;
                 let revoked = if sign_out_others {
                     Session::revoke_others(conn, user_id, &sid)?

@@ -72,6 +72,7 @@ fn builtin_public(config: &crate::config::Config, method: Method, path: &str) ->
                 "/" | "/login"
                     | "/login/two-factor"
                     | "/health"
+                    | "/health/ready"
                     | "/.well-known/jwks.json"
                     | "/auth/google"
                     | "/auth/google/callback"

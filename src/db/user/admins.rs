@@ -13,9 +13,10 @@ impl User {
     /// Deletes a user (their sessions go with them). Refuses the last
     /// active admin.
     pub fn delete(conn: &mut DbConn, id: i32) -> Result<()> {
-        conn.transaction(|conn| {
+        conn.write(|conn| {
+            let admins = User::lock_active_admins(conn)?;
             let user = User::get(conn, id)?;
-            if user.is_admin() && !user.disabled && User::lock_active_admins(conn)? <= 1 {
+            if user.is_admin() && !user.disabled && admins <= 1 {
                 return Err(Error::Invalid("the last admin cannot be deleted".into()));
             }
             diesel::delete(users::table.find(id)).execute(conn)?;
@@ -39,9 +40,15 @@ impl User {
 
     /// The active admins, counted so that two admins changing each other at
     /// once can't both pass the last-admin check: PostgreSQL locks their rows
-    /// until the transaction ends; SQLite lets one writer through at a time
-    /// (the other's write fails rather than acting on a stale count).
-    /// Call it inside the transaction that makes the change.
+    /// against updates (in id order, so two such transactions can't
+    /// deadlock) until the transaction ends, and the one that waited counts
+    /// again what the other committed; on SQLite the transaction is the only
+    /// writer ([`DbConn::write`] begins IMMEDIATE).
+    ///
+    /// Call it in a [`DbConn::write`] transaction, before its first write and
+    /// before reading the rows the check is about: a transaction that has
+    /// already changed an admin's row and then waits here for another that
+    /// did the same would deadlock.
     pub fn lock_active_admins(conn: &mut DbConn) -> Result<i64> {
         match conn {
             #[cfg(feature = "postgres")]
@@ -50,7 +57,12 @@ impl User {
                     .filter(users::role.eq(Role::Admin.as_str()))
                     .filter(users::disabled.eq(false))
                     .select(users::id)
-                    .for_update()
+                    .order(users::id)
+                    // Not `FOR UPDATE`: that also stops the key-share lock
+                    // an audit event's foreign key takes on its actor, so
+                    // a transaction that changed a user and then recorded
+                    // the admin who did it deadlocked with this one.
+                    .for_no_key_update()
                     .load(c)?;
                 Ok(ids.len() as i64)
             }
@@ -69,13 +81,10 @@ impl User {
     /// Changes the role. Refuses to demote the last active admin, so nobody
     /// locks the whole site out of its admin area.
     pub fn set_role(conn: &mut DbConn, id: i32, role: Role) -> Result<User> {
-        conn.transaction(|conn| {
+        conn.write(|conn| {
+            let admins = User::lock_active_admins(conn)?;
             let user = User::get(conn, id)?;
-            if user.is_admin()
-                && role != Role::Admin
-                && !user.disabled
-                && User::lock_active_admins(conn)? <= 1
-            {
+            if user.is_admin() && role != Role::Admin && !user.disabled && admins <= 1 {
                 return Err(Error::Invalid("the last admin cannot be demoted".into()));
             }
             diesel::update(users::table.find(id))
@@ -89,9 +98,10 @@ impl User {
     /// admin. A disabled user's open sessions stop working on their next
     /// request, because every request checks this flag.
     pub fn set_disabled(conn: &mut DbConn, id: i32, disabled: bool) -> Result<User> {
-        conn.transaction(|conn| {
+        conn.write(|conn| {
+            let admins = User::lock_active_admins(conn)?;
             let user = User::get(conn, id)?;
-            if disabled && user.is_admin() && !user.disabled && User::lock_active_admins(conn)? <= 1 {
+            if disabled && user.is_admin() && !user.disabled && admins <= 1 {
                 return Err(Error::Invalid("the last admin cannot be disabled".into()));
             }
             diesel::update(users::table.find(id))

@@ -61,11 +61,11 @@ impl User {
                 Ok::<bool, Error>(lock)
             }};
         }
-        match conn {
-            DbConn::Sqlite(c) => c.immediate_transaction(|c| count!(c, users::table.find(id))),
+        conn.write(|conn| match conn {
+            DbConn::Sqlite(c) => count!(c, users::table.find(id)),
             #[cfg(feature = "postgres")]
-            DbConn::Postgres(c) => c.transaction(|c| count!(c, users::table.find(id).for_update())),
-        }
+            DbConn::Postgres(c) => count!(c, users::table.find(id).for_update()),
+        })
     }
 
     /// Lifts a lockout (an admin's action).

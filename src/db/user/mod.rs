@@ -197,7 +197,7 @@ impl User {
         name: Option<&str>,
         email: Option<&Email>,
     ) -> Result<User> {
-        conn.transaction(|conn| {
+        conn.write(|conn| {
             User::get(conn, id)?;
             if let Some(name) = name {
                 User::set_name(conn, id, name)?;
@@ -244,7 +244,7 @@ impl User {
     /// Removes the link to a Google account. Refuses when the user has no
     /// password, which would leave them no way to sign in.
     pub fn unlink_google(conn: &mut DbConn, id: i32) -> Result<User> {
-        conn.transaction(|conn| {
+        conn.write(|conn| {
             let user = User::get(conn, id)?;
             if user.google_sub.is_none() {
                 return Err(Error::Invalid(format!("{} is not linked to Google.", user.email)));

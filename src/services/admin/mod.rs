@@ -9,8 +9,6 @@ pub mod reports; // what admins read: counts, a user's page, users and audit pag
 
 use std::fmt;
 
-use diesel::Connection;
-
 use crate::auth::password::check_policy;
 use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::{Device, Session};
@@ -67,7 +65,7 @@ async fn write<R: Send + 'static>(
     let Actor { id: actor_id, device } = actor.clone();
     app.db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.write(|conn| {
                 let (result, user_id, detail) = f(conn)?;
                 audit::record(
                     conn,
@@ -154,6 +152,10 @@ pub async fn edit_user(app: &Gatehouse, actor: &Actor, id: i32, changes: Changes
     errors.into_result()?;
     let name = changes.name;
     let (user, role_changed) = write(app, actor, EventKind::UserUpdated, move |conn| {
+        if role.is_some() {
+            // Before any write: see `lock_active_admins`.
+            User::lock_active_admins(conn)?;
+        }
         let before = User::get(conn, id)?;
         let mut user = User::update_profile(conn, id, name.as_deref(), email.as_ref())?;
         if let Some(role) = role {
@@ -333,7 +335,7 @@ pub async fn delete_user(app: &Gatehouse, actor: &Actor, id: i32) -> Result<User
     let Actor { id: actor_id, device } = actor.clone();
     app.db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.write(|conn| {
                 let user = User::get(conn, id)?;
                 User::delete(conn, id)?;
                 audit::record(

@@ -7,7 +7,6 @@
 mod ceremony; // challenges stored and taken once, names, the client's credential
 mod signin; // the discoverable sign-in and the second factor
 
-use diesel::Connection;
 use webauthn_rs::prelude::{CreationChallengeResponse, Credential, Passkey, RegisterPublicKeyCredential};
 use webauthn_rs_proto::ResidentKeyRequirement;
 
@@ -55,7 +54,7 @@ pub async fn start_registration(
     let (handle, existing) = app
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.write(|conn| {
                 let handle = UserHandle::find_or_create(conn, user_id)?;
                 Ok((handle, StoredPasskey::list(conn, user_id)?))
             })
@@ -108,7 +107,7 @@ pub async fn finish_registration(
     let user_id = user.id;
     app.db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.write(|conn| {
                 let stored = StoredPasskey::insert(
                     conn,
                     NewPasskey {
@@ -147,7 +146,7 @@ pub async fn rename(
     let name = check_name(name)?;
     app.db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.write(|conn| {
                 let stored = StoredPasskey::rename(conn, user_id, id, &name)?.ok_or(Error::NotFound)?;
                 audit::record(
                     conn,
@@ -191,7 +190,7 @@ pub fn remove_now(
     device: Option<&Device>,
     keep: Option<&str>,
 ) -> Result<StoredPasskey> {
-    conn.transaction(|conn| {
+    conn.write(|conn| {
         // The sessions it started end with it (a lost device's), but the
         // one removing it (`keep`: its owner, here and fresh) goes on.
         let signed_out = StoredPasskey::revoke_sessions(conn, id, keep)?;

@@ -3,7 +3,6 @@
 //! a password. Both count against the per-IP sign-in limit; every refusal
 //! of an answer is audited (`passkey_sign_in_failed`) with its reason.
 
-use diesel::Connection;
 use webauthn_rs::prelude::{
     Credential, DiscoverableAuthentication, Passkey, PasskeyAuthentication, PublicKeyCredential,
     RequestChallengeResponse,
@@ -176,7 +175,7 @@ async fn finish(
     let session = app
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.write(|conn| {
                 if !StoredPasskey::record_use(conn, passkey_id, &read, &json, backed_up)? {
                     return Ok(None);
                 }

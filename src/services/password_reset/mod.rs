@@ -25,8 +25,6 @@
 
 mod mail; // the text of the three mails
 
-use diesel::Connection;
-
 use mail::{disabled_mail, link_mail, no_account_mail};
 
 use crate::auth::password::check_policy;
@@ -65,7 +63,7 @@ pub async fn request(
     let (user, row) = app
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.write(|conn| {
                 ResetMail::lock_address(conn, address.as_str())?;
                 let user = User::find_by_email(conn, &address)?;
                 if ResetMail::recent_mails(conn, &address)? >= MAILS_PER_ADDRESS_PER_HOUR {
@@ -243,7 +241,7 @@ pub async fn reset(
     let done = app
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.write(|conn| {
                 // Of two submissions of one link, one gets it.
                 ResetMail::lock_address(conn, &row.email)?;
                 let Some(claimed) = ResetMail::claim(conn, &hash)? else {

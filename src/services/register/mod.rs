@@ -15,8 +15,6 @@
 
 mod mail; // the text of the two mails
 
-use diesel::Connection;
-
 pub use mail::lifetime_words;
 use mail::{account_exists_mail, link_mail};
 
@@ -62,7 +60,7 @@ pub async fn request(
     let (user_id, row) = app
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.write(|conn| {
                 RegistrationMail::lock_address(conn, &address)?;
                 let user_id = User::find_by_email(conn, &address)?.map(|u| u.id);
                 if RegistrationMail::recent_mails(conn, &address)? >= MAILS_PER_ADDRESS_PER_HOUR {
@@ -247,7 +245,7 @@ pub async fn confirm(
     let made = app
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.write(|conn| {
                 // One address's links are spent one transaction at a time;
                 // of two submissions of one link, one gets it.
                 RegistrationMail::lock_address(conn, &email)?;
@@ -256,7 +254,7 @@ pub async fn confirm(
                 };
                 // In a savepoint: if the address got an account meanwhile
                 // (an admin, a Google sign-in), its links are still spent.
-                let created = conn.transaction(|conn| {
+                let created = conn.write(|conn| {
                     User::create(
                         conn,
                         NewUser {

@@ -7,8 +7,6 @@ mod signin; // the second step of a sign-in: the pending token and the code
 
 use std::fmt;
 
-use diesel::Connection;
-
 pub use signin::{check_pending, finish_sign_in, pending_token};
 
 use crate::auth::limit::Attempt;
@@ -70,7 +68,7 @@ pub async fn begin(app: &Gatehouse, user: &User) -> Result<Enrollment> {
     let secret = app
         .db
         .run(move |conn| {
-            conn.transaction(|conn| match TotpSecret::find(conn, user_id)? {
+            conn.write(|conn| match TotpSecret::find(conn, user_id)? {
                 Some(pending) => Ok(pending.secret),
                 None => {
                     let secret = totp::new_secret();
@@ -114,7 +112,7 @@ pub async fn confirm(
     let enabled = app
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.write(|conn| {
                 if !TotpSecret::use_step(conn, user_id, step)? {
                     return Ok(false);
                 }
@@ -229,7 +227,7 @@ pub async fn disable(
     let user_id = user.id;
     app.db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.write(|conn| {
                 TotpSecret::disable(conn, user_id)?;
                 let detail = match factor {
                     Factor::Totp => "with a code",
@@ -267,7 +265,7 @@ pub async fn regenerate(
     let user_id = user.id;
     app.db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            conn.write(|conn| {
                 RecoveryCodes::replace(conn, user_id, &hashes)?;
                 audit::record(
                     conn,
