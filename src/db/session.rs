@@ -4,9 +4,11 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::audit::MAX_USER_AGENT;
 use super::schema::sessions;
 use super::DbConn;
 use crate::domain::now;
+use crate::domain::text::escaped;
 use crate::error::Result;
 
 #[derive(Clone, Queryable, Selectable, Serialize)]
@@ -108,7 +110,7 @@ impl Session {
         let session = Session {
             id: uuid::Uuid::new_v4().to_string(),
             user_id: new.user_id,
-            user_agent: truncate(&new.device.user_agent, 512),
+            user_agent: escaped(&new.device.user_agent, MAX_USER_AGENT),
             ip: truncate(&new.device.ip, 64),
             remember: new.remember,
             method: new.method.to_owned(),
