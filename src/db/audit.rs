@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::schema::audit_events;
-use super::session::Device;
+use super::session::{Device, MAX_USER_AGENT};
 use super::user::User;
 use super::DbConn;
 use crate::domain::now;
@@ -162,8 +162,6 @@ impl<'a> NewEvent<'a> {
 /// The most characters an event keeps of what was typed as an email (the
 /// longest address there is).
 pub const MAX_EMAIL: usize = 254;
-/// The most characters an event (or a session) keeps of a User-Agent.
-pub const MAX_USER_AGENT: usize = 300;
 /// The most characters an event keeps of its detail.
 pub const MAX_DETAIL: usize = 500;
 /// The most characters an event keeps of an address.

@@ -4,7 +4,6 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::audit::MAX_USER_AGENT;
 use super::schema::sessions;
 use super::DbConn;
 use crate::domain::now;
@@ -79,6 +78,9 @@ impl std::fmt::Debug for Rotation {
         }
     }
 }
+
+/// The most characters a session or an audit event keeps of a User-Agent.
+pub const MAX_USER_AGENT: usize = 300;
 
 /// What the sign-in knows about the device.
 #[derive(Debug, Clone, Default)]
