@@ -23,7 +23,7 @@ use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::passkey::StoredPasskey;
 use crate::db::two_factor::TotpSecret;
 use crate::db::user::{NewUser, User};
-use crate::domain::{Email, Role};
+use crate::domain::{DisplayName, Email, Role};
 use crate::error::Error;
 use crate::services::passkey;
 use crate::state::Gatehouse;
@@ -176,6 +176,7 @@ fn create_user(
 ) -> Result<String, Error> {
     // Check everything before prompting or writing anything.
     let email = Email::parse(email).map_err(Error::Invalid)?;
+    let name = DisplayName::parse(&name).map_err(|m| Error::Invalid(format!("--name: {m}")))?;
     let min_length = config.password.min_length;
     let app = Gatehouse::open(config)?;
     if app

@@ -19,7 +19,7 @@ use rocket::local::asynchronous::Client;
 
 use crate::db::session::Device;
 use crate::db::user::{NewUser, User};
-use crate::domain::{Email, Role};
+use crate::domain::{DisplayName, Email, Role};
 use crate::error::Error;
 use crate::services::signin;
 use crate::state::Gatehouse;
@@ -62,7 +62,7 @@ pub async fn create_named_user(
     role: Role,
 ) -> Result<User, Error> {
     let email = Email::parse(email).map_err(Error::Invalid)?;
-    let name = name.to_owned();
+    let name = DisplayName::parse(name).map_err(Error::Invalid)?;
     let hash = app.passwords.hash(password.to_owned()).await?;
     app.db
         .run(move |conn| {

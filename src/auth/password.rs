@@ -15,6 +15,11 @@ const COMMON: &str = include_str!("common-passwords.txt");
 
 /// Why a new password was refused, fit to show the person choosing it.
 pub fn check_policy(password: &str, min_length: usize) -> Result<(), String> {
+    // bcrypt implementations read a password as a C string, so a NUL would
+    // end it early; no keyboard types the other control characters.
+    if password.chars().any(char::is_control) {
+        return Err("Remove the control characters (such as NUL, a tab or a line break).".into());
+    }
     if password.chars().count() < min_length {
         return Err(format!("Use at least {min_length} characters."));
     }
@@ -111,6 +116,9 @@ mod tests {
         assert!(check_policy("correct horse battery", 8).is_ok());
         // 8 characters, but multi-byte: counts characters for the minimum.
         assert!(check_policy("éèêëàâäô", 8).is_ok());
+        assert!(check_policy("correct\0horse battery", 8)
+            .unwrap_err()
+            .contains("control"));
     }
 
     #[rocket::async_test]

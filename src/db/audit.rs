@@ -4,10 +4,11 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::schema::audit_events;
-use super::session::Device;
+use super::session::{Device, MAX_USER_AGENT};
 use super::user::User;
 use super::DbConn;
 use crate::domain::now;
+use crate::domain::text::{check_line, escaped, CONTROL_MESSAGE};
 use crate::domain::Email;
 use crate::error::{FieldErrors, Result};
 
@@ -158,21 +159,35 @@ impl<'a> NewEvent<'a> {
     }
 }
 
+/// The most characters an event keeps of what was typed as an email (the
+/// longest address there is).
+pub const MAX_EMAIL: usize = 254;
+/// The most characters an event keeps of its detail.
+pub const MAX_DETAIL: usize = 500;
+/// The most characters an event keeps of an address.
+const MAX_IP: usize = 64;
+
+/// Writes an event. Every text field is bounded here, and its control and
+/// invisible characters escaped, whoever calls: an anonymous sign-in can
+/// carry a 900 KB email or User-Agent, or a NUL (which PostgreSQL refuses).
 pub fn record(conn: &mut DbConn, event: NewEvent<'_>) -> Result<()> {
     let (ip, user_agent) = event
         .device
         .map(|d| (d.ip.as_str(), d.user_agent.as_str()))
         .unwrap_or(("", ""));
+    let email = event.email.map(|e| escaped(e, MAX_EMAIL));
+    let (ip, user_agent) = (escaped(ip, MAX_IP), escaped(user_agent, MAX_USER_AGENT));
+    let detail = escaped(event.detail, MAX_DETAIL);
     diesel::insert_into(audit_events::table)
         .values((
             audit_events::at.eq(now()),
             audit_events::kind.eq(event.kind.as_str()),
             audit_events::user_id.eq(event.user_id),
             audit_events::actor_id.eq(event.actor_id),
-            audit_events::email.eq(event.email),
+            audit_events::email.eq(email),
             audit_events::ip.eq(ip),
             audit_events::user_agent.eq(user_agent),
-            audit_events::detail.eq(event.detail),
+            audit_events::detail.eq(detail),
         ))
         .execute(conn)?;
     Ok(())
@@ -211,7 +226,10 @@ impl AuditFilter {
         if let Some(user) = given(user) {
             match user.parse::<i32>() {
                 Ok(id) => filter.user_id = Some(id),
-                Err(_) => filter.email = Some(user.to_lowercase()),
+                Err(_) if check_line(user).is_err() => errors.add("user", CONTROL_MESSAGE),
+                // As an event stores it: an email that was never an address
+                // (escaped, bounded) is found by what was typed.
+                Err(_) => filter.email = Some(escaped(&Email::normalise(user), MAX_EMAIL)),
             }
         }
         if let Some(kind) = given(kind) {
@@ -339,6 +357,8 @@ mod tests {
         let e =
             AuditFilter::parse(None, Some("drop table"), Some("2026-13-01"), Some("yesterday")).unwrap_err();
         assert!(e.get("type").is_some() && e.get("from").is_some() && e.get("to").is_some());
+        let e = AuditFilter::parse(Some("ada\0@example.com"), None, None, None).unwrap_err();
+        assert!(e.get("user").unwrap().contains("control"));
         let e = AuditFilter::parse(None, None, Some("2026-11-23"), Some("2026-11-22")).unwrap_err();
         assert!(e.get("to").unwrap().contains("after"));
     }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::schema::items;
 use super::DbConn;
 use crate::domain::now;
+use crate::domain::text::{check_line, check_lines};
 use crate::error::{Error, FieldErrors, Result};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -29,8 +30,13 @@ impl Item {
         } else if name.chars().count() > 100 {
             errors.add("name", "Names are at most 100 characters.");
         }
+        if let Err(message) = check_line(name) {
+            errors.add("name", message);
+        }
         if description.chars().count() > 2000 {
             errors.add("description", "Descriptions are at most 2000 characters.");
+        } else if let Err(message) = check_lines(description) {
+            errors.add("description", message);
         }
         if errors.is_empty() {
             Ok((name.to_owned(), description.to_owned()))

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::schema::sessions;
 use super::DbConn;
 use crate::domain::now;
+use crate::domain::text::escaped;
 use crate::error::Result;
 
 #[derive(Clone, Queryable, Selectable, Serialize)]
@@ -78,6 +79,9 @@ impl std::fmt::Debug for Rotation {
     }
 }
 
+/// The most characters a session or an audit event keeps of a User-Agent.
+pub const MAX_USER_AGENT: usize = 300;
+
 /// What the sign-in knows about the device.
 #[derive(Debug, Clone, Default)]
 pub struct Device {
@@ -108,7 +112,7 @@ impl Session {
         let session = Session {
             id: uuid::Uuid::new_v4().to_string(),
             user_id: new.user_id,
-            user_agent: truncate(&new.device.user_agent, 512),
+            user_agent: escaped(&new.device.user_agent, MAX_USER_AGENT),
             ip: truncate(&new.device.ip, 64),
             remember: new.remember,
             method: new.method.to_owned(),

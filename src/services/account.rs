@@ -6,16 +6,16 @@ use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::{Device, Session};
 use crate::db::user::User;
 use crate::error::{Error, FieldErrors, Result};
-use crate::services::admin::check_name;
+use crate::services::admin::parse_name;
 use crate::state::Gatehouse;
 
-/// Sets the display name (trimmed, at most `MAX_NAME` characters, checked
-/// as the admin pages check it).
+/// Sets the display name (a [`crate::domain::DisplayName`], checked as
+/// the admin pages check it).
 pub async fn set_name(app: &Gatehouse, user_id: i32, name: &str) -> Result<()> {
     let mut errors = FieldErrors::new();
-    check_name(name, &mut errors);
+    let name = parse_name(name, &mut errors);
     errors.into_result()?;
-    let name = name.trim().to_owned();
+    let name = name.unwrap_or_default();
     app.db.run(move |conn| User::set_name(conn, user_id, &name)).await
 }
 

@@ -8,7 +8,7 @@ use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::session::Device;
 use crate::db::user::{NewUser, User};
 use crate::db::DbConn;
-use crate::domain::{Email, Role};
+use crate::domain::{DisplayName, Email, Role};
 use crate::error::Error;
 use crate::services::signin::{issue_tokens, new_refresh_jti, open_session, SignedIn};
 use crate::state::Gatehouse;
@@ -129,7 +129,7 @@ fn find_or_create(
         conn,
         NewUser {
             email,
-            name: claims.name.clone().unwrap_or_default(),
+            name: DisplayName::from_provider(claims.name.as_deref().unwrap_or_default()),
             password_hash: None,
             role: Role::User,
         },

@@ -58,7 +58,7 @@ pub async fn sign_in_with_password(
     remember: bool,
 ) -> Result<PasswordSignIn, SignInError> {
     check_ip_limit(app, &device, Some(email), "per-IP sign-in limit").await?;
-    let typed = email.trim().to_lowercase();
+    let typed = Email::normalise(email);
     let user = match Email::parse(email) {
         Ok(email) => app.db.run(move |conn| User::find_by_email(conn, &email)).await?,
         Err(_) => None,
@@ -170,7 +170,7 @@ pub async fn check_ip_limit(
         Attempt::Allowed => Ok(()),
         Attempt::Limited { record } => {
             if record {
-                let email = email.map(|e| e.trim().to_lowercase());
+                let email = email.map(Email::normalise);
                 record_event(app, None, email, device.clone(), EventKind::RateLimited, detail).await?;
             }
             Err(SignInError::RateLimited)

@@ -16,7 +16,7 @@ use super::schema::{sessions, users};
 use super::session::Session;
 use super::DbConn;
 use crate::domain::now;
-use crate::domain::{Email, Role};
+use crate::domain::{DisplayName, Email, Role};
 use crate::error::{Error, Result};
 
 #[derive(Clone, Queryable, Selectable, Serialize)]
@@ -75,7 +75,7 @@ impl fmt::Debug for User {
 /// What it takes to create a user.
 pub struct NewUser {
     pub email: Email,
-    pub name: String,
+    pub name: DisplayName,
     /// `None` for an account that signs in only with Google.
     pub password_hash: Option<String>,
     pub role: Role,
@@ -110,7 +110,7 @@ impl User {
         let inserted = diesel::insert_into(users::table)
             .values((
                 users::email.eq(new.email.as_str()),
-                users::name.eq(new.name.trim()),
+                users::name.eq(new.name.as_str()),
                 users::password_hash.eq(new.password_hash.as_deref()),
                 users::role.eq(new.role.as_str()),
                 users::created_at.eq(now),
@@ -194,7 +194,7 @@ impl User {
     pub fn update_profile(
         conn: &mut DbConn,
         id: i32,
-        name: Option<&str>,
+        name: Option<&DisplayName>,
         email: Option<&Email>,
     ) -> Result<User> {
         conn.write(|conn| {
@@ -219,9 +219,9 @@ impl User {
         })
     }
 
-    pub fn set_name(conn: &mut DbConn, id: i32, name: &str) -> Result<()> {
+    pub fn set_name(conn: &mut DbConn, id: i32, name: &DisplayName) -> Result<()> {
         diesel::update(users::table.find(id))
-            .set((users::name.eq(name.trim()), users::updated_at.eq(now())))
+            .set((users::name.eq(name.as_str()), users::updated_at.eq(now())))
             .execute(conn)?;
         Ok(())
     }

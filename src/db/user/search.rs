@@ -141,7 +141,8 @@ fn sqlite_text_search(q: Option<&str>) -> Option<SqliteSearch> {
         ))
     } else {
         // Too short for trigrams: the start of the email, by its index (GLOB
-        // is case-sensitive, as the index is; emails are stored lower-cased).
+        // is case-sensitive, as the index is; emails are stored with their
+        // ASCII letters lower-cased, see `Email`).
         Some(Box::new(
             diesel::dsl::sql::<Bool>("users.email GLOB ").bind::<Text, _>(glob_prefix(q)),
         ))
@@ -177,13 +178,13 @@ fn like_pattern(q: &str) -> String {
 #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 fn prefix_pattern(q: &str) -> String {
     let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("{}%", escaped.to_lowercase())
+    format!("{}%", escaped.to_ascii_lowercase())
 }
 
 /// `q*` for SQLite's GLOB, `q`'s own `*`, `?` and `[` matching themselves.
 fn glob_prefix(q: &str) -> String {
     let mut out = String::new();
-    for c in q.to_lowercase().chars() {
+    for c in q.to_ascii_lowercase().chars() {
         match c {
             '*' | '?' | '[' => {
                 out.push('[');

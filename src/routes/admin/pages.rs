@@ -42,15 +42,29 @@ async fn dashboard(_admin: AdminUser, page: PageContext, app: &State<Gatehouse>)
 // into `&#x2F;`.
 
 /// The users table: search, filters, sort and pages. Unknown values are
-/// ignored (a hand-edited address gets the defaults).
+/// ignored (a hand-edited address gets the defaults); a search that can't
+/// be run (a control character) is shown again with why (422).
 #[get("/admin/users?<query..>")]
 async fn users(
     query: UserQuery,
     _admin: AdminUser,
     ctx: PageContext,
     app: &State<Gatehouse>,
-) -> Result<Page, Error> {
-    let filter = query.filter(Unknown::Ignore)?;
+) -> Result<(Status, Page), Error> {
+    let filter = match query.filter(Unknown::Ignore) {
+        Ok(filter) => filter,
+        Err(Error::Fields(errors)) => {
+            let sort = UserSort::default();
+            let context = json!({
+                "users": [], "total": 0, "page": 1, "pages": 1, "errors": errors.to_map(),
+                "q": query.q.as_deref().unwrap_or(""), "sort": sort.column.as_str(), "dir": "asc",
+                "columns": sort_links("q=", sort), "role": null, "status": null, "google": null,
+                "prev": null, "next": null,
+            });
+            return Ok((Status::UnprocessableEntity, ctx.render("admin/users", context)));
+        }
+        Err(e) => return Err(e),
+    };
     let page = query.page();
     let (q, role, sort) = (filter.q.clone().unwrap_or_default(), filter.role, filter.sort);
     let status = filter.disabled.map(|d| if d { "disabled" } else { "active" });
@@ -68,15 +82,18 @@ async fn users(
     );
     let dir = if sort.descending { "desc" } else { "asc" };
     let here = format!("{filters}&amp;sort={}&amp;dir={dir}", sort.column.as_str());
-    Ok(ctx.render(
-        "admin/users",
-        json!({
-            "users": rows, "total": total, "page": page, "pages": pages,
-            "q": q, "role": role.map(|r| r.as_str()), "status": status, "google": google,
-            "sort": sort.column.as_str(), "dir": dir, "columns": sort_links(&filters, sort),
-            "prev": (page > 1).then(|| format!("/admin/users?{here}&amp;page={}", page - 1)),
-            "next": (page < pages).then(|| format!("/admin/users?{here}&amp;page={}", page + 1)),
-        }),
+    Ok((
+        Status::Ok,
+        ctx.render(
+            "admin/users",
+            json!({
+                "users": rows, "total": total, "page": page, "pages": pages, "errors": {},
+                "q": q, "role": role.map(|r| r.as_str()), "status": status, "google": google,
+                "sort": sort.column.as_str(), "dir": dir, "columns": sort_links(&filters, sort),
+                "prev": (page > 1).then(|| format!("/admin/users?{here}&amp;page={}", page - 1)),
+                "next": (page < pages).then(|| format!("/admin/users?{here}&amp;page={}", page + 1)),
+            }),
+        ),
     ))
 }
 

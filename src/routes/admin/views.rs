@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::db::audit::AuditFilter;
 use crate::db::user::{User, UserFilter, UserSort};
+use crate::domain::text::check_line;
 use crate::domain::{now, Role};
 use crate::error::{Error, FieldErrors};
 use crate::routes::passkeys::PasskeyView;
@@ -167,6 +168,10 @@ impl UserQuery {
             "desc" => Some(true),
             _ => None,
         });
+        // Never ignored: a NUL can't be searched for (PostgreSQL refuses it).
+        if let Err(message) = self.q.as_deref().map_or(Ok(()), check_line) {
+            r.errors.add("q", message);
+        }
         r.errors.into_result()?;
         Ok(UserFilter {
             q: self.q.clone().filter(|q| !q.trim().is_empty()),

@@ -5,11 +5,11 @@ use std::fmt;
 
 use rand::Rng;
 
-use crate::domain::{Email, Role};
+use crate::domain::{DisplayName, Email, Role};
 use crate::error::{Error, FieldErrors, Result};
 
 /// Display names are at most this many characters.
-pub const MAX_NAME: usize = 100;
+pub const MAX_NAME: usize = DisplayName::MAX;
 
 /// How a new account gets its first password.
 #[derive(Clone)]
@@ -63,9 +63,15 @@ pub fn temporary_password() -> String {
         .join("-")
 }
 
-pub(crate) fn check_name(name: &str, errors: &mut FieldErrors) {
-    if name.trim().chars().count() > MAX_NAME {
-        errors.add("name", format!("Use at most {MAX_NAME} characters."));
+/// A display name as typed ([`DisplayName::parse`]), or its message
+/// beside the `name` field.
+pub(crate) fn parse_name(name: &str, errors: &mut FieldErrors) -> Option<DisplayName> {
+    match DisplayName::parse(name) {
+        Ok(name) => Some(name),
+        Err(message) => {
+            errors.add("name", message);
+            None
+        }
     }
 }
 

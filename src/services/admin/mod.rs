@@ -18,7 +18,7 @@ use crate::db::DbConn;
 use crate::domain::Role;
 use crate::error::{Error, FieldErrors, Result};
 use crate::state::Gatehouse;
-pub(crate) use input::check_name;
+pub(crate) use input::parse_name;
 pub use input::{form_errors, temporary_password, Changes, InitialPassword, NewAccount, MAX_NAME};
 use input::{parse_email, parse_role};
 
@@ -88,7 +88,7 @@ async fn write<R: Send + 'static>(
 pub async fn create_user(app: &Gatehouse, actor: &Actor, new: NewAccount) -> Result<Created> {
     let mut errors = FieldErrors::new();
     let email = parse_email(&new.email, &mut errors);
-    check_name(&new.name, &mut errors);
+    let name = parse_name(&new.name, &mut errors);
     let role = parse_role(&new.role, &mut errors);
     let (password, temporary) = match new.password {
         InitialPassword::Given(password) => {
@@ -100,11 +100,10 @@ pub async fn create_user(app: &Gatehouse, actor: &Actor, new: NewAccount) -> Res
         InitialPassword::Temporary => (temporary_password(), true),
     };
     errors.into_result()?;
-    let (Some(email), Some(role)) = (email, role) else {
-        unreachable!("no field errors, so both parsed");
+    let (Some(email), Some(name), Some(role)) = (email, name, role) else {
+        unreachable!("no field errors, so all parsed");
     };
     let hash = app.passwords.hash(password.clone()).await?;
-    let name = new.name;
     let user = write(app, actor, EventKind::UserCreated, move |conn| {
         let user = User::create(
             conn,
@@ -139,9 +138,7 @@ pub async fn create_user(app: &Gatehouse, actor: &Actor, new: NewAccount) -> Res
 pub async fn edit_user(app: &Gatehouse, actor: &Actor, id: i32, changes: Changes) -> Result<User> {
     let mut errors = FieldErrors::new();
     let email = changes.email.as_deref().and_then(|e| parse_email(e, &mut errors));
-    if let Some(name) = &changes.name {
-        check_name(name, &mut errors);
-    }
+    let name = changes.name.as_deref().and_then(|n| parse_name(n, &mut errors));
     let role = changes.role.as_deref().and_then(|r| parse_role(r, &mut errors));
     if actor.id == id && role.is_some_and(|r| r != Role::Admin) {
         errors.add(
@@ -150,14 +147,13 @@ pub async fn edit_user(app: &Gatehouse, actor: &Actor, id: i32, changes: Changes
         );
     }
     errors.into_result()?;
-    let name = changes.name;
     let (user, role_changed) = write(app, actor, EventKind::UserUpdated, move |conn| {
         if role.is_some() {
             // Before any write: see `lock_active_admins`.
             User::lock_active_admins(conn)?;
         }
         let before = User::get(conn, id)?;
-        let mut user = User::update_profile(conn, id, name.as_deref(), email.as_ref())?;
+        let mut user = User::update_profile(conn, id, name.as_ref(), email.as_ref())?;
         if let Some(role) = role {
             user = User::set_role(conn, id, role)?;
         }

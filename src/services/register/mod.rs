@@ -23,9 +23,9 @@ use crate::db::audit::{self, EventKind, NewEvent};
 use crate::db::registration::RegistrationMail;
 use crate::db::session::Device;
 use crate::db::user::{NewUser, User};
-use crate::domain::{Email, Role};
+use crate::domain::{DisplayName, Email, Role};
 use crate::error::{Error, FieldErrors};
-use crate::services::admin::MAX_NAME;
+use crate::services::admin::parse_name;
 use crate::services::link::{lookup_hash, new_token, token_hash};
 use crate::services::signin::{self, SignInError, SignedIn};
 use crate::state::Gatehouse;
@@ -160,7 +160,7 @@ pub struct Registration {
 /// A registration whose fields are all good.
 #[derive(Clone)]
 pub struct ValidRegistration {
-    name: String,
+    name: DisplayName,
     password: String,
 }
 
@@ -177,22 +177,18 @@ impl Registration {
     /// Checks every field: the password rules used everywhere.
     pub fn validate(self, min_length: usize) -> Result<ValidRegistration, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let name = self.name.trim().to_owned();
-        if name.chars().count() > MAX_NAME {
-            errors.add("name", format!("Use at most {MAX_NAME} characters."));
-        }
+        let name = parse_name(&self.name, &mut errors);
         if let Err(message) = check_policy(&self.password, min_length) {
             errors.add("password", message);
         } else if self.password != self.confirm_password {
             errors.add("confirm_password", "The passwords do not match.");
         }
-        if errors.is_empty() {
-            Ok(ValidRegistration {
+        match name {
+            Some(name) if errors.is_empty() => Ok(ValidRegistration {
                 name,
                 password: self.password,
-            })
-        } else {
-            Err(errors)
+            }),
+            _ => Err(errors),
         }
     }
 }
@@ -357,7 +353,7 @@ mod tests {
         let ok = form("a long passphrase", "a long passphrase")
             .validate(8)
             .unwrap();
-        assert_eq!(ok.name, "Ada");
+        assert_eq!(ok.name.as_str(), "Ada");
         let e = form("short", "short").validate(8).unwrap_err();
         assert!(e.get("password").unwrap().contains("at least 8"));
         let e = form("a long passphrase", "a long passphrasE")
@@ -366,6 +362,9 @@ mod tests {
         assert_eq!(e.get("confirm_password"), Some("The passwords do not match."));
         let mut bad = form("a long passphrase", "a long passphrase");
         bad.name = "x".repeat(101);
+        assert!(bad.validate(8).unwrap_err().get("name").is_some());
+        let mut bad = form("a long passphrase", "a long passphrase");
+        bad.name = "Ada\0".into();
         assert!(bad.validate(8).unwrap_err().get("name").is_some());
     }
 }

@@ -241,7 +241,7 @@ async fn users_table_filters_and_sorting(app: TestApp) {
     }
     app.state()
         .db
-        .run(move |conn| User::set_name(conn, b.id, "Quentin"))
+        .run(move |conn| User::set_name(conn, b.id, &"Quentin".parse().unwrap()))
         .await
         .unwrap();
     assert_eq!(found("quentin").await, ["b@example.com"]);

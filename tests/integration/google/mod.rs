@@ -34,7 +34,7 @@ mod spa;
 mod two_factor;
 
 /// The app with the provider configured, plus `extra` settings.
-async fn spawn(backend: Backend, provider: &Provider, extra: &[(&str, Value)]) -> TestApp {
+pub(crate) async fn spawn(backend: Backend, provider: &Provider, extra: &[(&str, Value)]) -> TestApp {
     let extra: Vec<(String, Value)> = extra.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
     TestApp::spawn_with(backend, move |f| {
         extra.iter().fold(provider.configure(f), |f, (k, v)| {
@@ -78,7 +78,7 @@ async fn authorize(url: &Url) -> String {
 }
 
 /// The whole browser flow; returns Gatehouse's answer to the callback.
-async fn sign_in<'a>(app: &'a TestApp, next: &str) -> LocalResponse<'a> {
+pub(crate) async fn sign_in<'a>(app: &'a TestApp, next: &str) -> LocalResponse<'a> {
     let url = start(app, next).await;
     let callback = authorize(&url).await;
     app.get(&callback).await
