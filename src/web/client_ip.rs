@@ -20,6 +20,12 @@ pub fn client_ip(req: &Request<'_>) -> Option<IpAddr> {
     req.local_cache(|| ClientIp(resolve(req))).0
 }
 
+/// The client address as sessions and the audit log store it (empty when
+/// there is none).
+pub fn as_stored(req: &Request<'_>) -> String {
+    client_ip(req).map(|ip| ip.to_string()).unwrap_or_default()
+}
+
 fn resolve(req: &Request<'_>) -> Option<IpAddr> {
     let peer = req.remote().map(|addr| addr.ip());
     let Some(app) = req.rocket().state::<Gatehouse>() else {
