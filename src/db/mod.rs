@@ -10,6 +10,7 @@ pub mod password_reset;
 pub mod registration;
 pub mod schema;
 pub mod session;
+pub mod sign_in_limit;
 pub mod two_factor;
 pub mod user;
 

@@ -188,7 +188,7 @@ pub async fn check_ip_limit(
     email: Option<&str>,
     detail: &'static str,
 ) -> Result<(), SignInError> {
-    match app.limiter.check(device.ip.parse().ok()) {
+    match app.limiter.check(device.ip.parse().ok()).await? {
         Attempt::Allowed => Ok(()),
         Attempt::Limited { record } => {
             if record {
@@ -275,7 +275,7 @@ pub async fn change_password(
 ) -> Result<usize, ChangePasswordError> {
     // The current password is a guess like any sign-in: limited per IP,
     // and wrong ones count towards the account's lockout.
-    if let Attempt::Limited { .. } = app.limiter.check(device.ip.parse().ok()) {
+    if let Attempt::Limited { .. } = app.limiter.check(device.ip.parse().ok()).await? {
         return Err(ChangePasswordError::TooManyAttempts);
     }
     if user.is_locked(now()) {
