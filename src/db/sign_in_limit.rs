@@ -3,7 +3,8 @@
 //! in-memory limiter of SQLite, `governor`, runs) over one row per address
 //! and kind, one statement per attempt, on the database's clock.
 
-use diesel::prelude::*;
+#[cfg(feature = "postgres")]
+use diesel::RunQueryDsl;
 
 use super::DbConn;
 use crate::error::Result;
@@ -19,7 +20,7 @@ pub struct Quota {
 
 impl Quota {
     /// Microseconds between two requests at the sustained rate.
-    fn interval(self) -> i64 {
+    pub fn interval(self) -> i64 {
         (60_000_000 / i64::from(self.per_minute.max(1))).max(1)
     }
 }
