@@ -5,9 +5,12 @@
 //! it: one statement per attempt, on the blocking pool. The per-account
 //! lockout lives in the database on both.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -39,6 +42,11 @@ enum Store {
         db: Db,
         attempts: SharedQuota,
         starts: SharedQuota,
+        /// Addresses the database just refused, refused here without
+        /// asking again for an interval (at most a second): a flood of
+        /// refused attempts costs the database one statement a second
+        /// per address and instance, not one per attempt.
+        refused: Mutex<HashMap<(&'static str, IpAddr), Instant>>,
     },
 }
 
@@ -95,6 +103,7 @@ impl SignInLimiter {
             db: db.clone(),
             attempts: quota("attempt", per_minute),
             starts: quota("start", starts_quota(per_minute)),
+            refused: Mutex::new(HashMap::new()),
         })
     }
 
@@ -116,7 +125,7 @@ impl SignInLimiter {
         let ip = bucket(ip);
         let allowed = match &self.store {
             Store::Memory { attempts, .. } => attempts.check_key(&ip).is_ok(),
-            Store::Shared { db, attempts, .. } => self.take(db, *attempts, ip).await?,
+            Store::Shared { attempts, .. } => self.take(*attempts, ip).await?,
         };
         // Now and then, forget addresses not seen for a while.
         if self.checks.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
@@ -137,14 +146,29 @@ impl SignInLimiter {
         let ip = bucket(ip);
         match &self.store {
             Store::Memory { starts, .. } => Ok(starts.check_key(&ip).is_ok()),
-            Store::Shared { db, starts, .. } => self.take(db, *starts, ip).await,
+            Store::Shared { starts, .. } => self.take(*starts, ip).await,
         }
     }
 
-    async fn take(&self, db: &Db, quota: SharedQuota, ip: IpAddr) -> Result<bool> {
-        let ip = ip.to_string();
-        let taken = db.run(move |conn| sign_in_limit::take(conn, quota, &ip)).await?;
-        Ok(taken.unwrap_or(true))
+    async fn take(&self, quota: SharedQuota, ip: IpAddr) -> Result<bool> {
+        let Store::Shared { db, refused, .. } = &self.store else {
+            return Ok(true);
+        };
+        let key = (quota.kind, ip);
+        let lock = || refused.lock().unwrap_or_else(|e| e.into_inner());
+        if lock().get(&key).is_some_and(|until| *until > Instant::now()) {
+            return Ok(false);
+        }
+        let address = ip.to_string();
+        let taken = db
+            .run(move |conn| sign_in_limit::take(conn, quota, &address))
+            .await?
+            .unwrap_or(true);
+        if !taken {
+            let hold = Duration::from_micros(quota.interval() as u64).min(Duration::from_secs(1));
+            lock().insert(key, Instant::now() + hold);
+        }
+        Ok(taken)
     }
 
     /// Drops the state of addresses not seen for a while.
@@ -155,7 +179,12 @@ impl SignInLimiter {
                 attempts.retain_recent();
                 starts.retain_recent();
             }
-            Store::Shared { db, .. } => {
+            Store::Shared { db, refused, .. } => {
+                let now = Instant::now();
+                refused
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .retain(|_, until| *until > now);
                 db.run(sign_in_limit::sweep).await?;
             }
         }
