@@ -78,12 +78,13 @@ impl Gatehouse {
         };
         let per_minute = std::num::NonZeroU32::new(config.login.rate_limit_per_minute)
             .unwrap_or(std::num::NonZeroU32::MIN);
+        let limiter = SignInLimiter::for_database(&db, per_minute);
         Ok(Self {
             config,
             db,
             tokens,
             passwords,
-            limiter: SignInLimiter::new(per_minute),
+            limiter,
             mailer,
             #[cfg(feature = "google")]
             oidc,

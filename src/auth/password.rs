@@ -78,7 +78,16 @@ impl Passwords {
     /// dummy hash, and answers no). Over-long input does the same work and
     /// answers no.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool> {
-        let dummy = self.dummy_hash.clone();
+        Ok(self.check(password, hash).await?.ok)
+    }
+
+    /// [`Self::verify`], and the right password's hash at the configured
+    /// cost when the stored one has another (for the caller to store). A
+    /// wrong password against a cheaper hash costs what the configured cost
+    /// does (see [`harden`]), so raising the cost doesn't make existing
+    /// accounts answer faster than unknown emails.
+    pub async fn check(&self, password: String, hash: Option<String>) -> Result<Checked> {
+        let (dummy, cost) = (self.dummy_hash.clone(), self.cost);
         self.hasher
             .run(move || {
                 let usable = password.len() <= MAX_BYTES;
@@ -87,10 +96,69 @@ impl Passwords {
                     _ => ("", dummy.as_str()),
                 };
                 let matches = bcrypt::verify(candidate, target).unwrap_or(false);
-                Ok(matches && hash.is_some() && usable)
+                if !(matches && hash.is_some() && usable) {
+                    harden(candidate, target, cost, &dummy);
+                    return Ok(Checked {
+                        ok: false,
+                        rehashed: None,
+                    });
+                }
+                let rehashed = match stored_cost(target) {
+                    Some(stored) if stored == cost => None,
+                    _ => hash_blocking(candidate, cost).ok(),
+                };
+                Ok(Checked { ok: true, rehashed })
             })
             .await?
     }
+}
+
+/// A password check's answer.
+#[derive(Clone)]
+pub struct Checked {
+    pub ok: bool,
+    /// The right password hashed at the configured cost, when the stored
+    /// hash has another.
+    pub rehashed: Option<String>,
+}
+
+impl std::fmt::Debug for Checked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checked")
+            .field("ok", &self.ok)
+            .field("rehashed", &self.rehashed.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+/// The cost a bcrypt hash was made with (`$2b$12$...` -> 12).
+pub fn stored_cost(hash: &str) -> Option<u32> {
+    hash.parse::<bcrypt::HashParts>().ok().map(|p| p.get_cost())
+}
+
+/// How many more checks of a hash of cost `stored` make a failed one cost
+/// what one of cost `configured` does: each step of cost doubles the work,
+/// so 2^(configured - stored) checks in all (Django's `harden_runtime`).
+pub fn hardening_rounds(stored: u32, configured: u32) -> u64 {
+    match configured.checked_sub(stored) {
+        Some(diff) if diff > 0 => (1u64 << diff.min(40)) - 1,
+        _ => 0,
+    }
+}
+
+/// After a failed check of `candidate` against `target`, spends what a
+/// check at the configured cost would have cost; returns the extra checks
+/// done. A hash whose cost can't be read costs a check of the dummy hash.
+fn harden(candidate: &str, target: &str, configured: u32, dummy: &str) -> u64 {
+    let Some(stored) = stored_cost(target) else {
+        let _ = bcrypt::verify(candidate, dummy);
+        return 1;
+    };
+    let rounds = hardening_rounds(stored, configured);
+    for _ in 0..rounds {
+        let _ = std::hint::black_box(bcrypt::verify(candidate, target));
+    }
+    rounds
 }
 
 fn hash_blocking(password: &str, cost: u32) -> Result<String> {
@@ -140,5 +208,47 @@ mod tests {
         assert!(p.hash(long.clone()).await.is_err());
         let h72 = p.hash_blocking(&"a".repeat(72)).unwrap();
         assert!(!p.verify(long, Some(h72)).await.unwrap());
+    }
+
+    #[test]
+    fn a_failed_check_of_a_cheaper_hash_does_the_configured_work() {
+        assert_eq!(hardening_rounds(4, 10), 63);
+        assert_eq!(hardening_rounds(11, 12), 1);
+        assert_eq!(hardening_rounds(10, 10), 0);
+        assert_eq!(hardening_rounds(12, 10), 0);
+        let cheap = bcrypt::hash("right horse battery", 4).unwrap();
+        let dummy = bcrypt::hash("dummy", 6).unwrap();
+        // One check of cost 4 done, three more: 4 x 2^4 = 2^6.
+        assert_eq!(harden("wrong horse battery", &cheap, 6, &dummy), 3);
+        assert_eq!(
+            harden("", &dummy, 6, &dummy),
+            0,
+            "the dummy hash is at the configured cost"
+        );
+        assert_eq!(harden("x", "not a bcrypt hash", 6, &dummy), 1);
+    }
+
+    #[rocket::async_test]
+    async fn the_right_password_of_another_cost_comes_back_rehashed() {
+        let p = Passwords::new(5, 1, 4, 0).unwrap();
+        let cheap = bcrypt::hash("right horse battery", 4).unwrap();
+        let checked = p
+            .check("right horse battery".into(), Some(cheap.clone()))
+            .await
+            .unwrap();
+        assert!(checked.ok);
+        let rehashed = checked.rehashed.expect("a hash at the configured cost");
+        assert_eq!(stored_cost(&rehashed), Some(5));
+        assert!(bcrypt::verify("right horse battery", &rehashed).unwrap());
+        let again = p
+            .check("right horse battery".into(), Some(rehashed))
+            .await
+            .unwrap();
+        assert!(
+            again.ok && again.rehashed.is_none(),
+            "already at the configured cost"
+        );
+        let wrong = p.check("wrong horse battery".into(), Some(cheap)).await.unwrap();
+        assert!(!wrong.ok && wrong.rehashed.is_none());
     }
 }

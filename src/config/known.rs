@@ -31,9 +31,29 @@ const ROCKET_KEYS: &[&str] = &[
     "config",
 ];
 
+/// Settings of an app's own that Gatehouse should let pass (any other
+/// unknown key stops the launch): `rocket.manage(AppKeys::new(["stripe_key"]))`
+/// before ignite.
+#[derive(Debug, Clone, Default)]
+pub struct AppKeys(pub Vec<String>);
+
+impl AppKeys {
+    pub fn new<S: Into<String>>(keys: impl IntoIterator<Item = S>) -> Self {
+        AppKeys(keys.into_iter().map(Into::into).collect())
+    }
+}
+
+/// What Kubernetes sets for a Service named `gatehouse`
+/// (`GATEHOUSE_SERVICE_HOST`, `GATEHOUSE_PORT_8000_TCP`...): not settings,
+/// and not refused as unknown ones.
+pub(crate) fn from_kubernetes(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    key.starts_with("service_") || key == "port" || key.starts_with("port_")
+}
+
 /// Refuses a key that is neither Gatehouse's nor Rocket's, in any profile,
 /// at the top or inside one of Gatehouse's sections (`[jwt]`, `[password]`...).
-/// `own`: the app's own keys ([`AppKeys`](super::AppKeys)).
+/// `own`: the app's own keys ([`AppKeys`]).
 pub fn check(figment: &Figment, own: &[String]) -> Result<(), ConfigError> {
     let defaults = Figment::from(Serialized::defaults(Settings::default()))
         .extract::<Dict>()

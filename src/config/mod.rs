@@ -13,6 +13,7 @@ mod links; // mailed links: lifetimes, and whether password reset is on
 pub mod login; // [password] and [login]
 pub mod mail; // [mail]
 pub mod net; // mount paths, white_list_routes, public_url, loopback hosts
+pub mod proxy; // the client address: ip_header, trusted_proxies
 pub mod two_factor; // [two_factor]
 pub mod webauthn; // [webauthn]: passkeys
 
@@ -30,6 +31,7 @@ use error::bad;
 pub use error::ConfigError;
 pub use google::{GoogleSettings, OidcConfig};
 pub use jwt::{JwtConfig, JwtSettings, Location, VerifyKeySettings, SAMPLE_SECRET, SECRET_HINT};
+pub use known::AppKeys;
 pub use login::{LoginSettings, PasswordSettings};
 pub use mail::{MailConfig, MailSettings};
 pub use net::is_mount_path;
@@ -56,7 +58,7 @@ pub fn figment() -> Figment {
         ))
         .merge(
             Env::prefixed("GATEHOUSE_")
-                .filter(|key| !from_kubernetes(key.as_str()))
+                .filter(|key| !known::from_kubernetes(key.as_str()))
                 .split("__")
                 .global(),
         )
@@ -67,14 +69,6 @@ pub fn figment() -> Figment {
                 .map(|_| "jwt.secret_key".into())
                 .global(),
         )
-}
-
-/// What Kubernetes sets for a Service named `gatehouse`
-/// (`GATEHOUSE_SERVICE_HOST`, `GATEHOUSE_PORT_8000_TCP`...): not settings,
-/// and not refused as unknown ones.
-fn from_kubernetes(key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
-    key.starts_with("service_") || key == "port" || key.starts_with("port_")
 }
 
 /// A figment for tests and embedding: Rocket's defaults (no Rocket.toml, no
@@ -128,6 +122,11 @@ pub struct Settings {
     /// in mails. Required in release with registration or `password_reset =
     /// true`; in debug it defaults to `http://localhost:<port>`.
     pub public_url: Option<String>,
+    /// Proxies whose `ip_header` is believed (addresses or CIDR ranges).
+    pub trusted_proxies: Vec<String>,
+    /// Rocket's `ip_header` when the operator set it (see [`proxy`]).
+    #[serde(skip)]
+    pub ip_header: Option<String>,
     /// How mail is sent (registration and password-reset links).
     pub mail: MailSettings,
     pub jwt: JwtSettings,
@@ -161,6 +160,8 @@ impl Default for Settings {
             password_reset: None,
             password_reset_expires: 60 * 60,
             public_url: None,
+            trusted_proxies: proxy::default_trusted_proxies(),
+            ip_header: None,
             mail: MailSettings::default(),
             jwt: JwtSettings::default(),
             password: PasswordSettings::default(),
@@ -195,6 +196,8 @@ impl std::fmt::Debug for Settings {
             .field("password_reset", &self.password_reset)
             .field("password_reset_expires", &self.password_reset_expires)
             .field("public_url", &self.public_url)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("ip_header", &self.ip_header)
             .field("mail", &self.mail)
             .field("jwt", &self.jwt)
             .field("password", &self.password)
@@ -231,6 +234,8 @@ pub struct Config {
     pub password_reset_expires: i64,
     /// The site's address for links in mails, without a trailing `/`.
     pub public_url: String,
+    /// How the client's address is found (`ip_header`, `trusted_proxies`).
+    pub client_address: proxy::ClientAddress,
     pub mail: MailConfig,
     pub release: bool,
     pub jwt: JwtConfig,
@@ -244,18 +249,6 @@ pub struct Config {
     pub passkeys: Passkeys,
     /// Set when no secret was configured and a random one is in use.
     pub generated_secret: bool,
-}
-
-/// Settings of an app's own that Gatehouse should let pass (any other
-/// unknown key stops the launch): `rocket.manage(AppKeys::new(["stripe_key"]))`
-/// before ignite.
-#[derive(Debug, Clone, Default)]
-pub struct AppKeys(pub Vec<String>);
-
-impl AppKeys {
-    pub fn new<S: Into<String>>(keys: impl IntoIterator<Item = S>) -> Self {
-        AppKeys(keys.into_iter().map(Into::into).collect())
-    }
 }
 
 impl Config {
@@ -287,6 +280,7 @@ impl Config {
         // profile must not run on a generated secret).
         let release = figment.profile() != rocket::Config::DEBUG_PROFILE;
         let mut settings = settings;
+        settings.ip_header = proxy::configured_ip_header(figment)?;
         if settings.public_url.is_none() && !release {
             let port = figment.extract_inner::<u16>("port").unwrap_or(8000);
             settings.public_url = Some(format!("http://localhost:{port}"));
@@ -331,6 +325,7 @@ impl Settings {
         let password = self.password.validate()?;
         let two_factor = self.two_factor.validate()?;
         let passkeys = self.webauthn.validate(release, &public_url)?;
+        let client_address = proxy::check(self.ip_header, &self.trusted_proxies)?;
         for (key, value) in [
             ("api_prefix", &self.api_prefix),
             ("auth_url_rule", &self.auth_url_rule),
@@ -371,6 +366,7 @@ impl Settings {
             password_reset_off: links.password_reset_off,
             password_reset_expires: links.password_reset_expires,
             public_url,
+            client_address,
             mail,
             database_pool_size: self.database_pool_size,
             site_name: self.site_name,

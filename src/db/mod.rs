@@ -11,6 +11,7 @@ mod pool;
 pub mod registration;
 pub mod schema;
 pub mod session;
+pub mod sign_in_limit;
 pub mod two_factor;
 pub mod user;
 mod write;

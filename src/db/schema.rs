@@ -142,6 +142,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sign_in_limits (kind, ip) {
+        kind -> Text,
+        ip -> Text,
+        tat -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(passkeys -> users (user_id));
 diesel::joinable!(password_resets -> users (user_id));
@@ -158,5 +166,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     passkey_users,
     passkeys,
     passkey_sessions,
-    passkey_challenges
+    passkey_challenges,
+    sign_in_limits
 );

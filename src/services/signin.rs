@@ -66,7 +66,11 @@ pub async fn sign_in_with_password(
     // The password is always checked (against a dummy hash if need be), so
     // every refusal takes the same time.
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let ok = app.passwords.verify(password, hash).await?;
+    let checked = app.passwords.check(password, hash.clone()).await?;
+    let ok = checked.ok;
+    if let (Some(user), Some(old), Some(new)) = (&user, hash, checked.rehashed) {
+        rehash(app, user.id, old, new).await;
+    }
     let user = match user {
         Some(user) if user.is_locked(now()) => {
             record_refusal(app, user.id, device, "account locked").await?;
@@ -101,6 +105,22 @@ pub async fn sign_in_with_password(
     }
     let signed_in = start_session(app, user, device, remember, "password").await?;
     Ok(PasswordSignIn::SignedIn(Box::new(signed_in)))
+}
+
+/// Stores the right password's hash at the configured cost (after a cost
+/// change), off the async workers. A failure is logged, not the sign-in's:
+/// the old hash still works, and the next sign-in tries again.
+async fn rehash(app: &Gatehouse, id: i32, old: String, new: String) {
+    if let Err(e) = app
+        .db
+        .run(move |conn| User::rehash_password(conn, id, &old, &new))
+        .await
+    {
+        log::warn!(
+            "could not store user {id}'s password hash at the new bcrypt cost: {}",
+            e.chain()
+        );
+    }
 }
 
 /// A wrong email or password: counts the failure towards the account's
@@ -166,7 +186,7 @@ pub async fn check_ip_limit(
     email: Option<&str>,
     detail: &'static str,
 ) -> Result<(), SignInError> {
-    match app.limiter.check(device.ip.parse().ok()) {
+    match app.limiter.check(device.ip.parse().ok()).await? {
         Attempt::Allowed => Ok(()),
         Attempt::Limited { record } => {
             if record {
@@ -253,7 +273,7 @@ pub async fn change_password(
 ) -> Result<usize, ChangePasswordError> {
     // The current password is a guess like any sign-in: limited per IP,
     // and wrong ones count towards the account's lockout.
-    if let Attempt::Limited { .. } = app.limiter.check(device.ip.parse().ok()) {
+    if let Attempt::Limited { .. } = app.limiter.check(device.ip.parse().ok()).await? {
         return Err(ChangePasswordError::TooManyAttempts);
     }
     if user.is_locked(now()) {

@@ -369,7 +369,7 @@ impl Device {
     pub fn from_request_parts(req: &Request<'_>) -> Device {
         Device {
             user_agent: req.headers().get_one("User-Agent").unwrap_or("").to_owned(),
-            ip: req.client_ip().map(|ip| ip.to_string()).unwrap_or_default(),
+            ip: super::client_ip::as_stored(req),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! business rules: those are in `services`.
 
 pub mod assets; // templates and static files: compiled in, overridable one file at a time
+pub mod client_ip; // ClientIp: the peer's address, or a trusted proxy's header
 pub mod cookies; // the token cookies, and cookies set by guards
 pub mod csrf; // CSRF values, the form guard and the fairing that checks writes
 pub mod deny; // deny-by-default: refuse unlisted routes without a sign-in

@@ -276,6 +276,16 @@ impl User {
         Ok(())
     }
 
+    /// Replaces a hash with the same password's at another bcrypt cost,
+    /// unless the hash changed since it was read (a new password wins).
+    /// Touches nothing else: no session ends, no reset link is spent.
+    pub fn rehash_password(conn: &mut DbConn, id: i32, old: &str, new: &str) -> Result<bool> {
+        let updated = diesel::update(users::table.find(id).filter(users::password_hash.eq(old)))
+            .set(users::password_hash.eq(new))
+            .execute(conn)?;
+        Ok(updated == 1)
+    }
+
     /// The signed-in request's one query: the session by its primary key,
     /// joined to its user.
     ///

@@ -31,7 +31,7 @@ pub async fn start_sign_in(
     bind: Option<&str>,
     device: &Device,
 ) -> Result<Started<RequestChallengeResponse>, SignInError> {
-    if !app.limiter.check_start(device.ip.parse().ok()) {
+    if !app.limiter.check_start(device.ip.parse().ok()).await? {
         return Err(SignInError::RateLimited);
     }
     let webauthn = ceremony::relying_party(app)?;

@@ -95,7 +95,7 @@ pub async fn confirm(
     if user.two_factor_on() {
         return Err(Error::Invalid("Two-factor sign-in is already on.".into()).into());
     }
-    if let Attempt::Limited { .. } = app.limiter.check(device.ip.parse().ok()) {
+    if let Attempt::Limited { .. } = app.limiter.check(device.ip.parse().ok()).await? {
         return Err(TwoFactorError::TooManyAttempts);
     }
     let user_id = user.id;
@@ -197,7 +197,7 @@ async fn confirm_with_code(
     device: &Device,
     wrong: &'static str,
 ) -> std::result::Result<Factor, TwoFactorError> {
-    if let Attempt::Limited { .. } = app.limiter.check(device.ip.parse().ok()) {
+    if let Attempt::Limited { .. } = app.limiter.check(device.ip.parse().ok()).await? {
         return Err(TwoFactorError::TooManyAttempts);
     }
     if user.is_locked(now()) {
