@@ -1,6 +1,10 @@
-//! See [`super`]. The Google link button: its journey is in the browser tests
+//! See [`super`]. Slow clients: [`proxy`] runs the shipped nginx
+//! configuration (`deploy/nginx.conf`) in front of the binary. The Google
+//! link button: its journey is in the browser tests
 //! (`browser::journeys::google_link`), its POST's answer in
 //! `google::link`; here, that no page widens the CSP's `form-action`.
+
+pub mod proxy;
 
 #[cfg(feature = "google")]
 mod form_action {

@@ -10,7 +10,7 @@
 //! - [`clients`]: slow clients, graceful shutdown, the Google link button's
 //!   form-action.
 
-mod clients;
+pub mod clients;
 mod database;
 mod input;
 mod limits;
