@@ -35,6 +35,8 @@ pub fn api_routes() -> Vec<Route> {
 #[derive(Responder)]
 pub enum Outcome {
     Redirect(Redirect),
+    /// A page that sends the browser on to the provider by itself.
+    Onward(Page),
     Linked(Flash<Redirect>),
     Refused((Status, Page)),
 }
@@ -75,26 +77,27 @@ async fn check_limit(app: &Gatehouse, device: &Device) -> Result<(), OidcError> 
     }
 }
 
-/// Sends the browser to the provider, remembering the sign-in in it.
+/// Starts a sign-in at the provider, remembering it in this browser: the
+/// provider's authorization URL to send the browser to, or the refusal.
 async fn begin(
     app: &Gatehouse,
     jar: &CookieJar<'_>,
     page: &PageContext,
     next: Option<String>,
     link_user: Option<i32>,
-) -> Outcome {
+) -> Result<Url, Outcome> {
     let next = next.filter(|n| is_local_path(n));
     let provider = match provider(app) {
         Ok(provider) => provider,
-        Err(e) => return refused(page, app, &e, next.as_deref()),
+        Err(e) => return Err(refused(page, app, &e, next.as_deref())),
     };
     match provider.start().await {
         Ok(started) => {
             let (secure, lifetime) = (app.config.jwt.cookie_secure, provider.config.flow_expires);
             flow::keep(jar, &started, next, link_user, secure, lifetime);
-            Outcome::Redirect(Redirect::to(started.url.to_string()))
+            Ok(started.url)
         }
-        Err(e) => refused(page, app, &e, next.as_deref()),
+        Err(e) => Err(refused(page, app, &e, next.as_deref())),
     }
 }
 
@@ -107,12 +110,21 @@ async fn start(
     jar: &CookieJar<'_>,
     page: PageContext,
 ) -> Outcome {
-    begin(app, jar, &page, next, None).await
+    match begin(app, jar, &page, next, None).await {
+        Ok(url) => Outcome::Redirect(Redirect::to(url.to_string())),
+        Err(refused) => refused,
+    }
 }
 
 /// Links Google to the signed-in account (from the account page). A
 /// sensitive change, so it needs a fresh sign-in (and, being a POST, the
 /// CSRF value).
+///
+/// Answered with a page that goes on to the provider by itself, not with a
+/// redirect: Chromium checks every redirect after a form's POST against the
+/// CSP's `form-action 'self'`, and would refuse the provider's origin (and
+/// any other its sign-in passes through). The page's refresh is no form
+/// submission, so every page keeps `form-action 'self'` alone.
 #[post("/auth/google/link")]
 async fn start_link(
     user: FreshLogin,
@@ -120,7 +132,16 @@ async fn start_link(
     jar: &CookieJar<'_>,
     page: PageContext,
 ) -> Outcome {
-    begin(app, jar, &page, Some("/account".into()), Some(user.user.id)).await
+    match begin(app, jar, &page, Some("/account".into()), Some(user.user.id)).await {
+        Ok(url) => Outcome::Onward(page.render(
+            "google_onward",
+            json!({
+                "provider_name": provider(app).map_or("Google", |p| p.config.provider_name.as_str()),
+                "url": url.as_str(),
+            }),
+        )),
+        Err(refused) => refused,
+    }
 }
 
 /// Where the provider sends the browser back: checks the state, trades the

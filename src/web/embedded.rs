@@ -46,6 +46,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "google_error",
         include_str!("../../templates/google_error.html.tera"),
     ),
+    (
+        "google_onward",
+        include_str!("../../templates/google_onward.html.tera"),
+    ),
     ("index", include_str!("../../templates/index.html.tera")),
     ("item", include_str!("../../templates/item.html.tera")),
     ("items", include_str!("../../templates/items.html.tera")),

@@ -6,8 +6,9 @@
 //!
 //! What a test needs is decided once, at start. A PostgreSQL variant without
 //! `TEST_DATABASE_URL`, or a browser journey without Chromium, chromedriver
-//! or axe-core (unless `TEST_REQUIRE_BROWSER` is set), is ignored, never
-//! passed; after the summary, one line per reason says how many did not run
+//! or axe-core (unless `TEST_REQUIRE_BROWSER` is set), or the reverse-proxy
+//! test without nginx or openssl (unless `TEST_REQUIRE_NGINX` is set), is
+//! ignored, never passed; after the summary, one line per reason says how many did not run
 //! and why. Run anyway (`--ignored`, `--include-ignored`), such a test fails,
 //! saying what is missing.
 
@@ -24,6 +25,8 @@ pub enum Needs {
     Postgres,
     /// Chromium, chromedriver and axe-core (see `crate::browser`).
     Browser,
+    /// nginx and the openssl command (see `hardening::clients::proxy`).
+    Nginx,
 }
 
 impl Needs {
@@ -33,6 +36,7 @@ impl Needs {
             Needs::Nothing => "other",
             Needs::Postgres => "PostgreSQL",
             Needs::Browser => "browser",
+            Needs::Nginx => "nginx",
         }
     }
 
@@ -50,16 +54,19 @@ impl Needs {
             Needs::Browser => crate::browser::missing(),
             #[cfg(not(all(feature = "google", feature = "mail")))]
             Needs::Browser => Some("built without the `google` and `mail` features".to_owned()),
+            Needs::Nginx => crate::hardening::clients::proxy::missing(),
         }
     }
 
     /// Whether a test missing this runs anyway (and fails) instead of being
     /// ignored.
     fn required(self) -> bool {
-        #[cfg(all(feature = "google", feature = "mail"))]
-        return self == Needs::Browser && crate::browser::required();
-        #[cfg(not(all(feature = "google", feature = "mail")))]
-        return false;
+        match self {
+            #[cfg(all(feature = "google", feature = "mail"))]
+            Needs::Browser => crate::browser::required(),
+            Needs::Nginx => crate::hardening::clients::proxy::required(),
+            _ => false,
+        }
     }
 }
 
@@ -150,7 +157,7 @@ pub fn main() -> ExitCode {
 
     let mut tests: Vec<&Test> = inventory::iter::<Test>.into_iter().collect();
     tests.sort_by_key(|t| t.name());
-    let missing: BTreeMap<Needs, Option<String>> = [Needs::Postgres, Needs::Browser]
+    let missing: BTreeMap<Needs, Option<String>> = [Needs::Postgres, Needs::Browser, Needs::Nginx]
         .into_iter()
         .map(|needs| (needs, needs.missing()))
         .collect();

@@ -4,6 +4,7 @@
 use gatehouse::domain::Role;
 use oauth2::url::Url;
 use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::LocalResponse;
 
 use super::provider::Provider;
 use super::{assert_refused, authorize, sign_in, signed_in_as, spawn};
@@ -34,8 +35,7 @@ async fn linking_from_the_account_page(backend: Backend) {
         .body(format!("csrf_token={csrf}"))
         .dispatch()
         .await;
-    assert_eq!(res.status(), Status::SeeOther);
-    let url = Url::parse(res.headers().get_one("Location").unwrap()).unwrap();
+    let url = onward(res).await;
     let res = app.get(&authorize(&url).await).await;
     assert_redirect_to(&res, "/account");
     let account = app.get("/account").await.into_string().await.unwrap();
@@ -68,7 +68,7 @@ async fn linking_from_the_account_page(backend: Backend) {
         .header(Header::new("X-CSRF-TOKEN", app.csrf_cookie()))
         .dispatch()
         .await;
-    let url = Url::parse(res.headers().get_one("Location").unwrap()).unwrap();
+    let url = onward(res).await;
     assert_refused(
         app.get(&authorize(&url).await).await,
         Status::Unauthorized,
@@ -81,4 +81,37 @@ async fn linking_from_the_account_page(backend: Backend) {
         .unwrap()
         .google_sub
         .is_none());
+}
+
+/// The provider's authorization URL from the page the link button's POST
+/// answers: no redirect (Chromium would check it against the CSP's
+/// `form-action 'self'`), but a page that refreshes to it, with a link.
+async fn onward(res: LocalResponse<'_>) -> Url {
+    assert_eq!(res.status(), Status::Ok);
+    let csp = res
+        .headers()
+        .get_one("Content-Security-Policy")
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("form-action 'self';"), "{csp}");
+    let page = res.into_string().await.unwrap();
+    let attr = |prefix: &str| -> String {
+        let start = page
+            .find(prefix)
+            .unwrap_or_else(|| panic!("no {prefix} in {page}"))
+            + prefix.len();
+        let end = page[start..].find('"').unwrap();
+        // Tera's escapes in an attribute value.
+        page[start..start + end]
+            .replace("&#x2F;", "/")
+            .replace("&#x27;", "'")
+            .replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    let refresh = attr("<meta http-equiv=\"refresh\" content=\"0; url=");
+    let link = attr("id=\"google-onward\" href=\"");
+    assert_eq!(refresh, link);
+    Url::parse(&link).unwrap()
 }

@@ -11,7 +11,7 @@
 //!   form-action;
 //! - [`shutdown`]: sign-ins in flight when the server stops.
 
-mod clients;
+pub mod clients;
 mod database;
 mod input;
 mod limits;

@@ -2,6 +2,7 @@
 //! browser, with an accessibility check of every page on the way.
 //!
 //! - [`sign_in`]: the form (registering first) and Google;
+//! - [`google_link`]: linking Google from the account page;
 //! - [`pages`]: protected pages and the example items; the accessibility
 //!   check itself;
 //! - [`admin`]: administering users;
@@ -13,6 +14,7 @@
 //!   authenticator in place of a phone.
 
 mod admin;
+mod google_link;
 mod pages;
 mod passkeys;
 mod password_reset;
