@@ -81,8 +81,10 @@ impl Passwords {
         Ok(self.check(password, hash).await?.ok)
     }
 
-    /// [`Self::verify`], and the right password's hash at the configured
-    /// cost when the stored one has another (for the caller to store). A
+    /// [`Self::verify`], and whether the stored hash has another cost than
+    /// the configured one (the caller hashes it again with [`Self::hash`],
+    /// once the account is known to be usable: hashing here would make a
+    /// right guess on a locked account slower than a wrong one). A
     /// wrong password against a cheaper hash costs what the configured cost
     /// does (see [`harden`]), so raising the cost doesn't make existing
     /// accounts answer faster than unknown emails.
@@ -100,35 +102,25 @@ impl Passwords {
                     harden(candidate, target, cost, &dummy);
                     return Ok(Checked {
                         ok: false,
-                        rehashed: None,
+                        needs_rehash: false,
                     });
                 }
-                let rehashed = match stored_cost(target) {
-                    Some(stored) if stored == cost => None,
-                    _ => hash_blocking(candidate, cost).ok(),
-                };
-                Ok(Checked { ok: true, rehashed })
+                Ok(Checked {
+                    ok: true,
+                    needs_rehash: stored_cost(target) != Some(cost),
+                })
             })
             .await?
     }
 }
 
 /// A password check's answer.
-#[derive(Clone)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Checked {
     pub ok: bool,
-    /// The right password hashed at the configured cost, when the stored
-    /// hash has another.
-    pub rehashed: Option<String>,
-}
-
-impl std::fmt::Debug for Checked {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Checked")
-            .field("ok", &self.ok)
-            .field("rehashed", &self.rehashed.as_ref().map(|_| "[redacted]"))
-            .finish()
-    }
+    /// The password is right and the stored hash has another cost than the
+    /// configured one.
+    pub needs_rehash: bool,
 }
 
 /// The cost a bcrypt hash was made with (`$2b$12$...` -> 12).
@@ -229,26 +221,41 @@ mod tests {
     }
 
     #[rocket::async_test]
-    async fn the_right_password_of_another_cost_comes_back_rehashed() {
+    async fn the_right_password_of_another_cost_needs_a_rehash() {
         let p = Passwords::new(5, 1, 4, 0).unwrap();
         let cheap = bcrypt::hash("right horse battery", 4).unwrap();
         let checked = p
             .check("right horse battery".into(), Some(cheap.clone()))
             .await
             .unwrap();
-        assert!(checked.ok);
-        let rehashed = checked.rehashed.expect("a hash at the configured cost");
+        assert_eq!(
+            checked,
+            Checked {
+                ok: true,
+                needs_rehash: true
+            }
+        );
+        let rehashed = p.hash("right horse battery".into()).await.unwrap();
         assert_eq!(stored_cost(&rehashed), Some(5));
-        assert!(bcrypt::verify("right horse battery", &rehashed).unwrap());
         let again = p
             .check("right horse battery".into(), Some(rehashed))
             .await
             .unwrap();
-        assert!(
-            again.ok && again.rehashed.is_none(),
+        assert_eq!(
+            again,
+            Checked {
+                ok: true,
+                needs_rehash: false
+            },
             "already at the configured cost"
         );
         let wrong = p.check("wrong horse battery".into(), Some(cheap)).await.unwrap();
-        assert!(!wrong.ok && wrong.rehashed.is_none());
+        assert_eq!(
+            wrong,
+            Checked {
+                ok: false,
+                needs_rehash: false
+            }
+        );
     }
 }

@@ -67,11 +67,14 @@ impl ClientAddress {
 }
 
 /// The `ip_header` the operator set, if any: a value from Rocket's own
-/// defaults (`X-Real-IP`) doesn't count, and `false` turns it off.
+/// defaults (`X-Real-IP`, also when an app built its `rocket::Config` from
+/// `..Default::default()`) doesn't count, and `false` turns it off.
 pub(crate) fn configured_ip_header(figment: &Figment) -> Result<Option<String>, ConfigError> {
-    let from_rocket_default = figment
-        .find_metadata("ip_header")
-        .is_some_and(|m| m.name == "rocket::Config::default()");
+    let from_rocket_default = figment.find_metadata("ip_header").is_some_and(|m| {
+        m.name == "rocket::Config::default()"
+            || (m.name.starts_with("rocket::Config")
+                && figment.extract_inner::<String>("ip_header").ok().as_deref() == Some("X-Real-IP"))
+    });
     if from_rocket_default {
         return Ok(None);
     }

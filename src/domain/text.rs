@@ -6,20 +6,37 @@ use std::borrow::Cow;
 
 /// Characters that show nothing or reorder what follows: zero-width
 /// spaces and joiners, bidi marks, embeddings, overrides and isolates, word
-/// joiners and invisible operators, the soft hyphen, the byte-order mark.
+/// joiners and invisible operators, the soft hyphen, the byte-order mark,
+/// and the rest of Unicode's default-ignorable code points (variation
+/// selectors, tag characters, Hangul fillers, Mongolian selectors...).
 /// A name holding one can pass for another on a page or in the audit log.
 pub fn is_invisible(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}'
+            | '\u{034F}'
             | '\u{061C}'
-            | '\u{180E}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
             | '\u{200B}'..='\u{200F}'
             | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{206F}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
             | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
     )
+}
+
+/// A control character, or a line or paragraph separator (U+2028, U+2029:
+/// line breaks in all but name).
+fn is_control(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
 }
 
 /// The message for a field that holds a control character.
@@ -30,7 +47,7 @@ pub const CONTROL_MESSAGE: &str = "Remove the control characters (such as NUL or
 /// PostgreSQL refuses NUL, SQLite's full-text search stops at it, and the
 /// rest only makes trouble in a page or a log line.
 pub fn check_line(text: &str) -> Result<(), &'static str> {
-    if text.chars().any(char::is_control) {
+    if text.chars().any(is_control) {
         Err(CONTROL_MESSAGE)
     } else {
         Ok(())
@@ -88,11 +105,28 @@ mod tests {
     #[test]
     fn lines_refuse_control_characters() {
         assert!(check_line("Ada Lovelace").is_ok());
-        for bad in ["a\0b", "a\tb", "a\nb", "\u{1b}[31m", "a\u{85}b"] {
+        for bad in ["a\0b", "a\tb", "a\nb", "\u{1b}[31m", "a\u{85}b", "a\u{2028}b"] {
             assert!(check_line(bad).is_err(), "{bad:?}");
         }
         assert!(check_lines("one\r\ntwo\tthree").is_ok());
         assert!(check_lines("one\0two").is_err());
+    }
+
+    #[test]
+    fn default_ignorables_are_invisible() {
+        for c in [
+            '\u{FE0F}',
+            '\u{E0041}',
+            '\u{3164}',
+            '\u{034F}',
+            '\u{180B}',
+            '\u{200D}',
+        ] {
+            assert!(is_invisible(c), "{c:?}");
+        }
+        for c in ['k', 'é', '\u{212A}', '한', ' '] {
+            assert!(!is_invisible(c), "{c:?}");
+        }
     }
 
     #[test]

@@ -66,11 +66,8 @@ pub async fn sign_in_with_password(
     // The password is always checked (against a dummy hash if need be), so
     // every refusal takes the same time.
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let checked = app.passwords.check(password, hash.clone()).await?;
+    let checked = app.passwords.check(password.clone(), hash.clone()).await?;
     let ok = checked.ok;
-    if let (Some(user), Some(old), Some(new)) = (&user, hash, checked.rehashed) {
-        rehash(app, user.id, old, new).await;
-    }
     let user = match user {
         Some(user) if user.is_locked(now()) => {
             record_refusal(app, user.id, device, "account locked").await?;
@@ -97,6 +94,11 @@ pub async fn sign_in_with_password(
         record_refusal(app, user.id, device, "account locked").await?;
         return Err(SignInError::InvalidCredentials);
     }
+    // Only now, for a usable account: hashing before the lock check would
+    // make a right guess on a locked account slower than a wrong one.
+    if let (true, Some(old)) = (checked.needs_rehash, hash) {
+        rehash(app, user.id, old, password).await;
+    }
     if user.two_factor_on() {
         return Ok(PasswordSignIn::CodeRequired {
             user_id: user.id,
@@ -107,15 +109,20 @@ pub async fn sign_in_with_password(
     Ok(PasswordSignIn::SignedIn(Box::new(signed_in)))
 }
 
-/// Stores the right password's hash at the configured cost (after a cost
-/// change), off the async workers. A failure is logged, not the sign-in's:
-/// the old hash still works, and the next sign-in tries again.
-async fn rehash(app: &Gatehouse, id: i32, old: String, new: String) {
-    if let Err(e) = app
-        .db
-        .run(move |conn| User::rehash_password(conn, id, &old, &new))
-        .await
-    {
+/// Hashes the right password at the configured cost (after a cost change)
+/// and stores it, off the async workers. A failure (say the password
+/// threads are busy) is logged, not the sign-in's: the old hash still
+/// works, and the next sign-in tries again.
+async fn rehash(app: &Gatehouse, id: i32, old: String, password: String) {
+    let stored = match app.passwords.hash(password).await {
+        Ok(new) => {
+            app.db
+                .run(move |conn| User::rehash_password(conn, id, &old, &new))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = stored {
         log::warn!(
             "could not store user {id}'s password hash at the new bcrypt cost: {}",
             e.chain()

@@ -32,11 +32,13 @@ fn resolve(req: &Request<'_>) -> Option<IpAddr> {
         return peer;
     };
     let rule = &app.config.client_address;
-    let header = rule
-        .header
-        .as_deref()
-        .and_then(|name| req.headers().get_one(name));
-    rule.resolve(peer, header)
+    // Every line of the header, as one list: a proxy that adds its own line
+    // (HAProxy's `option forwardfor`) leaves the client's first.
+    let header = rule.header.as_deref().and_then(|name| {
+        let lines: Vec<&str> = req.headers().get(name).collect();
+        (!lines.is_empty()).then(|| lines.join(","))
+    });
+    rule.resolve(peer, header.as_deref())
 }
 
 #[rocket::async_trait]

@@ -12,7 +12,10 @@ use super::api_sign_in;
 use crate::common::{TestApp, PASSWORD};
 use crate::db_tests;
 
-db_tests!(a_sign_in_moves_the_hash_to_the_configured_cost);
+db_tests!(
+    a_sign_in_moves_the_hash_to_the_configured_cost,
+    a_locked_account_is_not_rehashed,
+);
 
 async fn set_hash(app: &TestApp, id: i32, hash: String) {
     app.state()
@@ -70,4 +73,37 @@ async fn a_sign_in_moves_the_hash_to_the_configured_cost(app: TestApp) {
         Status::Ok
     );
     assert_eq!(stored_cost(&hash_of(&app, "ada@example.com").await), Some(10));
+}
+
+/// A right guess on a locked account is refused like a wrong one and does
+/// no more work: no new hash (which would make it measurably slower).
+async fn a_locked_account_is_not_rehashed(app: TestApp) {
+    let user = app.create_user("ada@example.com", "Ada", Role::User).await;
+    let cheap = bcrypt::hash(PASSWORD, 4).unwrap();
+    set_hash(&app, user.id, cheap.clone()).await;
+    let id = user.id;
+    app.state()
+        .db
+        .run(move |conn| {
+            use diesel::prelude::*;
+            use gatehouse::db::schema::users;
+            diesel::update(users::table.find(id))
+                .set(users::locked_until.eq(Some(gatehouse::domain::now() + 600)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let peer = "198.51.100.41:1";
+    let right = api_sign_in(&app.client, peer, None, "ada@example.com", PASSWORD).await;
+    assert_eq!(
+        right,
+        Status::Unauthorized,
+        "locked: refused like a wrong password"
+    );
+    assert_eq!(
+        hash_of(&app, "ada@example.com").await,
+        cheap,
+        "not re-hashed while locked"
+    );
 }

@@ -13,6 +13,7 @@ use crate::{db_tests, tests};
 db_tests!(
     a_forged_header_is_ignored_without_ip_header,
     ip_header_is_believed_from_trusted_proxies_only,
+    every_line_of_a_forwarded_header_counts,
 );
 tests!(sync: a_bad_trusted_proxy_stops_the_launch);
 
@@ -156,6 +157,31 @@ async fn ip_header_is_believed_from_trusted_proxies_only(app: TestApp) {
     );
     let ips: Vec<String> = audit_ips(&other).await.into_iter().map(|(_, ip)| ip).collect();
     assert_eq!(ips, ["127.0.0.1", "203.0.113.4"]);
+}
+
+/// `ip_header = "X-Forwarded-For"` behind a proxy that adds its own line
+/// (HAProxy's `option forwardfor`) instead of appending: the client's own
+/// first line is not believed, the proxy's last one is.
+async fn every_line_of_a_forwarded_header_counts(app: TestApp) {
+    let backend = app.backend;
+    drop(app);
+    let app = TestApp::spawn_with(backend, |f| f.merge(("ip_header", "X-Forwarded-For")))
+        .await
+        .unwrap();
+    let status = app
+        .client
+        .post("/api/v1/login")
+        .remote("127.0.0.1:5000".parse().unwrap())
+        .header(rocket::http::ContentType::JSON)
+        .header(rocket::http::Header::new("X-Forwarded-For", "203.0.113.66"))
+        .header(rocket::http::Header::new("X-Forwarded-For", "198.51.100.7"))
+        .body(r#"{"email": "nobody@example.com", "password": "wrong guess"}"#)
+        .dispatch()
+        .await
+        .status();
+    assert_eq!(status, Status::Unauthorized);
+    let ips: Vec<String> = audit_ips(&app).await.into_iter().map(|(_, ip)| ip).collect();
+    assert_eq!(ips, ["198.51.100.7"], "the proxy's line, not the client's");
 }
 
 /// A wrong guess from `peer`, claiming to be `forged`.
