@@ -115,8 +115,11 @@ pub fn run(app: impl FnOnce(Figment) -> Rocket<Build>) -> ExitCode {
     };
     match result {
         Ok(out) => {
+            // A reader that stops early (`| head`, `| grep -q`) is not an
+            // error of ours: println! would panic on the broken pipe.
+            use std::io::Write;
             if !out.is_empty() {
-                println!("{out}");
+                let _ = writeln!(std::io::stdout(), "{out}");
             }
             ExitCode::SUCCESS
         }
