@@ -9,6 +9,7 @@ use rocket::figment::providers::Serialized;
 use rocket::figment::Figment;
 use rocket::{Build, Orbit, Rocket};
 
+use crate::config::known::is_rockets_default;
 use crate::config::{is_mount_path, Config, SECRET_HINT};
 use crate::db::user::User;
 use crate::state::{AdditionalClaims, Gatehouse};
@@ -60,10 +61,7 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
 fn server_defaults(rocket: Rocket<Build>) -> Rocket<Build> {
     let mut figment = rocket.figment().clone();
     for (key, seconds) in [("shutdown.grace", 10u32), ("shutdown.mercy", 5)] {
-        let from_rocket = figment
-            .find_metadata(key)
-            .is_none_or(|m| m.name == "rocket::Config::default()");
-        if from_rocket {
+        if is_rockets_default(&figment, key) {
             figment = figment.merge(Serialized::global(key, seconds));
         }
     }

@@ -143,6 +143,22 @@ pub fn suggestion<'a>(key: &str, names: impl Iterator<Item = &'a str>) -> String
         .unwrap_or_default()
 }
 
+/// Whether `key` still holds Rocket's own default: set by no provider, or
+/// by a `rocket::Config` (Rocket's defaults, or an app's
+/// `rocket::Config { ..Default::default() }`) at the default's value.
+/// Gatehouse replaces such a value with its own default (the client
+/// address, the shutdown grace); anything an operator set is kept.
+pub fn is_rockets_default(figment: &Figment, key: &str) -> bool {
+    match figment.find_metadata(key) {
+        None => true,
+        Some(m) => {
+            m.name.starts_with("rocket::Config")
+                && figment.find_value(key).ok()
+                    == Figment::from(rocket::Config::default()).find_value(key).ok()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use rocket::figment::providers::{Format, Toml};

@@ -70,12 +70,7 @@ impl ClientAddress {
 /// defaults (`X-Real-IP`, also when an app built its `rocket::Config` from
 /// `..Default::default()`) doesn't count, and `false` turns it off.
 pub(crate) fn configured_ip_header(figment: &Figment) -> Result<Option<String>, ConfigError> {
-    let from_rocket_default = figment.find_metadata("ip_header").is_some_and(|m| {
-        m.name == "rocket::Config::default()"
-            || (m.name.starts_with("rocket::Config")
-                && figment.extract_inner::<String>("ip_header").ok().as_deref() == Some("X-Real-IP"))
-    });
-    if from_rocket_default {
+    if super::known::is_rockets_default(figment, "ip_header") {
         return Ok(None);
     }
     match figment.find_value("ip_header") {
