@@ -19,6 +19,7 @@
 //! | [`cli`] | the command line |
 //! | [`passkeys`] | `/account/passkeys`, the passkey ceremonies (browser and API), with a software authenticator |
 //! | [`two_factor`] | `/account/two-factor`, `/login/two-factor`, `/api/v1/login/two-factor`: TOTP and recovery codes |
+//! | [`ops`] | `/metrics` and the request log |
 //! | [`hardening`] | hostile input and clients, a busy SQLite, a restarting PostgreSQL, shared limits |
 //! | [`browser`] | the journeys in Chromium, against the real binary |
 //!
@@ -42,6 +43,7 @@ mod guards;
 mod hardening;
 mod items;
 mod keys;
+mod ops;
 mod passkeys;
 #[cfg(feature = "mail")]
 mod password_reset;

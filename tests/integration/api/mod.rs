@@ -7,8 +7,12 @@
 //!   absolute lifetime;
 //! - [`own_routes`]: an app's own routes behind `FreshLogin`, `JwtOptional`,
 //!   `CurrentUser` with additional claims, and the `testing` module;
-//! - [`settings`]: token locations, required claims, CSRF methods.
+//! - [`settings`]: token locations, required claims, CSRF methods;
+//! - [`openapi`]: the OpenAPI document, validated, and the fuzzer against a live server;
+//! - [`flask`]: what people porting from Flask expect.
 
+mod flask;
+mod openapi;
 mod own_routes;
 mod refresh;
 mod session;

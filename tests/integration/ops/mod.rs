@@ -1,0 +1,1 @@
+//! Operations: Prometheus metrics at `/metrics` and one log line per request.
