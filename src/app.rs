@@ -14,7 +14,7 @@ use crate::config::{is_mount_path, Config, SECRET_HINT};
 use crate::db::user::User;
 use crate::state::{AdditionalClaims, Gatehouse};
 use crate::web::assets::Assets;
-use crate::web::{cookies, csrf, deny, headers, must_change};
+use crate::web::{cookies, csrf, deny, headers, must_change, request_log};
 use crate::{catchers, routes};
 
 /// The whole app: [`stage`] plus Gatehouse's catchers at `/`.
@@ -34,6 +34,7 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .attach(AdHoc::on_liftoff("First-start summary", |rocket| {
             Box::pin(summary(rocket))
         }))
+        .attach(request_log::RequestLog)
         .attach(headers::SecurityHeaders)
         .attach(cookies::PendingCookies)
         .attach(csrf::CsrfCheck)
@@ -50,6 +51,7 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .mount(mounts.auth_url_rule, routes::api::flask_jwt_routes())
         .mount("/", routes::api::well_known_routes())
         .mount("/", deny::routes())
+        .mount("/", mounts.metrics_routes)
 }
 
 /// Gatehouse's own defaults for Rocket's server settings, where the app
@@ -85,6 +87,8 @@ struct Mounts {
     auth_url_rule: String,
     /// Off, `/register` is not mounted at all: a 404, whatever is sent.
     register_routes: Vec<rocket::Route>,
+    /// `/metrics`, with `metrics = true` (else a 404).
+    metrics_routes: Vec<rocket::Route>,
 }
 
 impl Mounts {
@@ -109,7 +113,13 @@ impl Mounts {
             .figment()
             .extract_inner::<bool>("registration")
             .unwrap_or(false);
+        let metrics = rocket.figment().extract_inner::<bool>("metrics").unwrap_or(false);
         Mounts {
+            metrics_routes: if metrics {
+                crate::web::metrics::routes()
+            } else {
+                Vec::new()
+            },
             api_prefix: mount_point("api_prefix", "/api/v1"),
             auth_url_rule: mount_point("auth_url_rule", "/auth"),
             register_routes: if registration {
@@ -139,6 +149,7 @@ async fn open_state(rocket: Rocket<Build>) -> Result<Rocket<Build>, Rocket<Build
     }
     let database = config.database.to_string();
     let hook = rocket.state::<AdditionalClaims>().cloned();
+    let metrics = rocket.figment().extract_inner::<bool>("metrics").unwrap_or(false);
     let opened = rocket::tokio::task::spawn_blocking(move || {
         let assets = Assets::load(config.template_dir.as_deref(), config.static_dir.as_deref())
             .map_err(crate::error::Error::Config)?;
@@ -148,6 +159,9 @@ async fn open_state(rocket: Rocket<Build>) -> Result<Rocket<Build>, Rocket<Build
     match opened {
         Ok(Ok((mut app, assets))) => {
             app.additional_claims = hook;
+            if metrics {
+                app.metrics = Some(std::sync::Arc::new(crate::metrics::Metrics::new()));
+            }
             log::debug!("Gatehouse database: {database} (migrated); {assets:?}");
             Ok(rocket.manage(app).manage(assets))
         }

@@ -29,7 +29,7 @@
 //! | state | [`state`] | [`Gatehouse`], the managed state |
 //! | primitives | [`auth`], [`mail`], [`db`] | tokens, passwords, limiter, OIDC client; mail; tables |
 //! | settings | [`config`] | every settings section, checked at ignite |
-//! | bottom | [`domain`], [`error`] | `Email`, `Role`, `now()`; the one error type |
+//! | bottom | [`domain`], [`error`], [`metrics`] | `Email`, `Role`, `now()`; the one error type; Prometheus counters |
 //!
 //! [`testing`] helps an app's own tests (and Gatehouse's) make users and
 //! tokens.
@@ -43,6 +43,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod mail;
+pub mod metrics;
 pub mod routes;
 pub mod services;
 pub mod state;

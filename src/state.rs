@@ -35,6 +35,8 @@ pub struct Gatehouse {
     pub additional_claims: Option<AdditionalClaims>,
     /// The WebAuthn relying party, when passkeys are on (`[webauthn]`).
     pub webauthn: Option<webauthn_rs::Webauthn>,
+    /// Prometheus metrics, when `metrics = true` (set at ignite).
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 type ClaimsFn = dyn Fn(&User) -> serde_json::Map<String, serde_json::Value> + Send + Sync;
@@ -90,6 +92,7 @@ impl Gatehouse {
             oidc,
             additional_claims: None,
             webauthn,
+            metrics: None,
         })
     }
 

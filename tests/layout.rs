@@ -25,7 +25,7 @@ fn floor(top: &str) -> Option<u8> {
         "state" => 4,
         "auth" | "mail" | "db" => 3,
         "config" => 2,
-        "domain" | "error" => 1,
+        "domain" | "error" | "metrics" => 1,
         _ => return None,
     })
 }

@@ -13,7 +13,7 @@
 //!   ([`Error::Busy`], answered 503 with `Retry-After`), and the refusals
 //!   are logged at most once a minute, with their count.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -31,6 +31,8 @@ pub struct Hasher {
     jobs: SyncSender<Job>,
     refusals: Arc<Refusals>,
     workers: usize,
+    /// Checks admitted and not yet started (the metrics' queue length).
+    queued: Arc<AtomicUsize>,
 }
 
 /// Refusals since the last log line.
@@ -64,7 +66,13 @@ impl Hasher {
                 last_log: Mutex::new(None),
             }),
             workers,
+            queued: Arc::new(AtomicUsize::new(0)),
         })
+    }
+
+    /// Checks waiting for a thread now.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
     }
 
     /// How many checks run at once.
@@ -76,7 +84,10 @@ impl Hasher {
     /// full.
     pub async fn run<R: Send + 'static>(&self, f: impl FnOnce() -> R + Send + 'static) -> Result<R> {
         let (tx, rx) = oneshot::channel();
+        let queued = self.queued.clone();
+        queued.fetch_add(1, Ordering::Relaxed);
         let job: Job = Box::new(move || {
+            queued.fetch_sub(1, Ordering::Relaxed);
             // The caller may have gone (a closed connection): no work for
             // nobody.
             if !tx.is_closed() {
@@ -86,10 +97,14 @@ impl Hasher {
         match self.jobs.try_send(job) {
             Ok(()) => self.report(false),
             Err(TrySendError::Full(_)) => {
+                self.queued.fetch_sub(1, Ordering::Relaxed);
                 self.refused();
                 return Err(Error::Busy);
             }
-            Err(TrySendError::Disconnected(_)) => return Err(Error::PasswordWorker),
+            Err(TrySendError::Disconnected(_)) => {
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+                return Err(Error::PasswordWorker);
+            }
         }
         rx.await.map_err(|_| Error::PasswordWorker)
     }

@@ -70,6 +70,11 @@ impl Passwords {
         self.hasher.run(move || hash_blocking(&password, cost)).await?
     }
 
+    /// Password checks waiting for a bcrypt thread (for the metrics).
+    pub fn queued(&self) -> usize {
+        self.hasher.queued()
+    }
+
     pub fn hash_blocking(&self, password: &str) -> Result<String> {
         hash_blocking(password, self.cost)
     }

@@ -138,6 +138,8 @@ pub struct Settings {
     pub two_factor: TwoFactorSettings,
     /// Passkeys (WebAuthn).
     pub webauthn: WebauthnSettings,
+    /// Prometheus metrics at `/metrics` (read at ignite by `app`).
+    pub metrics: bool,
 }
 
 impl Default for Settings {
@@ -169,6 +171,7 @@ impl Default for Settings {
             google: GoogleSettings::default(),
             two_factor: TwoFactorSettings::default(),
             webauthn: WebauthnSettings::default(),
+            metrics: false,
         }
     }
 }
@@ -205,6 +208,7 @@ impl std::fmt::Debug for Settings {
             .field("google", &self.google)
             .field("two_factor", &self.two_factor)
             .field("webauthn", &self.webauthn)
+            .field("metrics", &self.metrics)
             .finish()
     }
 }

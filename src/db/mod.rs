@@ -104,6 +104,18 @@ impl Db {
         Ok(Some(pool))
     }
 
+    /// Each pool's connections in use and idle: `writer` (every
+    /// connection on PostgreSQL) and, on a SQLite file, `reader`.
+    pub fn pool_use(&self) -> Vec<(&'static str, u32, u32)> {
+        let state = |name, pool: &r2d2::Pool<Manager>| {
+            let s = pool.state();
+            (name, s.connections - s.idle_connections, s.idle_connections)
+        };
+        let mut out = vec![state("writer", &self.pool)];
+        out.extend(self.readers.as_ref().map(|r| state("reader", r)));
+        out
+    }
+
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
     }

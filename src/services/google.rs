@@ -57,6 +57,9 @@ pub async fn sign_in(
             }))
         })
         .await??;
+    if let Some(m) = &app.metrics {
+        m.sign_in("google");
+    }
     Ok(issue_tokens(app, user, session, &refresh_jti)?)
 }
 
@@ -205,6 +208,9 @@ fn check_domain(allowed: &[String], claims: &IdClaims) -> Result<(), OidcError> 
 
 /// Writes a refused Google sign-in to the audit log.
 pub async fn record_failure(app: &Gatehouse, error: &OidcError, email: Option<String>, device: Device) {
+    if let Some(m) = &app.metrics {
+        m.sign_in_failed("google");
+    }
     let detail = format!("google: {}", error.code());
     let result = app
         .db

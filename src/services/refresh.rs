@@ -36,6 +36,21 @@ impl std::fmt::Debug for Rotated {
 /// and mints a new, non-fresh access token. A refresh token that was already
 /// replaced revokes the session (outside the short grace window).
 pub async fn rotate(app: &Gatehouse, refresh_token: &str, device: Device) -> Result<Rotated, AuthFailure> {
+    let rotated = rotate_counted(app, refresh_token, device).await;
+    if let Some(m) = &app.metrics {
+        match rotated {
+            Ok(_) => m.sign_in("refresh"),
+            Err(_) => m.sign_in_failed("refresh"),
+        }
+    }
+    rotated
+}
+
+async fn rotate_counted(
+    app: &Gatehouse,
+    refresh_token: &str,
+    device: Device,
+) -> Result<Rotated, AuthFailure> {
     let decoded = app.tokens.decode(refresh_token, TokenType::Refresh)?;
     if decoded.expired {
         return Err(AuthFailure::Expired);
@@ -75,7 +90,13 @@ pub async fn rotate(app: &Gatehouse, refresh_token: &str, device: Device) -> Res
         // A concurrent request rotated it a moment ago; in case its answer
         // was lost, this one carries the current refresh token too.
         Rotation::Grace(current) => current,
-        Rotation::Reused | Rotation::Refused => return Err(AuthFailure::Revoked),
+        Rotation::Reused => {
+            if let Some(m) = &app.metrics {
+                m.refresh_reused();
+            }
+            return Err(AuthFailure::Revoked);
+        }
+        Rotation::Refused => return Err(AuthFailure::Revoked),
     };
     let refresh_token = app
         .tokens

@@ -52,6 +52,9 @@ pub async fn start_session(
             conn.write(|conn| open_session(conn, user_id, &device, remember, method, lifetime, &jti))
         })
         .await?;
+    if let Some(m) = &app.metrics {
+        m.sign_in(crate::metrics::method_label(method));
+    }
     issue_tokens(app, user, session, &refresh_jti)
 }
 

@@ -141,6 +141,9 @@ async fn record_wrong_password(
     if let Some(id) = user_id {
         count_failure(app, id, &device, "too many failed sign-ins").await?;
     }
+    if let Some(m) = &app.metrics {
+        m.sign_in_failed("password");
+    }
     record_event(
         app,
         user_id,
@@ -172,6 +175,9 @@ pub(crate) async fn count_failure(
         .run(move |conn| User::record_failure(conn, id, max, window, lockout))
         .await?;
     if locked {
+        if let Some(m) = &app.metrics {
+            m.lockout();
+        }
         let kind = EventKind::AccountLocked;
         record_event(app, Some(id), None, device.clone(), kind, locked_detail).await?;
     }
@@ -180,6 +186,9 @@ pub(crate) async fn count_failure(
 
 /// A refused sign-in of a known account, to the audit log.
 async fn record_refusal(app: &Gatehouse, id: i32, device: Device, detail: &'static str) -> Result<(), Error> {
+    if let Some(m) = &app.metrics {
+        m.sign_in_failed("password");
+    }
     record_event(app, Some(id), None, device, EventKind::SignInFailed, detail).await
 }
 
@@ -196,6 +205,9 @@ pub async fn check_ip_limit(
     match app.limiter.check(device.ip.parse().ok()).await? {
         Attempt::Allowed => Ok(()),
         Attempt::Limited { record } => {
+            if let Some(m) = &app.metrics {
+                m.rate_limited();
+            }
             if record {
                 let email = email.map(Email::normalise);
                 record_event(app, None, email, device.clone(), EventKind::RateLimited, detail).await?;

@@ -73,6 +73,7 @@ fn builtin_public(config: &crate::config::Config, method: Method, path: &str) ->
                     | "/login/two-factor"
                     | "/health"
                     | "/health/ready"
+                    | "/metrics"
                     | "/.well-known/jwks.json"
                     | "/auth/google"
                     | "/auth/google/callback"

@@ -14,11 +14,13 @@ pub mod guards; // CurrentUser, AdminUser, FreshLogin, FreshAdmin, JwtOptional, 
 pub mod headers; // the security headers on every response
 pub mod json; // ApiError: the one JSON error answer
 pub mod json_auth; // JsonAuth: a token in a JSON body
+pub mod metrics; // GET /metrics (with `metrics = true`)
 pub mod must_change; // a password that must change before anything else
 pub mod page; // PageContext and FormOutcome, for templates
 pub mod passkeys; // PasskeysOn (off: a 404) and CsrfJson (a JSON body with its CSRF value)
 pub mod qr; // QR codes as inline SVG (the two-factor secret)
 pub mod redirect; // safe `next` values
+pub mod request_log; // one log line per request, X-Request-Id, request metrics
 pub mod second_factor; // SecondFactor: a session signed in with a second factor
 
 pub use csrf::{CsrfForm, CsrfProtected, CsrfToken};

@@ -56,6 +56,9 @@ async fn refuse(
     detail: &'static str,
     error: SignInError,
 ) -> Result<SignedIn, SignInError> {
+    if let Some(m) = &app.metrics {
+        m.sign_in_failed("passkey");
+    }
     record_event(app, user_id, None, device, EventKind::PasskeySignInFailed, detail).await?;
     Err(error)
 }
@@ -196,6 +199,9 @@ async fn finish(
         )
         .await;
     };
+    if let Some(m) = &app.metrics {
+        m.sign_in(crate::metrics::method_label(method));
+    }
     Ok(issue_tokens(app, user, session, &refresh_jti)?)
 }
 

@@ -176,6 +176,9 @@ pub(crate) async fn record_wrong_code(
     detail: &'static str,
 ) -> Result<()> {
     count_failure(app, user_id, &device, "too many wrong two-factor codes").await?;
+    if let Some(m) = &app.metrics {
+        m.sign_in_failed("two-factor");
+    }
     record_event(
         app,
         Some(user_id),
