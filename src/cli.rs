@@ -102,7 +102,7 @@ pub fn run(app: impl FnOnce(Figment) -> Rocket<Build>) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    let rocket = app(crate::config::figment());
+    let rocket = app(crate::logging::init(crate::config::figment()));
     let result = match cli.command.unwrap_or(Command::Serve) {
         // Rocket's error logs its details (which route collides, which
         // setting is bad) when printed this way.

@@ -21,7 +21,7 @@
 //!
 //! | floor | module | what it holds |
 //! |---|---|---|
-//! | binary | [`cli`] | the command line: serve, migrate, `user ...` |
+//! | binary | [`cli`], [`logging`] | the command line: serve, migrate, `user ...`; the logger |
 //! | wiring | [`app`] | state, fairings, routes and catchers on a Rocket |
 //! | handlers | [`routes`], [`catchers`] | a guard or form in, one service call, a page or JSON out |
 //! | web | [`web`] | Rocket plumbing: guards, CSRF, fairings, cookies, page context, the JSON error |
@@ -42,6 +42,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod logging;
 pub mod mail;
 pub mod metrics;
 pub mod routes;

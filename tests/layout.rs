@@ -17,7 +17,7 @@ const MAX_LINES: usize = 400;
 /// The floor of a top-level module (higher imports lower).
 fn floor(top: &str) -> Option<u8> {
     Some(match top {
-        "main" | "cli" | "testing" => 9,
+        "main" | "cli" | "testing" | "logging" => 9,
         "app" => 8,
         "routes" | "catchers" => 7,
         "web" => 6,
