@@ -15,7 +15,8 @@
 #   bench/run.sh [seconds-per-measurement] [rounds] [connections] [storm-seconds]
 # BENCH_DATABASE_URL=postgres://user@host:port/db: run on PostgreSQL instead,
 # in a database gatehouse_bench_<pid> created on that server and dropped at exit.
-# BENCH_PORT: the server's port (8765). Needs wrk (apt-get install wrk), curl,
+# BENCH_METRICS=1: the same server with `metrics = true` (bench/metrics.sh
+# compares off and on in one run). BENCH_PORT: the server's port (8765). Needs wrk (apt-get install wrk), curl,
 # jq, and sqlite3 or psql. wrk runs with one thread: the server needs the cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,6 +87,7 @@ export GATEHOUSE_JWT__COOKIE_SECURE=false   # plain http on loopback
 # The storm signs in far more often than the per-IP limit allows; set from
 # the start so every figure comes from the same server.
 export GATEHOUSE_LOGIN__RATE_LIMIT_PER_MINUTE=1000000
+[[ ${BENCH_METRICS:-} == 1 ]] && export GATEHOUSE_METRICS=true && build="$build, metrics on"
 echo "$password" | "$bin" user create --email "$email" --name Bench --password-stdin >/dev/null ||
   fail "gatehouse user create failed"
 cost=$(stored_hash 2>/dev/null | cut -d'$' -f3 || true); cost=${cost:-?}
