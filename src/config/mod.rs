@@ -22,7 +22,6 @@ use std::path::PathBuf;
 use rocket::figment::providers::{Env, Format, Serialized, Toml};
 use rocket::figment::value::magic::RelativePathBuf;
 use rocket::figment::{Figment, Profile};
-use rocket::http::Method;
 use serde::{Deserialize, Serialize};
 
 pub use database::DatabaseUrl;
@@ -30,7 +29,7 @@ use dirs::{folder, DEFAULT_STATIC_DIR, DEFAULT_TEMPLATE_DIR};
 use error::bad;
 pub use error::ConfigError;
 pub use google::{GoogleSettings, OidcConfig};
-pub use jwt::{JwtConfig, JwtSettings, Location, VerifyKeySettings, SAMPLE_SECRET, SECRET_HINT};
+pub use jwt::{ErrorFormat, JwtConfig, JwtSettings, Location, VerifyKeySettings, SAMPLE_SECRET, SECRET_HINT};
 pub use known::AppKeys;
 pub use login::{LoginSettings, PasswordSettings};
 pub use mail::{MailConfig, MailSettings};
@@ -104,11 +103,13 @@ pub struct Settings {
     /// Flask-JWT-Router: every route needs a valid token unless listed.
     pub deny_by_default: bool,
     /// `[method, path]` pairs public under `deny_by_default` (a path ending
-    /// in `/*` matches everything below it). Gatehouse's own public routes
-    /// (sign-in, refresh, JWKS, static files...) always are.
+    /// in `/*` matches everything below it), as written and under
+    /// `api_prefix`. Gatehouse's own public routes (sign-in, refresh, JWKS,
+    /// static files...) always are.
     pub white_list_routes: Vec<(String, String)>,
-    /// Paths public for every method under `deny_by_default`.
-    pub ignored_routes: Vec<String>,
+    /// Paths (any method) or `[method, path]` pairs public under
+    /// `deny_by_default`, as written (Flask-JWT-Router's `IGNORED_ROUTES`).
+    pub ignored_routes: Vec<net::routes::RouteSetting>,
     /// Whether people may create their own account at `/register`.
     pub registration: bool,
     /// Seconds a registration link stays valid.
@@ -227,8 +228,8 @@ pub struct Config {
     pub auth_username_key: String,
     pub auth_password_key: String,
     pub deny_by_default: bool,
-    pub white_list_routes: Vec<(Method, String)>,
-    pub ignored_routes: Vec<String>,
+    pub white_list_routes: Vec<net::routes::RouteEntry>,
+    pub ignored_routes: Vec<net::routes::RouteEntry>,
     pub registration: bool,
     pub registration_link_expires: i64,
     /// Whether `/password/forgot` and its links are on.
@@ -338,7 +339,8 @@ impl Settings {
                 return Err(bad(key, format!("`{value}` is not a path like `/api/v1`")));
             }
         }
-        let white_list_routes = net::white_list(&self.white_list_routes)?;
+        let (white_list_routes, ignored_routes) =
+            net::routes::check(&self.white_list_routes, &self.ignored_routes, &self.api_prefix)?;
         if !self.deny_by_default {
             // They only loosen deny-by-default: alone they protect nothing,
             // which someone who wrote them surely didn't mean.
@@ -356,14 +358,11 @@ impl Settings {
         }
         let template_dir = folder("template_dir", &self.template_dir, DEFAULT_TEMPLATE_DIR)?;
         let static_dir = folder("static_dir", &self.static_dir, DEFAULT_STATIC_DIR)?;
-        if let Some(path) = self.ignored_routes.iter().find(|p| !p.starts_with('/')) {
-            return Err(bad("ignored_routes", format!("`{path}` is not a path")));
-        }
         Ok(Config {
             database,
             deny_by_default: self.deny_by_default,
             white_list_routes,
-            ignored_routes: self.ignored_routes,
+            ignored_routes,
             registration: self.registration,
             registration_link_expires: links.registration_link_expires,
             password_reset: links.password_reset,

@@ -89,13 +89,39 @@ async fn password_sign_in(
     signin::sign_in_with_password(app, email, password, device, true).await
 }
 
+/// `{"email", "password"}`; `username` (or the configured
+/// `auth_username_key`, as Flask-JWT-Extended's tutorial sends) may stand
+/// for `email`.
 #[derive(Debug, Deserialize)]
 pub struct LoginBody {
-    email: String,
+    email: Option<String>,
     password: String,
+    #[serde(flatten)]
+    other: Map<String, Value>,
 }
 
-/// `{"email", "password"}` -> an access and a refresh token; with
+impl LoginBody {
+    /// The address signed in with: `email`, or the `auth_username_key`
+    /// field; a 422 naming the fields when neither, both (differing), or a
+    /// non-string is sent.
+    pub fn address(&self, auth_username_key: &str) -> Result<&str, ApiError> {
+        let refuse = |d: String| Err(ApiError::new(Status::UnprocessableEntity, d));
+        let username = match self.other.get(auth_username_key) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(_) => return refuse(format!("`{auth_username_key}` must be a string")),
+        };
+        match (self.email.as_deref(), username) {
+            (Some(email), Some(name)) if email != name => refuse(format!(
+                "`email` and `{auth_username_key}` conflict: send one of them"
+            )),
+            (Some(address), _) | (None, Some(address)) => Ok(address),
+            (None, None) => refuse(format!("missing field `email` (or `{auth_username_key}`)")),
+        }
+    }
+}
+
+/// `{"email" (or "username"), "password"}` -> an access and a refresh token; with
 /// two-factor sign-in on, 401 with an `mfa_token` for `/login/two-factor`.
 #[post("/login", data = "<body>")]
 async fn login(
@@ -104,7 +130,8 @@ async fn login(
     device: Device,
 ) -> ApiResult<Result<Json<TokenPair>, CodeRequired>> {
     let body = body.into_inner();
-    match password_sign_in(app, &body.email, body.password, device).await? {
+    let address = body.address(&app.config.auth_username_key)?.to_owned();
+    match password_sign_in(app, &address, body.password, device).await? {
         PasswordSignIn::SignedIn(s) => Ok(Ok(Json(TokenPair::new(app, s.token, s.refresh_token)))),
         PasswordSignIn::CodeRequired { user_id, remember } => {
             let token = two_factor::pending_token(app, user_id, remember, None, None)?;

@@ -1,7 +1,9 @@
 //! Refusing a request before routing, and deny by default (Flask-JWT-Router): with `deny_by_default` on, every
 //! request needs a valid token unless its route is in `white_list_routes`
-//! (method and path) or `ignored_routes` (path, any method). Checked before
-//! routing, so a route added later without a guard is still protected.
+//! (method and path, as written or under `api_prefix`) or `ignored_routes`
+//! (a path for any method, or `[method, path]`); see
+//! [`crate::config::net::routes`]. Checked before routing, so a route added
+//! later without a guard is still protected.
 
 use std::sync::Mutex;
 
@@ -114,10 +116,8 @@ impl Fairing for DenyByDefault {
         let path = req.uri().path().to_string();
         let method = req.method();
         let public = builtin_public(config, method, &path)
-            || config.ignored_routes.iter().any(|p| path_matches(p, &path))
-            || config.white_list_routes.iter().any(|(m, p)| {
-                (*m == method || (*m == Method::Get && method == Method::Head)) && path_matches(p, &path)
-            });
+            || config.ignored_routes.iter().any(|e| e.matches(method, &path))
+            || config.white_list_routes.iter().any(|e| e.matches(method, &path));
         if public {
             return;
         }

@@ -1,48 +1,125 @@
 //! The one JSON error of every API handler and catcher: Flask-JWT's body
-//! (`error`, `description`, `status_code`) with the right status,
-//! `WWW-Authenticate` on 401 and `Retry-After` on 429. Handlers return
-//! [`ApiResult`]; the service errors convert with `?`.
+//! (`error`, `description`, `status_code`), or Flask-JWT-Extended's
+//! (`msg`) with `jwt.error_format = "flask-jwt-extended"`, with the right
+//! status, `WWW-Authenticate` on 401 and `Retry-After` on 429. Handlers
+//! return [`ApiResult`]; the service errors convert with `?`.
 
-use rocket::http::{Header, Status};
+use rocket::http::{Header, MediaType, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 use rocket::serde::json::Json;
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 #[cfg(feature = "google")]
 use crate::auth::oidc::OidcError;
 use crate::auth::AuthFailure;
+use crate::config::ErrorFormat;
 use crate::error::Error;
 use crate::services::password_reset::ResetError;
 use crate::services::signin::{ChangePasswordError, SignInError};
 use crate::state::Gatehouse;
 use crate::web::deny;
 
-/// Flask-JWT's error body.
+/// Flask-JWT's error body, with any `extra` fields (`mfa_token`) beside.
 #[derive(Debug, Serialize)]
 pub struct ErrorBody {
     pub error: String,
     pub description: String,
     pub status_code: u16,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Flask-JWT-Extended's error body: the description as `msg`.
+#[derive(Serialize)]
+struct MsgBody<'a> {
+    msg: &'a str,
+    #[serde(flatten)]
+    extra: &'a Map<String, Value>,
+}
+
+/// Renders a JSON error in the configured `jwt.error_format`, with its
+/// status and `Retry-After`; callers add `WWW-Authenticate`.
+pub fn error_json(req: &Request<'_>, body: ErrorBody) -> response::Result<'static> {
+    let status = Status::from_code(body.status_code).unwrap_or(Status::InternalServerError);
+    let format = req
+        .rocket()
+        .state::<Gatehouse>()
+        .map(|app| app.config.jwt.error_format)
+        .unwrap_or_default();
+    let json = match format {
+        ErrorFormat::FlaskJwt => serde_json::to_value(&body),
+        ErrorFormat::FlaskJwtExtended => serde_json::to_value(MsgBody {
+            msg: &body.description,
+            extra: &body.extra,
+        }),
+    }
+    .map_err(|_| Status::InternalServerError)?;
+    let mut res = Response::build_from(Json(json).respond_to(req)?);
+    res.status(status);
+    if let Some(seconds) = retry_after(status) {
+        res.header(Header::new("Retry-After", seconds));
+    }
+    res.ok()
 }
 
 /// Whether the client wants JSON rather than a page: API paths, Flask-JWT's
-/// `/auth`, or an `Accept` or `Content-Type` asking for JSON.
+/// `/auth`, a `Content-Type` of JSON, an `Accept` preferring JSON to HTML,
+/// or a token header (`Authorization` other than Basic, Digest, Negotiate or
+/// NTLM, or the configured `jwt.header_name`) unless `Accept` prefers HTML.
 pub fn wants_json(req: &Request<'_>) -> bool {
     // A request refused before routing keeps its original path.
     let original = deny::original(req).map(|o| o.uri.split('?').next().unwrap_or("").to_owned());
     let path = original.as_deref().unwrap_or(req.uri().path().as_str());
-    let (api, auth) = req
-        .rocket()
-        .state::<Gatehouse>()
-        .map(|app| (app.config.api_prefix.as_str(), app.config.auth_url_rule.as_str()))
-        .unwrap_or(("/api/v1", "/auth"));
+    let app = req.rocket().state::<Gatehouse>();
+    let (api, auth, header) = app
+        .map(|app| {
+            let c = &app.config;
+            (
+                c.api_prefix.as_str(),
+                c.auth_url_rule.as_str(),
+                c.jwt.header_name.as_str(),
+            )
+        })
+        .unwrap_or(("/api/v1", "/auth", "Authorization"));
+    let (json, html) = (
+        accept_rank(req, MediaType::is_json),
+        accept_rank(req, MediaType::is_html),
+    );
     path.starts_with("/api/")
         || path == api
         || path.starts_with(&format!("{}/", api.trim_end_matches('/')))
         || path == auth
-        || req.accept().is_some_and(|a| a.preferred().is_json())
         || req.content_type().is_some_and(|ct| ct.is_json())
+        || json > html
+        || (sends_token(req, header) && html <= json)
+}
+
+/// How much `Accept` asks for a kind of media type: its best q-weight, an
+/// earlier listing winning ties; `None` when not asked for (or `q=0`).
+fn accept_rank(req: &Request<'_>, kind: fn(&MediaType) -> bool) -> Option<(u32, i64)> {
+    req.accept()?
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| kind(m.media_type()))
+        .map(|(i, m)| ((m.weight_or(1.0).clamp(0.0, 1.0) * 1000.0) as u32, -(i as i64)))
+        .filter(|(q, _)| *q > 0)
+        .max()
+}
+
+/// Whether the request carries a token header: `Authorization` with a
+/// scheme other than a browser's own (Basic, Digest, Negotiate, NTLM), or
+/// the configured token header.
+fn sends_token(req: &Request<'_>, header: &str) -> bool {
+    let browser_schemes = ["basic", "digest", "negotiate", "ntlm"];
+    let token_like = |value: &str| {
+        let scheme = value.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+        !scheme.is_empty() && !browser_schemes.contains(&scheme.as_str())
+    };
+    req.headers().get("Authorization").any(token_like)
+        || (!header.eq_ignore_ascii_case("Authorization")
+            && req.headers().get(header).any(|v| !v.trim().is_empty()))
 }
 
 /// What an API handler returns.
@@ -124,12 +201,9 @@ impl<'r> Responder<'r, 'static> for ApiError {
             error: self.error.to_owned(),
             description: self.description.clone(),
             status_code: self.status.code,
+            extra: Map::new(),
         };
-        let mut res = Response::build_from(Json(body).respond_to(req)?);
-        res.status(self.status);
-        if let Some(seconds) = retry_after(self.status) {
-            res.header(Header::new("Retry-After", seconds));
-        }
+        let mut res = Response::build_from(error_json(req, body)?);
         if self.status == Status::Unauthorized {
             // RFC 6750: no error code when no token was sent at all.
             let value = match self.code {
@@ -148,15 +222,11 @@ impl<'r> Responder<'r, 'static> for ApiError {
 /// The `error` words of a sign-in that needs its two-factor code.
 pub const CODE_REQUIRED: &str = "Two-factor code required";
 
-/// A password sign-in that needs its second factor: 401 in Flask-JWT's
-/// shape, with the `mfa_token` to send with the code to
+/// A password sign-in that needs its second factor: 401 in the configured
+/// error shape, with the `mfa_token` to send with the code to
 /// `POST <api>/login/two-factor`.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct CodeRequired {
-    pub error: &'static str,
-    pub description: &'static str,
-    pub status_code: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub mfa_token: Option<String>,
 }
 
@@ -165,12 +235,7 @@ impl CodeRequired {
         "This account signs in with a two-factor code: send it with the mfa_token to /login/two-factor";
 
     pub fn new(mfa_token: Option<String>) -> Self {
-        CodeRequired {
-            error: CODE_REQUIRED,
-            description: Self::DESCRIPTION,
-            status_code: 401,
-            mfa_token,
-        }
+        CodeRequired { mfa_token }
     }
 
     /// The same refusal without a token (Flask-JWT's `/auth`, which has no
@@ -184,8 +249,17 @@ impl CodeRequired {
 
 impl<'r> Responder<'r, 'static> for CodeRequired {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        Response::build_from(Json(self).respond_to(req)?)
-            .status(Status::Unauthorized)
+        let mut extra = Map::new();
+        if let Some(token) = self.mfa_token {
+            extra.insert("mfa_token".into(), Value::String(token));
+        }
+        let body = ErrorBody {
+            error: CODE_REQUIRED.to_owned(),
+            description: Self::DESCRIPTION.to_owned(),
+            status_code: Status::Unauthorized.code,
+            extra,
+        };
+        Response::build_from(error_json(req, body)?)
             .header(Header::new("WWW-Authenticate", "Bearer realm=\"gatehouse\""))
             .ok()
     }

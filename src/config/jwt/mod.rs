@@ -1,8 +1,9 @@
 //! `[jwt]`: signing keys, token lifetimes, where tokens are read from, and
 //! the token cookies. Named after Flask-JWT-Extended's options.
 
+mod errors;
 mod secrets; // the signing secret or key file, older keys, the checks on secrets
-mod transport; // token locations, the cookies' attributes, CSRF methods
+mod transport; // token locations, the cookies' attributes, CSRF methods // error_format: Flask-JWT's or Flask-JWT-Extended's JSON errors
 
 use std::fmt;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{bad, ConfigError};
 use super::keys::{parse_algorithm, KeyRing};
+pub use errors::ErrorFormat;
 pub use secrets::{VerifyKeySettings, SAMPLE_SECRET, SECRET_HINT};
 pub use transport::Location;
 
@@ -98,6 +100,8 @@ pub struct JwtSettings {
     pub cookie_samesite: String,
     /// Prefix token cookie names with `__Host-` (requires `cookie_secure`).
     pub cookie_host_prefix: bool,
+    /// JSON errors: `flask-jwt` (default) or `flask-jwt-extended` (`{"msg"}`).
+    pub error_format: String,
 }
 
 impl Default for JwtSettings {
@@ -141,6 +145,7 @@ impl Default for JwtSettings {
             cookie_secure: None,
             cookie_samesite: "Lax".into(),
             cookie_host_prefix: false,
+            error_format: ErrorFormat::default().name().into(),
         }
     }
 }
@@ -187,6 +192,7 @@ impl fmt::Debug for JwtSettings {
             .field("cookie_secure", &self.cookie_secure)
             .field("cookie_samesite", &self.cookie_samesite)
             .field("cookie_host_prefix", &self.cookie_host_prefix)
+            .field("error_format", &self.error_format)
             .finish()
     }
 }
@@ -228,6 +234,7 @@ pub struct JwtConfig {
     pub cookie_csrf_protect: bool,
     pub cookie_secure: bool,
     pub cookie_samesite: SameSite,
+    pub error_format: ErrorFormat,
 }
 
 impl JwtSettings {
@@ -250,6 +257,7 @@ impl JwtSettings {
         let (cookie_secure, cookie_samesite) = self.cookie_policy(release)?;
         let token_location = self.token_locations()?;
         let csrf_methods = self.csrf_methods()?;
+        let error_format = ErrorFormat::parse(&self.error_format)?;
         let prefix = |name: String| {
             if self.cookie_host_prefix {
                 format!("__Host-{name}")
@@ -296,6 +304,7 @@ impl JwtSettings {
             cookie_csrf_protect: self.cookie_csrf_protect,
             cookie_secure,
             cookie_samesite,
+            error_format,
         };
         Ok((config, generated_secret))
     }

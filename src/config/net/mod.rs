@@ -1,9 +1,11 @@
-//! Addresses in configuration: mount paths, `white_list_routes`, the
-//! site's public URL, and which hosts count as loopback.
+//! Addresses in configuration: mount paths, the site's public URL, which
+//! hosts count as loopback, and (in [`routes`]) `white_list_routes` and
+//! `ignored_routes`.
+
+pub mod routes; // white_list_routes and ignored_routes, typed
 
 use std::net::IpAddr;
 
-use rocket::http::Method;
 use url::{Host, Url};
 
 use super::error::{bad, ConfigError};
@@ -13,22 +15,6 @@ pub fn is_mount_path(path: &str) -> bool {
     path.starts_with('/')
         && rocket::http::uri::Origin::parse(path).is_ok_and(|o| o.query().is_none())
         && !path.contains(['<', '>', '?', '#', ' '])
-}
-
-/// `white_list_routes`: `[method, path]` pairs.
-pub(crate) fn white_list(routes: &[(String, String)]) -> Result<Vec<(Method, String)>, ConfigError> {
-    let mut checked = Vec::new();
-    for (i, (method, path)) in routes.iter().enumerate() {
-        let key = format!("white_list_routes[{i}]");
-        let method: Method = method
-            .parse()
-            .map_err(|_| bad(&key, format!("`{method}` is not an HTTP method")))?;
-        if !path.starts_with('/') {
-            return Err(bad(&key, format!("`{path}` is not a path")));
-        }
-        checked.push((method, path.clone()));
-    }
-    Ok(checked)
 }
 
 /// The site's public address: `http(s)://host[:port][/path]`, no query.
