@@ -118,11 +118,11 @@ count() { # name metrics -> $work/ir_NAME: instructions per /api/v1/me
   start "cg_$name" "$port" "$metrics" valgrind --tool=callgrind --callgrind-out-file="$work/cg_$name.%p" -q
   pid=${pids[-1]}
   for _ in $(seq 20); do curl -sf -m 30 -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/me"; done
-  callgrind_control -z "$pid" >/dev/null
+  callgrind_control -z "$pid" >/dev/null 2>&1
   for _ in $(seq "$calls"); do
     curl -sf -m 30 -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/me" || die "a request under callgrind failed"
   done
-  callgrind_control -d "$pid" >/dev/null
+  callgrind_control -d "$pid" >/dev/null 2>&1
   # The dump of the requests alone (start-up was zeroed, shutdown comes after).
   ir=$(awk '/^(summary|totals):/ {print $2; exit}' "$work/cg_$name.$pid.1")
   kill "$pid"; wait "$pid" 2>/dev/null || true
