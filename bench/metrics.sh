@@ -133,5 +133,5 @@ count off false
 count on true
 ir_off=$(cat "$work/ir_off"); ir_on=$(cat "$work/ir_on")
 awk -v off="$ir_off" -v on="$ir_on" -v n="$calls" 'BEGIN {
-  printf "instructions per /api/v1/me (callgrind, %d sequential requests after 20 of warm-up): off %d, on %d, +%.2f%%\n", n, off, on, 100 * (on - off) / off
+  printf "instructions per /api/v1/me (callgrind, %d sequential requests after 20 of warm-up): off %d, on %d, %+.2f%%\n", n, off, on, 100 * (on - off) / off
 }'
