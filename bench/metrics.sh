@@ -118,11 +118,11 @@ count() { # name metrics -> $work/ir_NAME: instructions per /api/v1/me
   start "cg_$name" "$port" "$metrics" valgrind --tool=callgrind --callgrind-out-file="$work/cg_$name.%p" -q
   pid=${pids[-1]}
   for _ in $(seq 20); do curl -sf -m 30 -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/me"; done
-  callgrind_control -z "$pid" >/dev/null
+  callgrind_control -z "$pid" >/dev/null 2>&1
   for _ in $(seq "$calls"); do
     curl -sf -m 30 -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/me" || die "a request under callgrind failed"
   done
-  callgrind_control -d "$pid" >/dev/null
+  callgrind_control -d "$pid" >/dev/null 2>&1
   # The dump of the requests alone (start-up was zeroed, shutdown comes after).
   ir=$(awk '/^(summary|totals):/ {print $2; exit}' "$work/cg_$name.$pid.1")
   kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -133,5 +133,5 @@ count off false
 count on true
 ir_off=$(cat "$work/ir_off"); ir_on=$(cat "$work/ir_on")
 awk -v off="$ir_off" -v on="$ir_on" -v n="$calls" 'BEGIN {
-  printf "instructions per /api/v1/me (callgrind, %d sequential requests after 20 of warm-up): off %d, on %d, +%.2f%%\n", n, off, on, 100 * (on - off) / off
+  printf "instructions per /api/v1/me (callgrind, %d sequential requests after 20 of warm-up): off %d, on %d, %+.2f%%\n", n, off, on, 100 * (on - off) / off
 }'
