@@ -3,6 +3,7 @@
 //! API's. Every route forwards to a 404 while passkeys are off.
 
 mod api; // under the API prefix: tokens in, tokens out
+pub use api::Doc as ApiDoc; // the API routes in the OpenAPI document
 mod browser; // the passkey script's JSON endpoints: cookies, CSRF value in the body
 mod pages; // /account/passkeys and its forms
 

@@ -1,0 +1,1 @@
+//! schemathesis against a live server.
