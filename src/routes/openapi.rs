@@ -97,19 +97,28 @@ fn openapi_json(doc: &State<ApiDocument>) -> (rocket::http::ContentType, String)
 pub fn document(config: &Config) -> Document {
     let mut doc = ApiPaths::openapi();
     let mut api = std::mem::take(&mut doc.paths.paths);
-    api.extend(super::passkeys::ApiDoc::openapi().paths.paths);
+    let mut components = doc.components.take().unwrap_or_else(Components::new);
+    let mut others = vec![super::passkeys::ApiDoc::openapi()];
     #[cfg(feature = "google")]
-    api.extend(GooglePaths::openapi().paths.paths);
+    others.push(GooglePaths::openapi());
+    let (mut flask, mut root) = (FlaskPaths::openapi(), RootPaths::openapi());
+    for other in others.iter_mut().chain([&mut flask, &mut root]) {
+        if let Some(more) = other.components.take() {
+            components.schemas.extend(more.schemas);
+        }
+    }
+    for other in others {
+        api.extend(other.paths.paths);
+    }
     let prefix = config.api_prefix.trim_end_matches('/');
     let mut paths: Vec<(String, PathItem)> = api
         .into_iter()
         .map(|(path, item)| (format!("{prefix}{path}"), item))
         .collect();
-    for (_, item) in FlaskPaths::openapi().paths.paths {
+    for (_, item) in flask.paths.paths {
         paths.push((config.auth_url_rule.clone(), item));
     }
-    paths.extend(RootPaths::openapi().paths.paths);
-    let mut components = doc.components.take().unwrap_or_else(Components::new);
+    paths.extend(root.paths.paths);
     for (path, mut item) in paths {
         for operation in operations(&mut item) {
             for (status, name, _) in ERROR_RESPONSES {

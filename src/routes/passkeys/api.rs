@@ -100,7 +100,7 @@ async fn register_start(
 }
 
 /// `{"challenge_id", "name", "credential"}` -> 201 and the passkey.
-#[utoipa::path(tag = "passkeys", request_body = RegisterBody, responses((status = 201, description = "The new passkey", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "passkeys", request_body = RegisterBody, responses((status = 201, description = "The new passkey", body = PasskeyView)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/passkeys/register/finish", data = "<body>")]
 async fn register_finish(
     _on: PasskeysOn,
@@ -123,7 +123,7 @@ async fn register_finish(
     Ok((Status::Created, Json(stored.into())))
 }
 
-#[utoipa::path(tag = "passkeys", responses((status = 200, description = "The caller's passkeys", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "passkeys", responses((status = 200, description = "The caller's passkeys", body = Vec<PasskeyView>)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[get("/passkeys")]
 async fn list(
     _on: PasskeysOn,
@@ -134,7 +134,7 @@ async fn list(
 }
 
 /// `{"name"}` -> the renamed passkey.
-#[utoipa::path(tag = "passkeys", request_body = NameBody, responses((status = 200, description = "The renamed passkey", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "passkeys", request_body = NameBody, responses((status = 200, description = "The renamed passkey", body = PasskeyView)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[patch("/passkeys/<id>", data = "<body>")]
 async fn rename(
     _on: PasskeysOn,

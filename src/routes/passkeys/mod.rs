@@ -24,7 +24,7 @@ pub fn api_routes() -> Vec<rocket::Route> {
 }
 
 /// A passkey as pages and the API show it (never its key).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PasskeyView {
     pub id: i32,
     pub name: String,
