@@ -47,7 +47,8 @@ pub fn stage(rocket: Rocket<Build>) -> Rocket<Build> {
         .mount(mounts.api_prefix.clone(), routes::password::api_routes())
         .mount(mounts.api_prefix.clone(), routes::passkeys::api_routes())
         .mount(mounts.api_prefix.clone(), google_api_routes())
-        .mount(mounts.api_prefix, routes::admin::api::routes())
+        .mount(mounts.api_prefix.clone(), routes::admin::api::routes())
+        .mount(mounts.api_prefix, routes::openapi::routes())
         .mount(mounts.auth_url_rule, routes::api::flask_jwt_routes())
         .mount("/", routes::api::well_known_routes())
         .mount("/", deny::routes())
@@ -150,6 +151,7 @@ async fn open_state(rocket: Rocket<Build>) -> Result<Rocket<Build>, Rocket<Build
     let database = config.database.to_string();
     let hook = rocket.state::<AdditionalClaims>().cloned();
     let metrics = rocket.figment().extract_inner::<bool>("metrics").unwrap_or(false);
+    let document = routes::openapi::ApiDocument(routes::openapi::document_json(&config));
     let opened = rocket::tokio::task::spawn_blocking(move || {
         let assets = Assets::load(config.template_dir.as_deref(), config.static_dir.as_deref())
             .map_err(crate::error::Error::Config)?;
@@ -163,7 +165,7 @@ async fn open_state(rocket: Rocket<Build>) -> Result<Rocket<Build>, Rocket<Build
                 app.metrics = Some(std::sync::Arc::new(crate::metrics::Metrics::new()));
             }
             log::debug!("Gatehouse database: {database} (migrated); {assets:?}");
-            Ok(rocket.manage(app).manage(assets))
+            Ok(rocket.manage(app).manage(assets).manage(document))
         }
         Ok(Err(e)) => {
             log::error!("Gatehouse could not start on {database}: {}", e.chain());

@@ -172,6 +172,9 @@ async fn not_found(req: &Request<'_>) -> Caught {
 
 #[catch(422)]
 async fn unprocessable(req: &Request<'_>) -> Caught {
+    if let Some(refused) = crate::web::json_body::refusal(req) {
+        return Caught::Json(refused);
+    }
     if wants_json(req) {
         return json_error(Status::UnprocessableEntity, None);
     }
@@ -225,6 +228,9 @@ async fn unavailable(req: &Request<'_>) -> Caught {
 
 #[catch(default)]
 async fn default(status: Status, req: &Request<'_>) -> Caught {
+    if let Some(refused) = crate::web::json_body::refusal(req) {
+        return Caught::Json(refused);
+    }
     if wants_json(req) {
         return json_error(status, None);
     }

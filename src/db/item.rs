@@ -10,7 +10,7 @@ use crate::domain::now;
 use crate::domain::text::{check_line, check_lines};
 use crate::error::{Error, FieldErrors, Result};
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = items)]
 pub struct Item {
     pub id: i32,

@@ -17,6 +17,7 @@ use crate::services::{account, refresh, two_factor};
 use crate::state::Gatehouse;
 use crate::web::guards::{header_token, set_failure_reason};
 use crate::web::json::{ApiError, ApiResult, CodeRequired};
+use crate::web::json_body::JsonBody;
 use crate::web::{cookies, CsrfToken, CurrentUser, LoginRequired};
 
 /// The routes under the API prefix (`/api/v1` by default).
@@ -53,6 +54,7 @@ struct Cacheable<T> {
 
 /// The public keys tokens are signed with (the current one and those still
 /// accepted), for clients verifying tokens themselves. Empty for HMAC.
+#[utoipa::path(tag = "tokens", responses((status = 200, description = "The JSON Web Key Set tokens are signed with (empty for HMAC)", body = Object)), security(()))]
 #[get("/.well-known/jwks.json")]
 fn jwks(app: &State<Gatehouse>) -> Cacheable<Json<jsonwebtoken::jwk::JwkSet>> {
     Cacheable {
@@ -61,7 +63,7 @@ fn jwks(app: &State<Gatehouse>) -> Cacheable<Json<jsonwebtoken::jwk::JwkSet>> {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenPair {
     pub access_token: String,
     pub refresh_token: String,
@@ -92,7 +94,7 @@ async fn password_sign_in(
 /// `{"email", "password"}`; `username` (or the configured
 /// `auth_username_key`, as Flask-JWT-Extended's tutorial sends) may stand
 /// for `email`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LoginBody {
     email: Option<String>,
     password: String,
@@ -123,9 +125,10 @@ impl LoginBody {
 
 /// `{"email" (or "username"), "password"}` -> an access and a refresh token; with
 /// two-factor sign-in on, 401 with an `mfa_token` for `/login/two-factor`.
+#[utoipa::path(tag = "sign-in", request_body = LoginBody, responses((status = 200, description = "Signed in (401 with an mfa_token when a two-factor code is needed)", body = TokenPair)), security(()))]
 #[post("/login", data = "<body>")]
 async fn login(
-    body: Json<LoginBody>,
+    body: JsonBody<LoginBody>,
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Result<Json<TokenPair>, CodeRequired>> {
@@ -140,7 +143,7 @@ async fn login(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct TwoFactorBody {
     mfa_token: String,
     code: String,
@@ -148,9 +151,10 @@ pub struct TwoFactorBody {
 
 /// `{"mfa_token", "code"}` (a TOTP code or a recovery code) -> an access
 /// and a refresh token.
+#[utoipa::path(tag = "sign-in", request_body = TwoFactorBody, responses((status = 200, description = "Signed in", body = TokenPair)), security(()))]
 #[post("/login/two-factor", data = "<body>")]
 async fn login_two_factor(
-    body: Json<TwoFactorBody>,
+    body: JsonBody<TwoFactorBody>,
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Json<TokenPair>> {
@@ -161,9 +165,10 @@ async fn login_two_factor(
 
 /// Flask-JWT's `POST /auth`: `{"username", "password"}` (keys configurable)
 /// -> `{"access_token"}`.
+#[utoipa::path(tag = "sign-in", request_body = Object, responses((status = 200, description = "Flask-JWT's answer: the access token", body = Object)), security(()))]
 #[post("/", data = "<body>")]
 async fn flask_jwt_auth(
-    body: Json<Map<String, Value>>,
+    body: JsonBody<Map<String, Value>>,
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Json<Value>> {
@@ -239,6 +244,7 @@ impl<'r> FromRequest<'r> for PresentedRefresh {
 
 /// A refresh token -> a new access token and a new refresh token; the one
 /// presented is spent (presented again, it revokes the session).
+#[utoipa::path(tag = "tokens", responses((status = 200, description = "A new access token and refresh token", body = TokenPair)), security(("bearer" = []), ("refresh_cookie" = [], "csrf_header" = []), ()))]
 #[post("/refresh")]
 async fn refresh_tokens(
     presented: PresentedRefresh,
@@ -250,6 +256,7 @@ async fn refresh_tokens(
 }
 
 /// The same, with `{"refresh_token": ...}` in the body.
+#[utoipa::path(tag = "tokens", request_body = Object, responses((status = 200, description = "A new access token and refresh token", body = TokenPair)), security(("bearer" = []), ("refresh_cookie" = [], "csrf_header" = []), ()))]
 #[post("/refresh", data = "<body>", rank = 2)]
 async fn refresh_tokens_from_body(
     body: Option<Json<Map<String, Value>>>,
@@ -296,7 +303,7 @@ async fn rotate_and_answer(
     )))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PasswordChange {
     current_password: String,
     new_password: String,
@@ -310,9 +317,10 @@ fn yes() -> bool {
 
 /// Changes the password (fresh sign-in needed); by default every other
 /// session is signed out at once.
+#[utoipa::path(tag = "account", request_body = PasswordChange, responses((status = 200, description = "Password changed", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/password", data = "<body>")]
 async fn change_password(
-    body: Json<PasswordChange>,
+    body: JsonBody<PasswordChange>,
     user: crate::web::FreshLogin,
     app: &State<Gatehouse>,
     device: Device,
@@ -335,6 +343,7 @@ async fn change_password(
 
 /// Revokes the session the token belongs to: its access and refresh tokens
 /// stop working at once.
+#[utoipa::path(tag = "sign-in", responses((status = 200, description = "Signed out", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/logout")]
 async fn logout(
     user: CurrentUser,
@@ -348,6 +357,7 @@ async fn logout(
 }
 
 /// Revokes every session of the user ("sign out everywhere").
+#[utoipa::path(tag = "sign-in", responses((status = 200, description = "Every session signed out", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/logout/all")]
 async fn logout_everywhere(
     user: CurrentUser,
@@ -363,6 +373,7 @@ async fn logout_everywhere(
 }
 
 /// Flask-JWT's `current_identity` and Flask-JWT-Extended's `get_jwt`.
+#[utoipa::path(tag = "account", responses((status = 200, description = "The signed-in identity and the token's claims", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[get("/me")]
 fn me(user: CurrentUser) -> Json<Value> {
     Json(json!({
@@ -377,6 +388,7 @@ fn me(user: CurrentUser) -> Json<Value> {
 }
 
 /// The blog post's example.
+#[utoipa::path(tag = "account", responses((status = 200, description = "The blog post's example", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[get("/private")]
 fn private(_user: LoginRequired) -> Json<Value> {
     Json(json!({ "meaning_of_life": 42 }))

@@ -19,6 +19,7 @@ use crate::services::signin::SignInError;
 use crate::state::Gatehouse;
 use crate::web::google_flow as flow;
 use crate::web::json::ApiResult;
+use crate::web::json_body::JsonBody;
 use crate::web::page::{Page, PageContext};
 use crate::web::redirect::{is_local_path, safe_next};
 use crate::web::{cookies, CurrentUser, FreshLogin};
@@ -216,7 +217,7 @@ async fn callback(
 
 /// A single-page app's code, obtained with its own PKCE verifier (and,
 /// optionally, nonce).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CodeBody {
     code: String,
     redirect_uri: String,
@@ -227,9 +228,10 @@ pub struct CodeBody {
 
 /// `{"code", "redirect_uri", "code_verifier", "nonce"}` -> the API's tokens
 /// (Flask-JWT-Router's `oauth_login`).
+#[utoipa::path(tag = "sign-in", request_body = CodeBody, responses((status = 200, description = "Signed in with Google", body = TokenPair)), security(()))]
 #[post("/auth/google", data = "<body>")]
 async fn api_sign_in(
-    body: Json<CodeBody>,
+    body: JsonBody<CodeBody>,
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Json<TokenPair>> {

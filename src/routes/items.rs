@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::state::Gatehouse;
 use crate::web::csrf::csrf_form;
 use crate::web::json::ApiResult;
+use crate::web::json_body::JsonBody;
 use crate::web::page::{FormOutcome, Page, PageContext};
 use crate::web::{AdminUser, CsrfForm, CurrentUser, FreshLogin, JwtOptional};
 
@@ -142,28 +143,31 @@ async fn delete_page(
 }
 
 /// Names for everyone; whole items for a signed-in caller.
+#[utoipa::path(tag = "items", responses((status = 200, description = "The items: names only when anonymous", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ()))]
 #[get("/items")]
 async fn list_json(user: JwtOptional, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
     let items = app.db.run(Item::list).await?;
     Ok(Json(json!({ "items": list_view(&items, user.0.is_some()) })))
 }
 
+#[utoipa::path(tag = "items", responses((status = 200, description = "The item", body = Item)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[get("/items/<id>")]
 async fn item_json(id: i32, _user: CurrentUser, app: &State<Gatehouse>) -> ApiResult<Json<Item>> {
     let item = app.db.run(move |conn| Item::find(conn, id)).await?;
     Ok(item.map(Json).ok_or(Error::NotFound)?)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewItem {
     name: String,
     #[serde(default)]
     description: String,
 }
 
+#[utoipa::path(tag = "items", request_body = NewItem, responses((status = 201, description = "Created", body = Item)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/items", data = "<body>")]
 async fn create_json(
-    body: Json<NewItem>,
+    body: JsonBody<NewItem>,
     user: FreshLogin,
     app: &State<Gatehouse>,
 ) -> ApiResult<(Status, Json<Item>)> {
@@ -176,6 +180,7 @@ async fn create_json(
     Ok((Status::Created, Json(item)))
 }
 
+#[utoipa::path(tag = "items", responses((status = 204, description = "Deleted")), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[delete("/items/<id>")]
 async fn delete_json(id: i32, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Status> {
     if app.db.run(move |conn| Item::delete(conn, id)).await? {

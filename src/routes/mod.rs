@@ -8,6 +8,7 @@ pub mod api; // the JSON API: sign-in, refresh, sign-out, me; Flask-JWT's /auth;
 #[cfg(feature = "google")]
 pub mod google; // sign-in with Google (browser and single-page app)
 pub mod items; // the example resource, as pages and JSON
+pub mod openapi; // {api_prefix}/openapi.json: the OpenAPI document of every JSON route
 pub mod pages; // /, /protected, /health
 pub mod passkeys; // /account/passkeys, the passkey ceremonies (browser and API)
 pub mod password; // a forgotten password: /password/forgot, /password/reset, and their JSON

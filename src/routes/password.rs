@@ -23,6 +23,7 @@ use crate::services::two_factor;
 use crate::state::Gatehouse;
 use crate::web::csrf::{csrf_form, BrowserBinding};
 use crate::web::json::{ApiError, ApiResult, CodeRequired};
+use crate::web::json_body::JsonBody;
 use crate::web::page::{Page, PageContext, WithToken};
 use crate::web::redirect::{is_local_path, safe_next};
 use crate::web::{cookies, CsrfForm};
@@ -220,16 +221,17 @@ async fn reset_submit(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ForgotBody {
     email: String,
 }
 
 /// `{"email"}` -> 202, whatever the address (a link or a note is mailed).
+#[utoipa::path(tag = "password", request_body = ForgotBody, responses((status = 202, description = "A link or a note is on its way, whatever the address", body = Object)), security(()))]
 #[post("/password/forgot", data = "<body>")]
 async fn api_forgot(
     _on: ResetOn,
-    body: Json<ForgotBody>,
+    body: JsonBody<ForgotBody>,
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<(Status, Json<Value>)> {
@@ -240,7 +242,7 @@ async fn api_forgot(
     Ok((Status::Accepted, Json(json!({ "msg": msg }))))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ResetBody {
     token: String,
     new_password: String,
@@ -248,10 +250,11 @@ pub struct ResetBody {
 
 /// `{"token", "new_password"}` -> the tokens of `/login`: the password is
 /// set, every other session signed out, and a new one started.
+#[utoipa::path(tag = "password", request_body = ResetBody, responses((status = 200, description = "The password is set and a new session started", body = TokenPair)), security(()))]
 #[post("/password/reset", data = "<body>")]
 async fn api_reset(
     _on: ResetOn,
-    body: Json<ResetBody>,
+    body: JsonBody<ResetBody>,
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Result<Json<TokenPair>, CodeRequired>> {

@@ -81,6 +81,7 @@ fn builtin_public(config: &crate::config::Config, method: Method, path: &str) ->
                     | "/auth/google/callback"
                     | DENIED
             ) || path_matches("/static/*", path)
+                || path == format!("{api}/openapi.json")
         }
         Method::Post => {
             matches!(path, "/login" | "/login/two-factor" | "/logout")

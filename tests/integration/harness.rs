@@ -27,6 +27,10 @@ pub enum Needs {
     Browser,
     /// nginx and the openssl command (see `hardening::clients::proxy`).
     Nginx,
+    /// PyPI's `openapi-spec-validator` (see `api::openapi`).
+    SpecValidator,
+    /// PyPI's `schemathesis` command (see `api::openapi::fuzz`).
+    Schemathesis,
 }
 
 impl Needs {
@@ -37,6 +41,8 @@ impl Needs {
             Needs::Postgres => "PostgreSQL",
             Needs::Browser => "browser",
             Needs::Nginx => "nginx",
+            Needs::SpecValidator => "OpenAPI validator",
+            Needs::Schemathesis => "schemathesis",
         }
     }
 
@@ -55,6 +61,8 @@ impl Needs {
             #[cfg(not(all(feature = "google", feature = "mail")))]
             Needs::Browser => Some("built without the `google` and `mail` features".to_owned()),
             Needs::Nginx => crate::hardening::clients::proxy::missing(),
+            Needs::SpecValidator => crate::api::openapi::validator_missing(),
+            Needs::Schemathesis => crate::api::openapi::schemathesis_missing(),
         }
     }
 
@@ -65,6 +73,7 @@ impl Needs {
             #[cfg(all(feature = "google", feature = "mail"))]
             Needs::Browser => crate::browser::required(),
             Needs::Nginx => crate::hardening::clients::proxy::required(),
+            Needs::SpecValidator | Needs::Schemathesis => crate::api::openapi::required(),
             _ => false,
         }
     }
@@ -157,10 +166,16 @@ pub fn main() -> ExitCode {
 
     let mut tests: Vec<&Test> = inventory::iter::<Test>.into_iter().collect();
     tests.sort_by_key(|t| t.name());
-    let missing: BTreeMap<Needs, Option<String>> = [Needs::Postgres, Needs::Browser, Needs::Nginx]
-        .into_iter()
-        .map(|needs| (needs, needs.missing()))
-        .collect();
+    let missing: BTreeMap<Needs, Option<String>> = [
+        Needs::Postgres,
+        Needs::Browser,
+        Needs::Nginx,
+        Needs::SpecValidator,
+        Needs::Schemathesis,
+    ]
+    .into_iter()
+    .map(|needs| (needs, needs.missing()))
+    .collect();
 
     let trials: Vec<(Needs, Trial)> = tests
         .iter()

@@ -20,6 +20,7 @@ use crate::services::admin::{self, Actor, Changes, InitialPassword, NewAccount};
 use crate::services::passkey;
 use crate::state::Gatehouse;
 use crate::web::json::ApiResult;
+use crate::web::json_body::JsonBody;
 use crate::web::AdminUser;
 
 pub fn routes() -> Vec<Route> {
@@ -45,6 +46,7 @@ pub fn routes() -> Vec<Route> {
 
 /// The users list: `q`, `role`, `disabled`, `google`, `sort`, `dir`,
 /// `page`, `per_page`; an unknown value is refused, naming the parameter.
+#[utoipa::path(tag = "admin", responses((status = 200, description = "A page of users", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[get("/admin/users?<query..>")]
 async fn list_users(query: UserQuery, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
     let filter = query.filter(Unknown::Refuse)?;
@@ -58,7 +60,7 @@ async fn list_users(query: UserQuery, _admin: AdminUser, app: &State<Gatehouse>)
 
 /// Without `password`, the account gets a temporary password (returned once
 /// as `temporary_password`) that must be changed at the next sign-in.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewUserBody {
     email: String,
     #[serde(default)]
@@ -72,9 +74,10 @@ fn user_role() -> String {
     "user".into()
 }
 
+#[utoipa::path(tag = "admin", request_body = NewUserBody, responses((status = 201, description = "The new user (with temporary_password when none was given)", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users", data = "<body>")]
 async fn create_user(
-    body: Json<NewUserBody>,
+    body: JsonBody<NewUserBody>,
     actor: Actor,
     app: &State<Gatehouse>,
 ) -> ApiResult<(Status, Json<Value>)> {
@@ -96,6 +99,7 @@ async fn create_user(
 }
 
 /// A user, with their passkeys.
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The user, with their passkeys", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[get("/admin/users/<id>")]
 async fn get_user(id: i32, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
     let user = app.db.run(move |conn| User::find(conn, id)).await?;
@@ -106,6 +110,7 @@ async fn get_user(id: i32, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResu
 
 /// Removes one of a user's passkeys (a fresh admin; audited with the admin
 /// as actor): 204.
+#[utoipa::path(tag = "admin", responses((status = 204, description = "Removed")), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[delete("/admin/users/<id>/passkeys/<passkey_id>")]
 async fn remove_passkey(id: i32, passkey_id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Status> {
     passkey::remove(app, id, passkey_id, Some(actor.id), Some(actor.device), None).await?;
@@ -119,10 +124,11 @@ pub struct UserPatch {
     role: Option<String>,
 }
 
+#[utoipa::path(tag = "admin", request_body = Object, responses((status = 200, description = "The user", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[patch("/admin/users/<id>", data = "<body>")]
 async fn update_user(
     id: i32,
-    body: Json<UserPatch>,
+    body: JsonBody<UserPatch>,
     actor: Actor,
     app: &State<Gatehouse>,
 ) -> ApiResult<Json<UserView>> {
@@ -136,30 +142,35 @@ async fn update_user(
     Ok(Json(user.into()))
 }
 
+#[utoipa::path(tag = "admin", responses((status = 204, description = "Deleted")), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[delete("/admin/users/<id>")]
 async fn delete_user(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Status> {
     admin::delete_user(app, &actor, id).await?;
     Ok(Status::NoContent)
 }
 
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The user", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users/<id>/disable")]
 async fn disable_user(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
     let user = admin::set_disabled(app, &actor, id, true).await?;
     Ok(Json(user.into()))
 }
 
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The user", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users/<id>/enable")]
 async fn enable_user(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
     let user = admin::set_disabled(app, &actor, id, false).await?;
     Ok(Json(user.into()))
 }
 
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The user", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users/<id>/unlock")]
 async fn unlock_user(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
     let user = admin::unlock(app, &actor, id).await?;
     Ok(Json(user.into()))
 }
 
+#[utoipa::path(tag = "admin", responses((status = 200, description = "How many sessions were revoked", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users/<id>/revoke-sessions")]
 async fn revoke_user_sessions(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
     let revoked = admin::revoke_all_sessions(app, &actor, id).await?;
@@ -168,6 +179,7 @@ async fn revoke_user_sessions(id: i32, actor: Actor, app: &State<Gatehouse>) -> 
 
 /// A temporary password (returned once) that must be changed at the next
 /// sign-in; the user's sessions are revoked.
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The temporary password, returned once", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users/<id>/reset-password")]
 async fn reset_password(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
     let reset = admin::reset_password(app, &actor, id).await?;
@@ -178,6 +190,7 @@ async fn reset_password(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiRes
     })))
 }
 
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The user", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users/<id>/unlink-google")]
 async fn unlink_google(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
     let user = admin::unlink_google(app, &actor, id).await?;
@@ -185,18 +198,21 @@ async fn unlink_google(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResu
 }
 
 /// Turns the user's two-factor sign-in off (fresh sign-in needed; audited).
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The user", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users/<id>/reset-two-factor")]
 async fn reset_two_factor(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
     let user = admin::reset_two_factor(app, &actor, id).await?;
     Ok(Json(user.into()))
 }
 
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The user's sessions", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[get("/admin/users/<id>/sessions")]
 async fn user_sessions(id: i32, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
     let sessions = reports::user_sessions(app, id).await?;
     Ok(Json(json!({ "sessions": sessions })))
 }
 
+#[utoipa::path(tag = "admin", responses((status = 204, description = "Revoked")), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[delete("/admin/sessions/<sid>")]
 async fn delete_session(sid: &str, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Status> {
     admin::revoke_session(app, &actor, sid, None).await?;
@@ -204,6 +220,7 @@ async fn delete_session(sid: &str, actor: Actor, app: &State<Gatehouse>) -> ApiR
 }
 
 /// The audit log, newest first (see [`AuditQuery`]).
+#[utoipa::path(tag = "admin", responses((status = 200, description = "A page of the audit log, newest first", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[get("/admin/audit?<query..>")]
 async fn audit_log(query: AuditQuery, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
     let page = query.page();

@@ -16,6 +16,7 @@ use crate::services::passkey::{self, Started};
 use crate::services::two_factor;
 use crate::state::Gatehouse;
 use crate::web::json::ApiResult;
+use crate::web::json_body::JsonBody;
 use crate::web::passkeys::PasskeysOn;
 use crate::web::{CurrentUser, FreshLogin};
 
@@ -33,30 +34,30 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct FinishBody {
     challenge_id: String,
     credential: serde_json::Value,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RegisterBody {
     challenge_id: String,
     name: String,
     credential: serde_json::Value,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NameBody {
     name: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MfaStartBody {
     mfa_token: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MfaFinishBody {
     mfa_token: String,
     challenge_id: String,
@@ -64,6 +65,7 @@ pub struct MfaFinishBody {
 }
 
 /// `{}` -> `{"challenge_id", "options"}` for `navigator.credentials.get()`.
+#[utoipa::path(tag = "passkeys", responses((status = 200, description = "The challenge for navigator.credentials.get()", body = Object)), security(()))]
 #[post("/passkeys/login/start")]
 async fn login_start(
     _on: PasskeysOn,
@@ -74,10 +76,11 @@ async fn login_start(
 }
 
 /// `{"challenge_id", "credential"}` -> an access and a refresh token.
+#[utoipa::path(tag = "passkeys", request_body = FinishBody, responses((status = 200, description = "Signed in", body = TokenPair)), security(()))]
 #[post("/passkeys/login/finish", data = "<body>")]
 async fn login_finish(
     _on: PasskeysOn,
-    body: Json<FinishBody>,
+    body: JsonBody<FinishBody>,
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Json<TokenPair>> {
@@ -86,6 +89,7 @@ async fn login_finish(
     Ok(Json(TokenPair::new(app, s.token, s.refresh_token)))
 }
 
+#[utoipa::path(tag = "passkeys", responses((status = 200, description = "The challenge for navigator.credentials.create()", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/passkeys/register/start")]
 async fn register_start(
     _on: PasskeysOn,
@@ -96,11 +100,12 @@ async fn register_start(
 }
 
 /// `{"challenge_id", "name", "credential"}` -> 201 and the passkey.
+#[utoipa::path(tag = "passkeys", request_body = RegisterBody, responses((status = 201, description = "The new passkey", body = PasskeyView)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/passkeys/register/finish", data = "<body>")]
 async fn register_finish(
     _on: PasskeysOn,
     user: FreshLogin,
-    body: Json<RegisterBody>,
+    body: JsonBody<RegisterBody>,
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<(Status, Json<PasskeyView>)> {
@@ -118,6 +123,7 @@ async fn register_finish(
     Ok((Status::Created, Json(stored.into())))
 }
 
+#[utoipa::path(tag = "passkeys", responses((status = 200, description = "The caller's passkeys", body = Vec<PasskeyView>)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[get("/passkeys")]
 async fn list(
     _on: PasskeysOn,
@@ -128,12 +134,13 @@ async fn list(
 }
 
 /// `{"name"}` -> the renamed passkey.
+#[utoipa::path(tag = "passkeys", request_body = NameBody, responses((status = 200, description = "The renamed passkey", body = PasskeyView)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[patch("/passkeys/<id>", data = "<body>")]
 async fn rename(
     _on: PasskeysOn,
     id: i32,
     user: CurrentUser,
-    body: Json<NameBody>,
+    body: JsonBody<NameBody>,
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Json<PasskeyView>> {
@@ -145,6 +152,7 @@ async fn rename(
 }
 
 /// Removes one of the caller's passkeys (a fresh token needed): 204.
+#[utoipa::path(tag = "passkeys", responses((status = 204, description = "Removed")), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[delete("/passkeys/<id>")]
 async fn remove(
     _on: PasskeysOn,
@@ -167,10 +175,11 @@ async fn remove(
 
 /// `{"mfa_token"}` (from `/login`'s 401) -> `{"challenge_id", "options"}`
 /// listing the account's passkeys.
+#[utoipa::path(tag = "passkeys", request_body = MfaStartBody, responses((status = 200, description = "The challenge listing the account's passkeys", body = Object)), security(()))]
 #[post("/login/two-factor/passkey/start", data = "<body>")]
 async fn second_factor_start(
     _on: PasskeysOn,
-    body: Json<MfaStartBody>,
+    body: JsonBody<MfaStartBody>,
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Json<Started<RequestChallengeResponse>>> {
@@ -182,10 +191,11 @@ async fn second_factor_start(
 
 /// `{"mfa_token", "challenge_id", "credential"}` -> an access and a
 /// refresh token.
+#[utoipa::path(tag = "passkeys", request_body = MfaFinishBody, responses((status = 200, description = "Signed in", body = TokenPair)), security(()))]
 #[post("/login/two-factor/passkey/finish", data = "<body>")]
 async fn second_factor_finish(
     _on: PasskeysOn,
-    body: Json<MfaFinishBody>,
+    body: JsonBody<MfaFinishBody>,
     app: &State<Gatehouse>,
     device: Device,
 ) -> ApiResult<Json<TokenPair>> {
@@ -195,3 +205,18 @@ async fn second_factor_finish(
         .await?;
     Ok(Json(TokenPair::new(app, s.token, s.refresh_token)))
 }
+
+/// These routes in the OpenAPI document (`routes::openapi`).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    login_start,
+    login_finish,
+    register_start,
+    register_finish,
+    list,
+    rename,
+    remove,
+    second_factor_start,
+    second_factor_finish
+))]
+pub struct Doc;

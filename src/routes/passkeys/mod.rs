@@ -3,6 +3,7 @@
 //! API's. Every route forwards to a 404 while passkeys are off.
 
 mod api; // under the API prefix: tokens in, tokens out
+pub use api::Doc as ApiDoc; // the API routes in the OpenAPI document
 mod browser; // the passkey script's JSON endpoints: cookies, CSRF value in the body
 mod pages; // /account/passkeys and its forms
 
@@ -23,7 +24,7 @@ pub fn api_routes() -> Vec<rocket::Route> {
 }
 
 /// A passkey as pages and the API show it (never its key).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PasskeyView {
     pub id: i32,
     pub name: String,

@@ -12,7 +12,7 @@
 //! - [`flask`]: what people porting from Flask expect.
 
 mod flask;
-mod openapi;
+pub mod openapi;
 mod own_routes;
 mod refresh;
 mod session;

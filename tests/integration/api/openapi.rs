@@ -1,1 +1,225 @@
-//! The OpenAPI document at `/api/v1/openapi.json`: it validates and lists every JSON route.
+//! The OpenAPI document at `/api/v1/openapi.json`: it lists every JSON
+//! route (walked from the mounted routes), follows the configuration,
+//! validates (PyPI's `openapi-spec-validator`), and JSON bodies that are
+//! refused name what is wrong; [`fuzz`] runs schemathesis against a live
+//! server from it.
+
+mod fuzz;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::Client;
+use serde_json::{json, Value};
+
+use super::{json_of, post_json};
+use crate::common::{Backend, TestApp};
+use crate::{register_test, tests};
+
+tests!(
+    document_lists_every_json_route,
+    document_follows_the_configuration,
+    refused_bodies_name_the_field,
+);
+register_test!(async document_validates, SpecValidator);
+
+/// Why the validator can't run here.
+pub fn validator_missing() -> Option<String> {
+    python_module_missing("openapi_spec_validator", "openapi-spec-validator")
+}
+
+/// Why schemathesis can't run here.
+pub fn schemathesis_missing() -> Option<String> {
+    match Command::new("schemathesis").arg("--version").output() {
+        Ok(out) if out.status.success() => None,
+        _ => Some("the `schemathesis` command is missing (pip install schemathesis)".to_owned()),
+    }
+}
+
+/// Set in CI: a missing validator or fuzzer fails its test.
+pub fn required() -> bool {
+    std::env::var_os("TEST_REQUIRE_SCHEMATHESIS").is_some()
+}
+
+fn python_module_missing(module: &str, package: &str) -> Option<String> {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    (!ok).then(|| format!("python3 cannot import {module} (pip install {package})"))
+}
+
+async fn document(client: &Client, prefix: &str) -> Value {
+    let res = client.get(format!("{prefix}/openapi.json")).dispatch().await;
+    assert_eq!(res.status(), Status::Ok);
+    assert_eq!(res.content_type(), Some(ContentType::JSON));
+    json_of(res).await
+}
+
+/// `(method, path)` of every operation in the document.
+fn documented(doc: &Value) -> BTreeSet<(String, String)> {
+    let mut found = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("a path item").keys() {
+            found.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    found
+}
+
+/// `(method, path)` of every mounted route that answers JSON: everything
+/// under the API prefix, Flask-JWT's `/auth` and the JWKS.
+fn json_routes(client: &Client, prefix: &str, auth: &str) -> BTreeSet<(String, String)> {
+    let mut found = BTreeSet::new();
+    for route in client.rocket().routes() {
+        let path = route.uri.path().to_string();
+        let under_api = path == prefix || path.starts_with(&format!("{prefix}/"));
+        if !(under_api || path == auth || path == "/.well-known/jwks.json") {
+            continue;
+        }
+        // `<id>` -> `{id}`, as OpenAPI writes a path parameter.
+        let path = path
+            .split('/')
+            .map(|segment| match segment.strip_prefix('<') {
+                Some(name) => format!("{{{}}}", name.trim_end_matches('>').trim_end_matches("..")),
+                None => segment.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        found.insert((route.method.as_str().to_owned(), path));
+    }
+    found
+}
+
+async fn document_lists_every_json_route() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("the app starts");
+    let doc = document(&app.bare, "/api/v1").await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mounted = json_routes(&app.bare, "/api/v1", "/auth");
+    let listed = documented(&doc);
+    let missing: Vec<_> = mounted.difference(&listed).collect();
+    let extra: Vec<_> = listed.difference(&mounted).collect();
+    assert!(
+        missing.is_empty(),
+        "routes missing from the document: {missing:?}"
+    );
+    assert!(
+        extra.is_empty(),
+        "documented routes that are not mounted: {extra:?}"
+    );
+    // Sign-in, the API's own routes and the root's are all there.
+    for (method, path) in [
+        ("POST", "/api/v1/login"),
+        ("GET", "/api/v1/admin/users/{id}"),
+        ("POST", "/auth"),
+        ("GET", "/.well-known/jwks.json"),
+        ("GET", "/api/v1/openapi.json"),
+    ] {
+        assert!(
+            listed.contains(&(method.to_owned(), path.to_owned())),
+            "{method} {path}"
+        );
+    }
+    // Every operation may answer with the error schema.
+    let login = &doc["paths"]["/api/v1/login"]["post"];
+    assert_eq!(
+        login["responses"]["422"]["$ref"],
+        "#/components/responses/UnprocessableEntity"
+    );
+    assert_eq!(
+        login["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/LoginBody"
+    );
+    let error = &doc["components"]["schemas"]["Error"];
+    assert_eq!(error["required"], json!(["error", "description", "status_code"]));
+}
+
+async fn document_follows_the_configuration() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |f| {
+        f.merge(("api_prefix", "/v2"))
+            .merge(("auth_url_rule", "/token"))
+            .merge(("jwt.access_cookie_name", "my_access"))
+            .merge(("jwt.access_csrf_header_name", "X-My-Csrf"))
+    })
+    .await
+    .expect("the app starts");
+    let doc = document(&app.bare, "/v2").await;
+    let listed = documented(&doc);
+    assert_eq!(listed, json_routes(&app.bare, "/v2", "/token"));
+    assert!(listed.contains(&("POST".to_owned(), "/v2/login".to_owned())));
+    assert!(listed.contains(&("POST".to_owned(), "/token".to_owned())));
+    assert!(!listed.iter().any(|(_, path)| path.starts_with("/api/v1")));
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["access_cookie"]["in"], "cookie");
+    assert_eq!(schemes["access_cookie"]["name"], "my_access");
+    assert_eq!(schemes["csrf_header"]["name"], "X-My-Csrf");
+    assert_eq!(schemes["refresh_cookie"]["in"], "cookie");
+}
+
+async fn refused_bodies_name_the_field() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("the app starts");
+    let api = &app.bare;
+    let refused = |status: Status, body: Value| {
+        assert_eq!(body["status_code"], status.code, "{body}");
+        body["description"].as_str().expect("a description").to_owned()
+    };
+    let res = post_json(api, "/api/v1/login", json!({"email": "ada@example.com"}), None).await;
+    assert_eq!(res.status(), Status::UnprocessableEntity);
+    let description = refused(Status::UnprocessableEntity, json_of(res).await);
+    assert!(description.contains("missing field `password`"), "{description}");
+
+    let res = post_json(api, "/api/v1/login", json!({"email": 7, "password": "x"}), None).await;
+    assert_eq!(res.status(), Status::UnprocessableEntity);
+    let description = refused(Status::UnprocessableEntity, json_of(res).await);
+    assert!(description.starts_with("`email`: invalid type"), "{description}");
+
+    let res = api
+        .post("/api/v1/password/forgot")
+        .header(ContentType::JSON)
+        .body("{\"email\": ")
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::BadRequest);
+    let description = refused(Status::BadRequest, json_of(res).await);
+    assert!(
+        description.starts_with("The body is not valid JSON"),
+        "{description}"
+    );
+
+    let big = format!("{{\"email\": \"{}\"}}", "a".repeat(2 << 20));
+    let res = api
+        .post("/api/v1/login")
+        .header(ContentType::JSON)
+        .header(Header::new("Accept", "application/json"))
+        .body(big)
+        .dispatch()
+        .await;
+    assert_eq!(res.status(), Status::PayloadTooLarge);
+    let description = refused(Status::PayloadTooLarge, json_of(res).await);
+    assert!(
+        description.starts_with("The body is over the limit"),
+        "{description}"
+    );
+}
+
+/// The served document passes `openapi-spec-validator` (OpenAPI 3.1).
+async fn document_validates() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("the app starts");
+    let doc = document(&app.bare, "/api/v1").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let out = Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "openapi-spec-validator refused the document:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
