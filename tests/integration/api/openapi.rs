@@ -179,9 +179,9 @@ async fn refused_bodies_name_the_field() {
     assert!(description.starts_with("`email`: invalid type"), "{description}");
 
     let res = api
-        .post("/api/v1/password/forgot")
+        .post("/api/v1/login/two-factor")
         .header(ContentType::JSON)
-        .body("{\"email\": ")
+        .body("{\"mfa_token\": ")
         .dispatch()
         .await;
     assert_eq!(res.status(), Status::BadRequest);
