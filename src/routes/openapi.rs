@@ -71,7 +71,7 @@ struct FlaskPaths;
 
 /// The routes at the root.
 #[derive(OpenApi)]
-#[openapi(paths(super::api::jwks))]
+#[openapi(paths(super::api::jwks, super::pages::ready))]
 struct RootPaths;
 
 /// `GET {api_prefix}/openapi.json`.

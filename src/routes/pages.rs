@@ -70,7 +70,7 @@ fn health() -> &'static str {
 }
 
 /// The answer of a readiness check that passed.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Ready {
     status: &'static str,
 }
@@ -80,6 +80,7 @@ struct Ready {
 /// when it does not. `/health` stays the liveness check that never
 /// touches the database (a database outage must not get every instance
 /// restarted).
+#[utoipa::path(tag = "health", responses((status = 200, description = "The database answers", body = Ready)), security(()))]
 #[get("/health/ready")]
 async fn ready(app: &State<Gatehouse>) -> ApiResult<Json<Ready>> {
     match app.db.ready().await {

@@ -44,6 +44,9 @@ async fn schemathesis_finds_nothing() {
     let server = rocket::tokio::spawn(rocket.launch());
 
     let base = format!("http://127.0.0.1:{port}");
+    // schemathesis keeps a cache of examples in its working folder.
+    let work = tempfile::tempdir().expect("a temp dir");
+    let cwd = work.path().to_owned();
     let out = rocket::tokio::task::spawn_blocking(move || {
         let hooks = concat!(env!("CARGO_MANIFEST_DIR"), "/tests");
         Command::new("timeout")
@@ -60,6 +63,8 @@ async fn schemathesis_finds_nothing() {
             .args(["--exclude-path-regex", LEFT_OUT])
             .env("PYTHONPATH", hooks)
             .env("SCHEMATHESIS_HOOKS", "schemathesis_hooks")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .current_dir(cwd)
             .output()
             .expect("schemathesis runs")
     })
