@@ -1,6 +1,6 @@
 //! What a refused or failed request gets: browsers a page in the site's
-//! layout (or, for 401, the sign-in page), API clients Flask-JWT's JSON
-//! error with `WWW-Authenticate`.
+//! layout (or, for 401, the sign-in page), JSON clients the JSON error
+//! (`jwt.error_format`) with `WWW-Authenticate`.
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use rocket::http::{Method, Status};

@@ -1,5 +1,6 @@
 //! The JSON API: sign-in (Flask-JWT's `/auth` and `/api/v1/login`), refresh,
-//! sign-out, the current identity. Errors use Flask-JWT's shape.
+//! sign-out, the current identity. Errors use Flask-JWT's shape (or
+//! Flask-JWT-Extended's, `jwt.error_format`).
 
 use rocket::http::{CookieJar, Status};
 use rocket::outcome::Outcome;
