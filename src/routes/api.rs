@@ -99,7 +99,10 @@ async fn password_sign_in(
 pub struct LoginBody {
     email: Option<String>,
     password: String,
+    /// The `auth_username_key` field, among any others (the document names
+    /// it: `routes::openapi`).
     #[serde(flatten)]
+    #[schema(ignore)]
     other: Map<String, Value>,
 }
 

@@ -7,6 +7,7 @@
 
 use rocket::{get, routes, Route, State};
 use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{Components, OpenApi as Document, Ref, RefOr};
 use utoipa::OpenApi;
 
@@ -19,7 +20,8 @@ use crate::web::json_doc::{self, ERROR_RESPONSES, ERROR_SCHEMA};
     info(
         title = "Gatehouse",
         description = "Sign-in with JSON Web Tokens: tokens, the account, the example items, passkeys, the admin API. \
-                       Errors use Flask-JWT's shape (`error`, `description`, `status_code`)."
+                       Errors follow the `Error` schema: Flask-JWT's shape (`error`, `description`, `status_code`), \
+                       or Flask-JWT-Extended's (`msg`) with `jwt.error_format = \"flask-jwt-extended\"`."
     ),
     paths(
         openapi_json,
@@ -134,6 +136,7 @@ pub fn document(config: &Config) -> Document {
     components
         .schemas
         .insert(ERROR_SCHEMA.to_owned(), RefOr::T(json_doc::error_schema(config)));
+    name_the_username_key(&mut components, &config.auth_username_key);
     for (_, name, description) in ERROR_RESPONSES {
         components
             .responses
@@ -144,6 +147,21 @@ pub fn document(config: &Config) -> Document {
     }
     doc.components = Some(components);
     doc
+}
+
+/// `LoginBody` takes the configured `auth_username_key` (Flask-JWT's
+/// `username` by default) in place of `email`: the derive can't know its
+/// name, so it is added here.
+fn name_the_username_key(components: &mut Components, key: &str) {
+    let Some(RefOr::T(Schema::Object(login))) = components.schemas.get_mut("LoginBody") else {
+        return;
+    };
+    if key != "email" && key != "password" {
+        let field = ObjectBuilder::new().schema_type(Type::String).description(Some(
+            "The address, in place of `email` (the configured `auth_username_key`)",
+        ));
+        login.properties.insert(key.to_owned(), field.into());
+    }
 }
 
 /// The document as served.

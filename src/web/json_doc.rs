@@ -8,7 +8,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, Response, ResponseBuilder};
 
-use crate::config::Config;
+use crate::config::{Config, ErrorFormat};
 
 /// The name of the error schema in `components.schemas`.
 pub const ERROR_SCHEMA: &str = "Error";
@@ -20,30 +20,49 @@ pub const CSRF_HEADER: &str = "csrf_header";
 pub const REFRESH_COOKIE: &str = "refresh_cookie";
 
 /// The JSON error every API refusal and catcher answers with (see
-/// `web::json::ErrorBody`). The one place its shape is described.
-pub fn error_schema(_config: &Config) -> Schema {
+/// `web::json::error_json`), in the configured `jwt.error_format`. The one
+/// place its shape is described.
+pub fn error_schema(config: &Config) -> Schema {
     let string = || ObjectBuilder::new().schema_type(Type::String);
-    ObjectBuilder::new()
-        .schema_type(Type::Object)
-        .description(Some(
-            "Flask-JWT's error: what went wrong, in words and as a status.",
-        ))
-        .property("error", string().description(Some("The status in words")))
-        .property(
-            "description",
-            string().description(Some("What is wrong, naming the field when a field is")),
-        )
-        .property(
-            "status_code",
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .minimum(Some(400))
-                .maximum(Some(599)),
-        )
-        .required("error")
-        .required("description")
-        .required("status_code")
-        .into()
+    let mfa_token = string().description(Some(
+        "Only on a sign-in that needs a two-factor code: send it with the code to /login/two-factor",
+    ));
+    match config.jwt.error_format {
+        ErrorFormat::FlaskJwt => ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "Flask-JWT's error: what went wrong, in words and as a status.",
+            ))
+            .property("error", string().description(Some("The status in words")))
+            .property(
+                "description",
+                string().description(Some("What is wrong, naming the field when a field is")),
+            )
+            .property(
+                "status_code",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(400))
+                    .maximum(Some(599)),
+            )
+            .property("mfa_token", mfa_token)
+            .required("error")
+            .required("description")
+            .required("status_code")
+            .into(),
+        ErrorFormat::FlaskJwtExtended => ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "Flask-JWT-Extended's error (`jwt.error_format = \"flask-jwt-extended\"`): what went wrong, in words.",
+            ))
+            .property(
+                "msg",
+                string().description(Some("What is wrong, naming the field when a field is")),
+            )
+            .property("mfa_token", mfa_token)
+            .required("msg")
+            .into(),
+    }
 }
 
 /// The error answers, by status: (status, name in `components.responses`,

@@ -14,9 +14,9 @@ pub mod guards; // CurrentUser, AdminUser, FreshLogin, FreshAdmin, JwtOptional, 
 pub mod headers; // the security headers on every response
 pub mod json; // ApiError: the one JSON error answer
 pub mod json_auth; // JsonAuth: a token in a JSON body
-pub mod metrics; // GET /metrics (with `metrics = true`)
 pub mod json_body; // JsonBody: a JSON body whose refusal names the field
 pub mod json_doc; // the OpenAPI document's error schema, error answers and security schemes
+pub mod metrics; // GET /metrics (with `metrics = true`)
 pub mod must_change; // a password that must change before anything else
 pub mod page; // PageContext and FormOutcome, for templates
 pub mod passkeys; // PasskeysOn (off: a 404) and CsrfJson (a JSON body with its CSRF value)

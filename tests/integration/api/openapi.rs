@@ -136,6 +136,16 @@ async fn document_lists_every_json_route() {
     );
     let error = &doc["components"]["schemas"]["Error"];
     assert_eq!(error["required"], json!(["error", "description", "status_code"]));
+    // Sign-in takes `email`, or Flask-JWT's `username` in its place.
+    let body = &doc["components"]["schemas"]["LoginBody"];
+    assert_eq!(body["required"], json!(["password"]), "{body}");
+    for field in ["username", "password"] {
+        assert_eq!(body["properties"][field]["type"], "string", "{field}: {body}");
+    }
+    assert!(
+        body["properties"]["email"]["type"].to_string().contains("string"),
+        "{body}"
+    );
 }
 
 async fn document_follows_the_configuration() {
@@ -144,6 +154,8 @@ async fn document_follows_the_configuration() {
             .merge(("auth_url_rule", "/token"))
             .merge(("jwt.access_cookie_name", "my_access"))
             .merge(("jwt.access_csrf_header_name", "X-My-Csrf"))
+            .merge(("jwt.error_format", "flask-jwt-extended"))
+            .merge(("auth_username_key", "login"))
     })
     .await
     .expect("the app starts");
@@ -159,6 +171,12 @@ async fn document_follows_the_configuration() {
     assert_eq!(schemes["access_cookie"]["name"], "my_access");
     assert_eq!(schemes["csrf_header"]["name"], "X-My-Csrf");
     assert_eq!(schemes["refresh_cookie"]["in"], "cookie");
+    // Flask-JWT-Extended's error shape, and the configured username key.
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["Error"]["required"], json!(["msg"]));
+    assert!(schemas["Error"]["properties"]["error"].is_null());
+    assert_eq!(schemas["LoginBody"]["properties"]["login"]["type"], "string");
+    assert!(schemas["LoginBody"]["properties"]["username"].is_null());
 }
 
 async fn refused_bodies_name_the_field() {
