@@ -34,6 +34,7 @@ async fn administering_users() {
         "{list}"
     );
     admin.check_page("users").await;
+    admin.screenshot("admin-users").await;
     admin.click("td a[href^='/admin/users/']").await;
     assert!(admin.text().await.contains("Bob Builder"));
     let bob_page = admin.path().await;
@@ -112,6 +113,10 @@ async fn administering_users() {
     );
     admin.check_page("audit log").await;
     admin.screenshot_tall("admin-audit").await;
+    // The same page on a phone: its table stacked as cards.
+    admin.client.set_window_size(390, 1400).await.unwrap();
+    admin.screenshot("admin-audit-phone").await;
+    admin.client.set_window_size(1100, 800).await.unwrap();
     admin.goto(&server, "/admin/users").await;
     admin.screenshot_tall("admin-users").await;
     admin.close().await;
