@@ -28,3 +28,22 @@ fn the_readme_example_is_the_compiled_one() {
         "README and examples/myapp/src/lib.rs differ"
     );
 }
+
+/// Every image the README shows exists (the screenshots in `docs/screenshots`).
+#[test]
+fn every_readme_image_exists() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let images: Vec<&str> = readme
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .filter(|target| target.ends_with(".png") || target.ends_with(".svg"))
+        .collect();
+    assert!(!images.is_empty(), "the README shows screenshots");
+    let missing: Vec<&&str> = images
+        .iter()
+        .filter(|path| !std::path::Path::new(root).join(path).is_file())
+        .collect();
+    assert!(missing.is_empty(), "README images missing: {missing:?}");
+}

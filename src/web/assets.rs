@@ -57,6 +57,7 @@ impl Engine {
         let mut tera = Tera::default();
         // Every template is HTML: escape everything (a name has no suffix).
         tera.autoescape_on(vec![""]);
+        tera.register_filter("when", super::when::When);
         tera.add_raw_templates(TEMPLATES.iter().copied())
             .map_err(|e| format!("Gatehouse's own templates: {}", chain(&e)))?;
         let mut engine = Engine {

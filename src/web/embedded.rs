@@ -59,6 +59,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/login_two_factor.html.tera"),
     ),
     (
+        "partials/event_kind",
+        include_str!("../../templates/partials/event_kind.html.tera"),
+    ),
+    (
         "partials/flash",
         include_str!("../../templates/partials/flash.html.tera"),
     ),
@@ -102,6 +106,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 /// `(path under /static, bytes)`.
 pub const STATIC: &[(&str, &[u8])] = &[
     ("favicon.svg", include_bytes!("../../static/favicon.svg")),
+    ("google-g.svg", include_bytes!("../../static/google-g.svg")),
     ("passkeys.js", include_bytes!("../../static/passkeys.js")),
     ("style.css", include_bytes!("../../static/style.css")),
 ];

@@ -8,6 +8,7 @@ pub mod cookies; // the token cookies, and cookies set by guards
 pub mod csrf; // CSRF values, the form guard and the fairing that checks writes
 pub mod deny; // deny-by-default: refuse unlisted routes without a sign-in
 mod embedded; // the compiled-in files (include_str!)
+pub mod events; // audit events in words a person reads (who, what, badges)
 #[cfg(feature = "google")]
 pub mod google_flow; // a started Google sign-in, kept in a private cookie
 pub mod guards; // CurrentUser, AdminUser, FreshLogin, FreshAdmin, JwtOptional, Actor, Device
@@ -24,6 +25,7 @@ pub mod qr; // QR codes as inline SVG (the two-factor secret)
 pub mod redirect; // safe `next` values
 pub mod request_log; // one log line per request, X-Request-Id, request metrics
 pub mod second_factor; // SecondFactor: a session signed in with a second factor
+pub mod when; // the `when` Tera filter: relative times, the exact time on hover
 
 pub use csrf::{CsrfForm, CsrfProtected, CsrfToken};
 pub use guards::{

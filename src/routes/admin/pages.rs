@@ -14,6 +14,7 @@ use crate::routes::passkeys::PasskeyView;
 use crate::services::admin::reports;
 use crate::services::passkey;
 use crate::state::Gatehouse;
+use crate::web::events::EventView;
 use crate::web::page::{Page, PageContext};
 use crate::web::AdminUser;
 
@@ -124,6 +125,11 @@ async fn user_page(
 ) -> Result<Page, Error> {
     let (user, sessions, events) = reports::user_details(app, id).await?;
     let passkeys = PasskeyView::list(passkey::list(app, id).await?);
+    let email_of = |other: i32| match other == user.id {
+        true => user.email.to_string(),
+        false => format!("user {other}"),
+    };
+    let events: Vec<EventView> = events.iter().map(|e| EventView::new(e, email_of)).collect();
     Ok(page.render(
         "admin/user",
         json!({
@@ -212,14 +218,7 @@ async fn audit_log(
     let rows: Vec<Value> = found
         .events
         .iter()
-        .map(|e| {
-            json!({
-                "at": e.at, "kind": e.kind, "detail": e.detail, "ip": e.ip,
-                "user_id": e.user_id, "actor_id": e.actor_id,
-                "user": e.user_id.map(|id| found.email_of(id)).or_else(|| e.email.clone()),
-                "actor": e.actor_id.map(|id| found.email_of(id)),
-            })
-        })
+        .map(|e| json!(EventView::new(e, |id| found.email_of(id))))
         .collect();
     let filters = format!(
         "user={}&amp;type={}&amp;from={}&amp;to={}",

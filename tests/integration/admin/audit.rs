@@ -1,5 +1,5 @@
 //! `/admin/audit`: the audit log page's filters (user, type, dates) and
-//! pages, and the same time filter on the JSON API.
+//! pages, and the same time filter on the JSON API; events in words.
 
 use gatehouse::domain::Role;
 use gatehouse::testing;
@@ -9,7 +9,7 @@ use super::admin_browser;
 use crate::common::{assert_redirect_to, TestApp, PASSWORD};
 use crate::db_tests;
 
-db_tests!(audit_page_filters);
+db_tests!(audit_page_filters, audit_log_in_words);
 
 async fn audit_page_filters(app: TestApp) {
     let (root, admin) = admin_browser(&app).await;
@@ -62,7 +62,7 @@ async fn audit_page_filters(app: TestApp) {
         .unwrap();
     assert_eq!(rows(&page), 1);
     assert!(
-        page.contains("user disabled")
+        page.contains("User disabled</span>")
             && page.contains(&format!("href=\"/admin/users/{}\">root@example.com", root.id))
     );
     // Time: today is in, a past range is empty, bad dates are errors by their field.
@@ -138,4 +138,74 @@ async fn audit_page_filters(app: TestApp) {
         .dispatch()
         .await;
     assert_eq!(res.status(), Status::UnprocessableEntity);
+}
+
+/// Who did what in words: the command line, a visitor, the user; a refused
+/// Google sign-in with its reason; kinds as badges; relative times with the
+/// exact time on hover. Never "Themself" or "None".
+async fn audit_log_in_words(app: TestApp) {
+    use gatehouse::db::audit::{record, EventKind, NewEvent};
+    let (_, admin) = admin_browser(&app).await;
+    let ada = app.create_user("ada@example.com", "Ada", Role::User).await;
+    let id = ada.id;
+    app.state()
+        .db
+        .run(move |conn| {
+            record(
+                conn,
+                NewEvent {
+                    user_id: Some(id),
+                    detail: "role set to admin from the command line",
+                    ..NewEvent::new(EventKind::RoleChanged)
+                },
+            )?;
+            record(
+                conn,
+                NewEvent {
+                    email: Some("stranger@example.com"),
+                    detail: "google: no_account",
+                    ..NewEvent::new(EventKind::SignInFailed)
+                },
+            )
+        })
+        .await
+        .unwrap();
+    app.browser()
+        .await
+        .sign_in("ada@example.com", "wrong password")
+        .await;
+    let page = admin.get("/admin/audit").await.into_string().await.unwrap();
+    let row = |needle: &str| -> String {
+        page.split("<tr>")
+            .find(|row| row.contains(needle))
+            .unwrap_or_else(|| panic!("no row with {needle}: {page}"))
+            .to_owned()
+    };
+    let cli = row("role set to admin");
+    assert!(cli.contains(">command line</td>"), "{cli}");
+    assert!(
+        cli.contains("<span class=\"badge badge-info\">Role changed</span>"),
+        "{cli}"
+    );
+    let google = row("stranger@example.com");
+    assert!(
+        google.contains("Google sign-in refused: no account with that email"),
+        "{google}"
+    );
+    assert!(
+        google.contains(">a visitor</td>") && google.contains("badge-bad"),
+        "{google}"
+    );
+    let failed = row("wrong email or password");
+    assert!(failed.contains(">the user</td>"), "{failed}");
+    assert!(cli.contains("<time datetime=\"") && cli.contains("title=\""));
+    assert!(!page.contains("Themself") && !page.contains(">None<"));
+    // The user's own page words their events the same way.
+    let theirs = admin
+        .get(&format!("/admin/users/{id}"))
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(theirs.contains(">command line</td>") && theirs.contains("Role changed"));
 }

@@ -119,7 +119,7 @@ async fn users_table_filters_and_sorting(app: TestApp) {
     set_google_sub(&app, b.id, Some("sub-b"), true).await;
     // The emails in the table, in order.
     let order = |page: &str| -> Vec<String> {
-        page.split("<td><a href=\"/admin/users/")
+        page.split("<td data-label=\"Email\"><a href=\"/admin/users/")
             .skip(1)
             .map(|row| between(row, "\">", "</a>").to_owned())
             .collect()

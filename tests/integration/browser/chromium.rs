@@ -1,5 +1,5 @@
 //! Chromium through chromedriver (WebDriver): one browser, its pages, its
-//! accessibility check.
+//! page check (accessibility, and no sideways scrolling at 320 px).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -181,9 +181,10 @@ impl Browser {
             .collect()
     }
 
-    /// Runs axe-core on the page; fails on any serious or critical
-    /// violation, listing them.
-    pub async fn check_a11y(&self, label: &str) {
+    /// The page's check: axe-core (any serious or critical violation
+    /// fails, listed), then the width: at 320 px the page must not scroll
+    /// sideways (see [`Browser::too_wide`]).
+    pub async fn check_page(&self, label: &str) {
         let serious = self.a11y_violations().await;
         assert!(
             serious.is_empty(),
@@ -191,6 +192,46 @@ impl Browser {
             self.path().await,
             serde_json::to_string_pretty(&serious).unwrap()
         );
+        if let Some(wide) = self.too_wide().await {
+            panic!(
+                "{label} ({}) scrolls sideways at 320 px: {wide}",
+                self.path().await
+            );
+        }
+    }
+
+    /// At a 320-pixel-wide window, whether the page scrolls sideways: then
+    /// how wide it is and the deepest element reaching past the right
+    /// edge. The window is back at its size afterwards.
+    pub async fn too_wide(&self) -> Option<String> {
+        let rect = self.client.get_window_rect().await.unwrap();
+        self.client.set_window_size(320, rect.3 as u32).await.unwrap();
+        let found = self
+            .client
+            .execute(
+                "const root = document.documentElement;
+                 if (window.innerWidth > 320) return `the window is ${window.innerWidth} px, not 320`;
+                 if (root.scrollWidth <= root.clientWidth) return null;
+                 let worst = null;
+                 for (const el of document.body.querySelectorAll('*')) {
+                   const r = el.getBoundingClientRect();
+                   if (r.width > 0 && r.right > root.clientWidth + 0.5) worst = el;
+                 }
+                 const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+                   + (el.className && typeof el.className === 'string'
+                      ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+                 return `${root.scrollWidth} px wide for ${root.clientWidth} px`
+                   + (worst ? `, past the edge: ${name(worst)} (right at `
+                      + `${Math.round(worst.getBoundingClientRect().right)} px)` : '');",
+                vec![],
+            )
+            .await
+            .expect("measure the page");
+        self.client
+            .set_window_size(rect.2 as u32, rect.3 as u32)
+            .await
+            .unwrap();
+        found.as_str().map(str::to_owned)
     }
 
     pub async fn close(self) {

@@ -21,7 +21,7 @@ async fn administering_users() {
     sign_in(&admin, &server, "root@example.com").await;
     nav(&admin, "/admin").await;
     assert!(admin.text().await.contains("Users"));
-    admin.check_a11y("admin dashboard").await;
+    admin.check_page("admin dashboard").await;
     admin.screenshot_tall("admin-dashboard").await;
     admin
         .click("nav[aria-label='Admin'] a[href='/admin/users']")
@@ -33,11 +33,12 @@ async fn administering_users() {
         list.contains("bob@example.com") && !list.contains("carol@example.com"),
         "{list}"
     );
-    admin.check_a11y("users").await;
+    admin.check_page("users").await;
+    admin.screenshot("admin-users").await;
     admin.click("td a[href^='/admin/users/']").await;
     assert!(admin.text().await.contains("Bob Builder"));
     let bob_page = admin.path().await;
-    admin.check_a11y("a user").await;
+    admin.check_page("a user").await;
     admin.screenshot_tall("admin-user").await;
 
     // Disabled: Bob's open browser is sent to the login page on its next click.
@@ -52,7 +53,7 @@ async fn administering_users() {
     admin.click("form[action$='/reset-password'] button").await;
     let temporary = admin.find("#temporary-password").await.text().await.unwrap();
     let temporary = temporary.trim().to_owned();
-    admin.check_a11y("temporary password").await;
+    admin.check_page("temporary password").await;
     bob.goto(&server, "/login").await;
     sign_in_form(&bob, "bob@example.com", &temporary).await;
     nav(&bob, "/protected").await;
@@ -86,17 +87,17 @@ async fn administering_users() {
     admin
         .click("nav[aria-label='Admin'] a[href='/admin/users/new']")
         .await;
-    admin.check_a11y("new user").await;
+    admin.check_page("new user").await;
     admin.goto(&server, &format!("{bob_page}/edit")).await;
     assert_eq!(admin.value("#email").await, "bob@example.com");
-    admin.check_a11y("edit user").await;
+    admin.check_page("edit user").await;
 
     // Deleting Carol takes a confirmation.
     admin.goto(&server, "/admin/users?q=carol").await;
     admin.click("td a[href^='/admin/users/']").await;
     admin.click("a[href$='/delete']").await;
     assert!(admin.text().await.contains("can't be undone"));
-    admin.check_a11y("delete confirmation").await;
+    admin.check_page("delete confirmation").await;
     admin.click("form[action$='/delete'] button[type=submit]").await;
     admin.goto(&server, "/admin/users").await;
     assert!(!admin.text().await.contains("carol@example.com"));
@@ -110,8 +111,12 @@ async fn administering_users() {
         log.contains("user disabled") && log.contains("user deleted"),
         "{log}"
     );
-    admin.check_a11y("audit log").await;
+    admin.check_page("audit log").await;
     admin.screenshot_tall("admin-audit").await;
+    // The same page on a phone: its table stacked as cards.
+    admin.client.set_window_size(390, 1400).await.unwrap();
+    admin.screenshot("admin-audit-phone").await;
+    admin.client.set_window_size(1100, 800).await.unwrap();
     admin.goto(&server, "/admin/users").await;
     admin.screenshot_tall("admin-users").await;
     admin.close().await;

@@ -46,7 +46,7 @@ async fn google_link() {
         text.contains("Google\nLinked") || text.contains("Google Linked"),
         "{text}"
     );
-    b.check_a11y("account, Google linked").await;
+    b.check_page("account, Google linked").await;
     b.screenshot("account-google-linked").await;
 
     // And now Google signs Ada in.

@@ -1,5 +1,6 @@
 //! The four things people use Gatehouse for, as a person does them in a
-//! browser, with an accessibility check of every page on the way.
+//! browser, with the page check (accessibility, no sideways scrolling at
+//! 320 px) of every page on the way.
 //!
 //! - [`sign_in`]: the form (registering first) and Google;
 //! - [`google_link`]: linking Google from the account page;
@@ -43,22 +44,4 @@ async fn sign_out(b: &Browser) {
 /// A link in the main navigation, as a person clicks it.
 async fn nav(b: &Browser, href: &str) {
     b.click(&format!("nav a[href='{href}']")).await;
-}
-
-/// Whether the page fits a 320-pixel-wide screen without scrolling sideways.
-async fn fits_320(b: &Browser, label: &str) {
-    b.client.set_window_size(320, 800).await.unwrap();
-    let overflow = b
-        .client
-        .execute(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert!(
-        overflow.as_i64().unwrap_or(1) <= 0,
-        "{label} is {overflow} px too wide at 320 px"
-    );
-    b.client.set_window_size(1100, 800).await.unwrap();
 }

@@ -1,6 +1,6 @@
 //! Protected pages and the example items (each kind of access, a silent
-//! renewal, "sign out everywhere"); and the accessibility check catching
-//! what it should.
+//! renewal, "sign out everywhere"); and the page check (accessibility,
+//! width) catching what it should.
 
 use std::time::Duration;
 
@@ -10,7 +10,8 @@ use crate::browser_tests;
 
 browser_tests!(
     protected_pages_and_items,
-    the_accessibility_check_catches_violations
+    the_accessibility_check_catches_violations,
+    the_width_check_catches_a_page_too_wide
 );
 
 async fn protected_pages_and_items() {
@@ -45,9 +46,9 @@ async fn protected_pages_and_items() {
         .find(fantoccini::Locator::Css("form[action$='/delete']"))
         .await
         .is_err());
-    a.check_a11y("item").await;
+    a.check_page("item").await;
     nav(&a, "/items").await;
-    a.check_a11y("items").await;
+    a.check_page("items").await;
     a.screenshot("items").await;
 
     // The access token expires and is renewed without anyone noticing...
@@ -109,5 +110,25 @@ async fn the_accessibility_check_catches_violations() {
         .collect();
     assert!(found.contains(&"image-alt".to_owned()), "{found:?}");
     assert!(found.contains(&"label".to_owned()), "{found:?}");
+    b.close().await;
+}
+
+/// The width check can fail: a page with a 600-pixel-wide box scrolls
+/// sideways at 320 px, and the check names the box; the same page with the
+/// box fitting passes.
+async fn the_width_check_catches_a_page_too_wide() {
+    let _slot = slot().await;
+    let b = Browser::open().await;
+    let page = |width: &str| {
+        format!(
+            "data:text/html,<html lang=en><meta name=viewport content='width=device-width'>\
+             <title>t</title><main><div id=wide style='width:{width}'>x</div></main></html>"
+        )
+    };
+    b.client.goto(&page("600px")).await.unwrap();
+    let wide = b.too_wide().await.expect("a 600-pixel box is too wide at 320 px");
+    assert!(wide.contains("div#wide"), "{wide}");
+    b.client.goto(&page("100%25")).await.unwrap();
+    assert_eq!(b.too_wide().await, None);
     b.close().await;
 }

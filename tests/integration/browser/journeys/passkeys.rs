@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::Locator;
 
-use super::{fits_320, sign_in, sign_in_form, sign_out};
+use super::{sign_in, sign_in_form, sign_out};
 use crate::browser::{slot, Authenticator, Browser, Server, PASSWORD};
 use crate::browser_tests;
 use crate::two_factor::code;
@@ -114,8 +114,7 @@ async fn passkey_sign_in() {
     b.click("a[href='/account/passkeys']").await;
     assert_eq!(b.path().await, "/account/passkeys");
     assert!(passkeys_listed(&b).await.is_empty());
-    b.check_a11y("passkeys: none yet").await;
-    fits_320(&b, "the passkeys page").await;
+    b.check_page("passkeys: none yet").await;
     add_passkey(&b, "Laptop").await;
     let text = b.text().await;
     assert!(text.contains("Passkey “Laptop” added."), "{text}");
@@ -128,8 +127,7 @@ async fn passkey_sign_in() {
     assert!(held[0].is_resident_credential, "a discoverable credential");
     assert_eq!(held[0].rp_id.as_deref(), Some("localhost"));
     let count = held[0].sign_count;
-    b.check_a11y("passkeys: one").await;
-    fits_320(&b, "the passkeys page with one").await;
+    b.check_page("passkeys: one").await;
     b.screenshot("passkeys").await;
 
     // Signed out, a protected page: the sign-in page, where the browser
@@ -147,8 +145,7 @@ async fn passkey_sign_in() {
     b.goto(&server, "/protected").await;
     assert_eq!(b.path().await, "/login?next=/protected");
     wait_shown(&b, "#passkey-sign-in").await;
-    b.check_a11y("login with a passkey button").await;
-    fits_320(&b, "the login page with a passkey button").await;
+    b.check_page("login with a passkey button").await;
     b.screenshot("login-passkey").await;
 
     // The button alone: no email, no password; back at the page asked for.
@@ -166,7 +163,7 @@ async fn passkey_sign_in() {
         .await;
     assert_eq!(b.path().await, "/account/passkeys");
     assert!(passkeys_listed(&b).await.is_empty());
-    b.check_a11y("passkeys: removed").await;
+    b.check_page("passkeys: removed").await;
 
     // The authenticator still holds it; the server no longer knows it.
     sign_out(&b).await;
@@ -177,7 +174,7 @@ async fn passkey_sign_in() {
     assert!(!error.is_empty());
     assert_eq!(b.path().await, "/login");
     assert!(b.cookie("access_token_cookie").await.is_none(), "not signed in");
-    b.check_a11y("login: a passkey refused").await;
+    b.check_page("login: a passkey refused").await;
 
     // Where the browser is not at the relying party's host (127.0.0.1 for
     // a server set up as localhost), the page says where passkeys work.
@@ -229,8 +226,7 @@ async fn passkey_as_second_factor() {
     assert_eq!(b.path().await, "/login/two-factor");
     assert!(b.cookie("access_token_cookie").await.is_none(), "no session yet");
     wait_shown(&b, "#passkey-second-factor").await;
-    b.check_a11y("login: the code or a passkey").await;
-    fits_320(&b, "the code page with a passkey button").await;
+    b.check_page("login: the code or a passkey").await;
     b.click("#passkey-second-factor").await;
     assert_eq!(b.path().await, "/protected");
     assert!(b.text().await.contains("Ada Lovelace"));

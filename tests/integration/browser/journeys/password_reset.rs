@@ -1,29 +1,12 @@
 //! A forgotten password: from the sign-in page to a mailed link, a new
-//! password and a session, with the accessibility check and a 320-pixel
-//! phone width on the new pages.
+//! password and a session, with the page check (accessibility, and a
+//! 320-pixel phone width) on the new pages.
 
 use super::sign_in_form;
 use crate::browser::{slot, Browser, Server, PASSWORD};
 use crate::browser_tests;
 
 browser_tests!(forgotten_password);
-
-/// The page fits a 320-pixel-wide phone: nothing wider than the window.
-async fn fits_320_pixels(b: &Browser, label: &str) {
-    b.client.set_window_size(320, 700).await.unwrap();
-    let widths = b
-        .client
-        .execute(
-            "return [window.innerWidth, document.documentElement.scrollWidth];",
-            vec![],
-        )
-        .await
-        .unwrap();
-    b.client.set_window_size(1100, 800).await.unwrap();
-    let (inner, scroll) = (widths[0].as_i64().unwrap(), widths[1].as_i64().unwrap());
-    assert!(inner <= 320, "{label}: the window is {inner} pixels wide");
-    assert!(scroll <= inner, "{label}: {scroll} pixels wide at {inner}");
-}
 
 async fn forgotten_password() {
     let _slot = slot().await;
@@ -35,8 +18,7 @@ async fn forgotten_password() {
     b.goto(&server, "/login").await;
     b.click("a#forgot-password").await;
     assert_eq!(b.path().await, "/password/forgot");
-    b.check_a11y("forgot password").await;
-    fits_320_pixels(&b, "forgot password").await;
+    b.check_page("forgot password").await;
     b.screenshot("password-forgot").await;
     b.fill("#email", "ada@").await;
     b.click("form[action='/password/forgot'] button[type=submit]")
@@ -46,27 +28,25 @@ async fn forgotten_password() {
         "{}",
         b.text().await
     );
-    b.check_a11y("forgot password with an error").await;
+    b.check_page("forgot password with an error").await;
     b.fill("#email", "ada@example.com").await;
     b.click("form[action='/password/forgot'] button[type=submit]")
         .await;
     assert!(b.text().await.contains("Check your email"), "{}", b.text().await);
-    b.check_a11y("forgot password: mail sent").await;
-    fits_320_pixels(&b, "forgot password: mail sent").await;
+    b.check_page("forgot password: mail sent").await;
 
     // The mailed link: a new password (errors next to their fields), then
     // signed in.
     b.goto(&server, &server.mailed_reset_link("ada@example.com"))
         .await;
-    b.check_a11y("reset link").await;
-    fits_320_pixels(&b, "reset link").await;
+    b.check_page("reset link").await;
     assert_eq!(b.value("#email").await, "ada@example.com");
     b.fill("#password", "a fine new passphrase").await;
     b.fill("#confirm_password", "not the same").await;
     b.click("form[action='/password/reset'] button[type=submit]")
         .await;
     assert!(b.text().await.contains("do not match"), "{}", b.text().await);
-    b.check_a11y("reset link with errors").await;
+    b.check_page("reset link with errors").await;
     b.screenshot_tall("password-reset-errors").await;
     b.fill("#password", "a fine new passphrase").await;
     b.fill("#confirm_password", "a fine new passphrase").await;

@@ -21,7 +21,7 @@ async fn form_sign_in() {
     // password (errors next to their fields), an account and a session.
     b.goto(&server, "/login").await;
     b.click("a[href^='/register']").await;
-    b.check_a11y("register").await;
+    b.check_page("register").await;
     b.fill("#email", "newcomer@").await;
     b.click("form[action='/register'] button[type=submit]").await;
     assert!(
@@ -33,10 +33,10 @@ async fn form_sign_in() {
     b.fill("#email", "newcomer@example.com").await;
     b.click("form[action='/register'] button[type=submit]").await;
     assert!(b.text().await.contains("Check your email"), "{}", b.text().await);
-    b.check_a11y("register: mail sent").await;
+    b.check_page("register: mail sent").await;
     b.screenshot("register-sent").await;
     b.goto(&server, &server.mailed_link("newcomer@example.com")).await;
-    b.check_a11y("register: the link").await;
+    b.check_page("register: the link").await;
     assert_eq!(b.value("#email").await, "newcomer@example.com");
     b.fill("#name", "New Comer").await;
     b.fill("#password", "a fine long passphrase").await;
@@ -45,7 +45,7 @@ async fn form_sign_in() {
         .await;
     assert!(b.text().await.contains("do not match"), "{}", b.text().await);
     assert_eq!(b.value("#name").await, "New Comer", "kept");
-    b.check_a11y("register with errors").await;
+    b.check_page("register with errors").await;
     b.screenshot_tall("register-errors").await;
     b.fill("#password", "a fine long passphrase").await;
     b.fill("#confirm_password", "a fine long passphrase").await;
@@ -56,10 +56,10 @@ async fn form_sign_in() {
 
     // Home, then a protected page: the login page, which will come back.
     b.goto(&server, "/").await;
-    b.check_a11y("home").await;
+    b.check_page("home").await;
     b.goto(&server, "/protected").await;
     assert_eq!(b.path().await, "/login?next=/protected");
-    b.check_a11y("login").await;
+    b.check_page("login").await;
     b.screenshot("login").await;
 
     // A wrong password: the error, next to the form, with the email kept.
@@ -67,7 +67,7 @@ async fn form_sign_in() {
     assert!(b.text().await.contains("Incorrect email or password"));
     assert_eq!(b.value("#email").await, "ada@example.com");
     assert_eq!(b.value("#password").await, "", "the password is never sent back");
-    b.check_a11y("login with an error").await;
+    b.check_page("login with an error").await;
     b.screenshot("login-error").await;
 
     // The right one: back at the page asked for, which names the person.
@@ -75,11 +75,11 @@ async fn form_sign_in() {
     b.click("form[action='/login'] button[type=submit]").await;
     assert_eq!(b.path().await, "/protected");
     assert!(b.text().await.contains("Ada Lovelace"));
-    b.check_a11y("protected").await;
+    b.check_page("protected").await;
     b.screenshot("protected").await;
     b.client.set_window_size(390, 844).await.unwrap();
     b.screenshot("protected-phone").await;
-    b.check_a11y("protected at phone width").await;
+    b.check_page("protected at phone width").await;
     b.client.set_window_size(1100, 800).await.unwrap();
 
     // Sign out; the back button does not bring the protected page back.
@@ -142,10 +142,10 @@ async fn form_sign_in() {
     // The error pages are pages of the site too.
     b.goto(&server, "/no/such/page").await;
     assert!(b.text().await.contains("Page not found"));
-    b.check_a11y("404").await;
+    b.check_page("404").await;
     b.goto(&server, "/admin").await;
     assert!(b.text().await.contains("Access denied"));
-    b.check_a11y("403").await;
+    b.check_page("403").await;
     b.close().await;
 }
 
@@ -179,7 +179,7 @@ async fn google_sign_in() {
     assert!(b.text().await.contains("Grace Hopper"), "{}", b.text().await);
     b.goto(&server, "/account").await;
     assert!(b.text().await.contains("Google\nLinked") || b.text().await.contains("Google Linked"));
-    b.check_a11y("account").await;
+    b.check_page("account").await;
     b.screenshot("account").await;
     sign_out(&b).await;
 
@@ -201,7 +201,7 @@ async fn google_sign_in() {
     b.goto(&server, "/login").await;
     b.click("#google-sign-in").await;
     assert!(b.text().await.contains("not verified"), "{}", b.text().await);
-    b.check_a11y("Google sign-in refused").await;
+    b.check_page("Google sign-in refused").await;
     b.screenshot("google-refused").await;
     b.click("a[href^='/login']").await;
     assert_eq!(b.path().await, "/login");

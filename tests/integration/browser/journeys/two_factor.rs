@@ -2,7 +2,7 @@
 //! secret read off the page, a code made from it), the recovery codes, then
 //! signing in with the password and a code.
 
-use super::{fits_320, sign_in, sign_in_form, sign_out};
+use super::{sign_in, sign_in_form, sign_out};
 use crate::browser::{slot, Browser, Server, PASSWORD};
 use crate::browser_tests;
 use crate::two_factor::code;
@@ -19,7 +19,7 @@ async fn two_factor_sign_in() {
     b.goto(&server, "/account").await;
     b.click("a[href='/account/two-factor']").await;
     assert!(b.text().await.contains("Two-factor sign-in is off"));
-    b.check_a11y("two-factor: off").await;
+    b.check_page("two-factor: off").await;
     b.click("form[action='/account/two-factor/setup'] button").await;
     let secret = b
         .find("#totp-secret")
@@ -30,15 +30,14 @@ async fn two_factor_sign_in() {
         .replace(' ', "");
     assert_eq!(secret.len(), 32, "the secret as text: {secret}");
     b.find(".qr-wrap svg").await;
-    b.check_a11y("two-factor: set up").await;
-    fits_320(&b, "the set-up page").await;
+    b.check_page("two-factor: set up").await;
     b.screenshot_tall("two-factor-setup").await;
 
     // A wrong code first, then the right one.
     b.fill("#code", "12345").await;
     b.click("form[action='/account/two-factor/confirm'] button").await;
     assert!(b.text().await.contains("That code is not right"));
-    b.check_a11y("two-factor: a wrong code").await;
+    b.check_page("two-factor: a wrong code").await;
     b.fill("#code", &code(&secret, 0)).await;
     b.click("form[action='/account/two-factor/confirm'] button").await;
     assert!(b.text().await.contains("Two-factor sign-in is on"));
@@ -48,8 +47,7 @@ async fn two_factor_sign_in() {
         10,
         "{codes}"
     );
-    b.check_a11y("two-factor: recovery codes").await;
-    fits_320(&b, "the recovery codes").await;
+    b.check_page("two-factor: recovery codes").await;
 
     // Sign out, and in again: the password, then the code.
     sign_out(&b).await;
@@ -58,8 +56,7 @@ async fn two_factor_sign_in() {
     assert_eq!(b.path().await, "/login/two-factor");
     assert!(!b.text().await.contains("Signed in as"));
     assert!(b.cookie("access_token_cookie").await.is_none(), "no session yet");
-    b.check_a11y("login: the code").await;
-    fits_320(&b, "the code page").await;
+    b.check_page("login: the code").await;
     b.screenshot("login-two-factor").await;
     b.fill("#code", &code(&secret, 1)).await;
     b.click("form[action='/login/two-factor'] button[type=submit]")
