@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Each purpose has its own type, and a token of one type is refused where
 /// another is expected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenType {
     Access,
@@ -19,7 +19,7 @@ pub enum TokenType {
 
 /// The claims every Gatehouse token carries. All are required: a token
 /// missing one does not decode.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Claims {
     /// The user id.
     pub sub: String,
@@ -45,6 +45,7 @@ pub struct Claims {
     pub amr: Vec<String>,
     /// The app's additional claims (see [`crate::state::AdditionalClaims`]).
     #[serde(flatten)]
+    #[schema(ignore)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 

@@ -10,7 +10,7 @@ use crate::domain::now;
 use crate::domain::text::escaped;
 use crate::error::Result;
 
-#[derive(Clone, Queryable, Selectable, Serialize)]
+#[derive(Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = sessions)]
 pub struct Session {
     pub id: String,

@@ -8,8 +8,9 @@ use rocket::request::{self, FromRequest, Request};
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Route, State};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
+use super::api_views::{AccessToken, Done, Jwks, MeView, MeaningOfLife, SessionsRevoked};
 use crate::auth::token::TokenType;
 use crate::auth::AuthFailure;
 use crate::db::session::Device;
@@ -55,7 +56,7 @@ struct Cacheable<T> {
 
 /// The public keys tokens are signed with (the current one and those still
 /// accepted), for clients verifying tokens themselves. Empty for HMAC.
-#[utoipa::path(tag = "tokens", responses((status = 200, description = "The JSON Web Key Set tokens are signed with (empty for HMAC)", body = Object)), security(()))]
+#[utoipa::path(tag = "tokens", responses((status = 200, description = "The JSON Web Key Set tokens are signed with (empty for HMAC)", body = Jwks)), security(()))]
 #[get("/.well-known/jwks.json")]
 fn jwks(app: &State<Gatehouse>) -> Cacheable<Json<jsonwebtoken::jwk::JwkSet>> {
     Cacheable {
@@ -169,13 +170,13 @@ async fn login_two_factor(
 
 /// Flask-JWT's `POST /auth`: `{"username", "password"}` (keys configurable)
 /// -> `{"access_token"}`.
-#[utoipa::path(tag = "sign-in", request_body = Object, responses((status = 200, description = "Flask-JWT's answer: the access token", body = Object)), security(()))]
+#[utoipa::path(tag = "sign-in", request_body = Object, responses((status = 200, description = "Flask-JWT's answer: the access token", body = AccessToken)), security(()))]
 #[post("/", data = "<body>")]
 async fn flask_jwt_auth(
     body: JsonBody<Map<String, Value>>,
     app: &State<Gatehouse>,
     device: Device,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AccessToken>> {
     let get = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
     let (Some(username), Some(password)) = (
         get(&app.config.auth_username_key),
@@ -188,7 +189,9 @@ async fn flask_jwt_auth(
         return Err(ApiError::new(Status::UnprocessableEntity, description).with_words("Bad Request"));
     };
     match password_sign_in(app, &username, password, device).await? {
-        PasswordSignIn::SignedIn(s) => Ok(Json(json!({ "access_token": s.token }))),
+        PasswordSignIn::SignedIn(s) => Ok(Json(AccessToken {
+            access_token: s.token,
+        })),
         // Flask-JWT's flow has no second step: use /login and
         // /login/two-factor under the API prefix.
         PasswordSignIn::CodeRequired { .. } => Err(CodeRequired::refusal()),
@@ -321,14 +324,14 @@ fn yes() -> bool {
 
 /// Changes the password (fresh sign-in needed); by default every other
 /// session is signed out at once.
-#[utoipa::path(tag = "account", request_body = PasswordChange, responses((status = 200, description = "Password changed", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "account", request_body = PasswordChange, responses((status = 200, description = "Password changed", body = SessionsRevoked)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/password", data = "<body>")]
 async fn change_password(
     body: JsonBody<PasswordChange>,
     user: crate::web::FreshLogin,
     app: &State<Gatehouse>,
     device: Device,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SessionsRevoked>> {
     let body = body.into_inner();
     let revoked = signin::change_password(
         app,
@@ -340,60 +343,56 @@ async fn change_password(
         device,
     )
     .await?;
-    Ok(Json(
-        json!({ "msg": "Password changed", "sessions_revoked": revoked }),
-    ))
+    let msg = "Password changed";
+    Ok(Json(SessionsRevoked {
+        msg,
+        sessions_revoked: revoked,
+    }))
 }
 
 /// Revokes the session the token belongs to: its access and refresh tokens
 /// stop working at once.
-#[utoipa::path(tag = "sign-in", responses((status = 200, description = "Signed out", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "sign-in", responses((status = 200, description = "Signed out", body = Done)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/logout")]
 async fn logout(
     user: CurrentUser,
     app: &State<Gatehouse>,
     jar: &CookieJar<'_>,
     device: Device,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Done>> {
     signin::sign_out(app, &user.session, device).await?;
     cookies::clear(jar, &app.config.jwt);
-    Ok(Json(json!({ "msg": "Signed out" })))
+    Ok(Json(Done { msg: "Signed out" }))
 }
 
 /// Revokes every session of the user ("sign out everywhere").
-#[utoipa::path(tag = "sign-in", responses((status = 200, description = "Every session signed out", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "sign-in", responses((status = 200, description = "Every session signed out", body = SessionsRevoked)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/logout/all")]
 async fn logout_everywhere(
     user: CurrentUser,
     app: &State<Gatehouse>,
     jar: &CookieJar<'_>,
     device: Device,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SessionsRevoked>> {
     let revoked = account::sign_out_everywhere(app, user.user.id, device).await?;
     cookies::clear(jar, &app.config.jwt);
-    Ok(Json(
-        json!({ "msg": "Signed out everywhere", "sessions_revoked": revoked }),
-    ))
-}
-
-/// Flask-JWT's `current_identity` and Flask-JWT-Extended's `get_jwt`.
-#[utoipa::path(tag = "account", responses((status = 200, description = "The signed-in identity and the token's claims", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
-#[get("/me")]
-fn me(user: CurrentUser) -> Json<Value> {
-    Json(json!({
-        "identity": {
-            "id": user.user.id,
-            "email": user.user.email,
-            "name": user.user.name,
-            "role": user.user.role,
-        },
-        "claims": user.claims,
+    let msg = "Signed out everywhere";
+    Ok(Json(SessionsRevoked {
+        msg,
+        sessions_revoked: revoked,
     }))
 }
 
+/// Flask-JWT's `current_identity` and Flask-JWT-Extended's `get_jwt`.
+#[utoipa::path(tag = "account", responses((status = 200, description = "The signed-in identity and the token's claims", body = MeView)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[get("/me")]
+fn me(user: CurrentUser) -> Json<MeView> {
+    Json(MeView::new(&user.user, user.claims))
+}
+
 /// The blog post's example.
-#[utoipa::path(tag = "account", responses((status = 200, description = "The blog post's example", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "account", responses((status = 200, description = "The blog post's example", body = MeaningOfLife)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[get("/private")]
-fn private(_user: LoginRequired) -> Json<Value> {
-    Json(json!({ "meaning_of_life": 42 }))
+fn private(_user: LoginRequired) -> Json<MeaningOfLife> {
+    Json(MeaningOfLife { meaning_of_life: 42 })
 }

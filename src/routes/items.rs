@@ -143,7 +143,7 @@ async fn delete_page(
 }
 
 /// Names for everyone; whole items for a signed-in caller.
-#[utoipa::path(tag = "items", responses((status = 200, description = "The items: names only when anonymous", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ()))]
+#[utoipa::path(tag = "items", responses((status = 200, description = "The items: names only when anonymous", body = super::api_views::ItemList)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = []), ()))]
 #[get("/items")]
 async fn list_json(user: JwtOptional, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
     let items = app.db.run(Item::list).await?;

@@ -5,6 +5,7 @@
 pub mod account; // /account: profile, password, sessions, Google link
 pub mod admin; // /admin pages and the admin JSON API
 pub mod api; // the JSON API: sign-in, refresh, sign-out, me; Flask-JWT's /auth; JWKS
+pub mod api_views; // the JSON API's typed answers (described in the OpenAPI document)
 #[cfg(feature = "google")]
 pub mod google; // sign-in with Google (browser and single-page app)
 pub mod items; // the example resource, as pages and JSON

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::api::TokenPair;
+use super::api_views::Done;
 use crate::db::session::Device;
 use crate::domain::Email;
 use crate::error::Error;
@@ -227,19 +228,19 @@ pub struct ForgotBody {
 }
 
 /// `{"email"}` -> 202, whatever the address (a link or a note is mailed).
-#[utoipa::path(tag = "password", request_body = ForgotBody, responses((status = 202, description = "A link or a note is on its way, whatever the address", body = Object)), security(()))]
+#[utoipa::path(tag = "password", request_body = ForgotBody, responses((status = 202, description = "A link or a note is on its way, whatever the address", body = Done)), security(()))]
 #[post("/password/forgot", data = "<body>")]
 async fn api_forgot(
     _on: ResetOn,
     body: JsonBody<ForgotBody>,
     app: &State<Gatehouse>,
     device: Device,
-) -> ApiResult<(Status, Json<Value>)> {
+) -> ApiResult<(Status, Json<Done>)> {
     let email = Email::parse(&body.email)
         .map_err(|m| ApiError::new(Status::UnprocessableEntity, format!("email: {m}")))?;
     password_reset::request(app, email, None, device).await?;
     let msg = "If the address has an account, a link to reset its password is on its way";
-    Ok((Status::Accepted, Json(json!({ "msg": msg }))))
+    Ok((Status::Accepted, Json(Done { msg })))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -4,13 +4,12 @@
 //! (checked centrally). Every write is audited with the admin as actor and
 //! takes effect on the user's open sessions at once.
 
+use super::answers::{AuditLogPage, CreatedUser, PasswordReset, RevokedCount, SessionList, UsersPage};
+use super::views::{AuditQuery, Unknown, UserQuery, UserView};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{delete, get, patch, post, routes, Route, State};
 use serde::Deserialize;
-use serde_json::{json, Value};
-
-use super::views::{AuditQuery, Unknown, UserQuery, UserView};
 
 use crate::db::user::User;
 use crate::error::Error;
@@ -46,16 +45,23 @@ pub fn routes() -> Vec<Route> {
 
 /// The users list: `q`, `role`, `disabled`, `google`, `sort`, `dir`,
 /// `page`, `per_page`; an unknown value is refused, naming the parameter.
-#[utoipa::path(tag = "admin", responses((status = 200, description = "A page of users", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "admin", responses((status = 200, description = "A page of users", body = UsersPage)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[get("/admin/users?<query..>")]
-async fn list_users(query: UserQuery, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
+async fn list_users(
+    query: UserQuery,
+    _admin: AdminUser,
+    app: &State<Gatehouse>,
+) -> ApiResult<Json<UsersPage>> {
     let filter = query.filter(Unknown::Refuse)?;
     let (page, per_page) = (query.page(), query.per_page());
     let (users, total) = reports::search_users(app, filter, page, per_page).await?;
     let users: Vec<UserView> = users.iter().map(UserView::from).collect();
-    Ok(Json(
-        json!({ "users": users, "total": total, "page": page, "per_page": per_page }),
-    ))
+    Ok(Json(UsersPage {
+        users,
+        total,
+        page,
+        per_page,
+    }))
 }
 
 /// Without `password`, the account gets a temporary password (returned once
@@ -74,13 +80,13 @@ fn user_role() -> String {
     "user".into()
 }
 
-#[utoipa::path(tag = "admin", request_body = NewUserBody, responses((status = 201, description = "The new user (with temporary_password when none was given)", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "admin", request_body = NewUserBody, responses((status = 201, description = "The new user (with temporary_password when none was given)", body = CreatedUser)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users", data = "<body>")]
 async fn create_user(
     body: JsonBody<NewUserBody>,
     actor: Actor,
     app: &State<Gatehouse>,
-) -> ApiResult<(Status, Json<Value>)> {
+) -> ApiResult<(Status, Json<CreatedUser>)> {
     let body = body.into_inner();
     let new = NewAccount {
         email: body.email,
@@ -91,15 +97,15 @@ async fn create_user(
             .map_or(InitialPassword::Temporary, InitialPassword::Given),
     };
     let created = admin::create_user(app, &actor, new).await?;
-    let mut user = serde_json::to_value(UserView::from(&created.user)).unwrap_or_default();
-    if let Some(password) = created.temporary_password {
-        user["temporary_password"] = password.into();
-    }
+    let user = CreatedUser {
+        user: UserView::from(&created.user),
+        temporary_password: created.temporary_password,
+    };
     Ok((Status::Created, Json(user)))
 }
 
 /// A user, with their passkeys.
-#[utoipa::path(tag = "admin", responses((status = 200, description = "The user, with their passkeys", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The user, with their passkeys", body = UserView)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[get("/admin/users/<id>")]
 async fn get_user(id: i32, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
     let user = app.db.run(move |conn| User::find(conn, id)).await?;
@@ -124,7 +130,7 @@ pub struct UserPatch {
     role: Option<String>,
 }
 
-#[utoipa::path(tag = "admin", request_body = Object, responses((status = 200, description = "The user", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "admin", request_body = Object, responses((status = 200, description = "The user", body = UserView)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[patch("/admin/users/<id>", data = "<body>")]
 async fn update_user(
     id: i32,
@@ -149,48 +155,54 @@ async fn delete_user(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult
     Ok(Status::NoContent)
 }
 
-#[utoipa::path(tag = "admin", responses((status = 200, description = "The user", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The user", body = UserView)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users/<id>/disable")]
 async fn disable_user(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
     let user = admin::set_disabled(app, &actor, id, true).await?;
     Ok(Json(user.into()))
 }
 
-#[utoipa::path(tag = "admin", responses((status = 200, description = "The user", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The user", body = UserView)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users/<id>/enable")]
 async fn enable_user(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
     let user = admin::set_disabled(app, &actor, id, false).await?;
     Ok(Json(user.into()))
 }
 
-#[utoipa::path(tag = "admin", responses((status = 200, description = "The user", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The user", body = UserView)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users/<id>/unlock")]
 async fn unlock_user(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
     let user = admin::unlock(app, &actor, id).await?;
     Ok(Json(user.into()))
 }
 
-#[utoipa::path(tag = "admin", responses((status = 200, description = "How many sessions were revoked", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "admin", responses((status = 200, description = "How many sessions were revoked", body = RevokedCount)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users/<id>/revoke-sessions")]
-async fn revoke_user_sessions(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
+async fn revoke_user_sessions(
+    id: i32,
+    actor: Actor,
+    app: &State<Gatehouse>,
+) -> ApiResult<Json<RevokedCount>> {
     let revoked = admin::revoke_all_sessions(app, &actor, id).await?;
-    Ok(Json(json!({ "sessions_revoked": revoked })))
+    Ok(Json(RevokedCount {
+        sessions_revoked: revoked,
+    }))
 }
 
 /// A temporary password (returned once) that must be changed at the next
 /// sign-in; the user's sessions are revoked.
-#[utoipa::path(tag = "admin", responses((status = 200, description = "The temporary password, returned once", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The temporary password, returned once", body = PasswordReset)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users/<id>/reset-password")]
-async fn reset_password(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
+async fn reset_password(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<PasswordReset>> {
     let reset = admin::reset_password(app, &actor, id).await?;
-    Ok(Json(json!({
-        "user": UserView::from(reset.user),
-        "temporary_password": reset.temporary_password,
-        "sessions_revoked": reset.sessions_revoked,
-    })))
+    Ok(Json(PasswordReset {
+        user: UserView::from(reset.user),
+        temporary_password: reset.temporary_password,
+        sessions_revoked: reset.sessions_revoked,
+    }))
 }
 
-#[utoipa::path(tag = "admin", responses((status = 200, description = "The user", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The user", body = UserView)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users/<id>/unlink-google")]
 async fn unlink_google(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
     let user = admin::unlink_google(app, &actor, id).await?;
@@ -198,18 +210,18 @@ async fn unlink_google(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResu
 }
 
 /// Turns the user's two-factor sign-in off (fresh sign-in needed; audited).
-#[utoipa::path(tag = "admin", responses((status = 200, description = "The user", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The user", body = UserView)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[post("/admin/users/<id>/reset-two-factor")]
 async fn reset_two_factor(id: i32, actor: Actor, app: &State<Gatehouse>) -> ApiResult<Json<UserView>> {
     let user = admin::reset_two_factor(app, &actor, id).await?;
     Ok(Json(user.into()))
 }
 
-#[utoipa::path(tag = "admin", responses((status = 200, description = "The user's sessions", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "admin", responses((status = 200, description = "The user's sessions", body = SessionList)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[get("/admin/users/<id>/sessions")]
-async fn user_sessions(id: i32, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
+async fn user_sessions(id: i32, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Json<SessionList>> {
     let sessions = reports::user_sessions(app, id).await?;
-    Ok(Json(json!({ "sessions": sessions })))
+    Ok(Json(SessionList { sessions }))
 }
 
 #[utoipa::path(tag = "admin", responses((status = 204, description = "Revoked")), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
@@ -220,13 +232,20 @@ async fn delete_session(sid: &str, actor: Actor, app: &State<Gatehouse>) -> ApiR
 }
 
 /// The audit log, newest first (see [`AuditQuery`]).
-#[utoipa::path(tag = "admin", responses((status = 200, description = "A page of the audit log, newest first", body = Object)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "admin", responses((status = 200, description = "A page of the audit log, newest first", body = AuditLogPage)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[get("/admin/audit?<query..>")]
-async fn audit_log(query: AuditQuery, _admin: AdminUser, app: &State<Gatehouse>) -> ApiResult<Json<Value>> {
+async fn audit_log(
+    query: AuditQuery,
+    _admin: AdminUser,
+    app: &State<Gatehouse>,
+) -> ApiResult<Json<AuditLogPage>> {
     let page = query.page();
     let filter = query.filter().map_err(Error::Fields)?;
     let found = reports::audit_page(app, filter, page).await?;
-    Ok(Json(json!({
-        "events": found.events, "page": page, "per_page": AUDIT_PER_PAGE, "has_more": found.has_more,
-    })))
+    Ok(Json(AuditLogPage {
+        events: found.events,
+        page,
+        per_page: AUDIT_PER_PAGE,
+        has_more: found.has_more,
+    }))
 }

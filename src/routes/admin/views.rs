@@ -15,7 +15,7 @@ use crate::routes::passkeys::PasskeyView;
 use crate::services::admin::MAX_PAGE;
 
 /// A user as admins see them, on the pages and in the API.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: i32,
     pub email: String,

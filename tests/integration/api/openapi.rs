@@ -19,6 +19,7 @@ use crate::{register_test, tests};
 
 tests!(
     document_lists_every_json_route,
+    answers_have_real_schemas,
     document_follows_the_configuration,
     refused_bodies_name_the_field,
 );
@@ -92,6 +93,89 @@ fn json_routes(client: &Client, prefix: &str, auth: &str) -> BTreeSet<(String, S
         found.insert((route.method.as_str().to_owned(), path));
     }
     found
+}
+
+/// The 2xx answers that may stay a bare JSON object: the document itself
+/// and the WebAuthn challenges (the browser's big options objects).
+const BARE_ANSWERS: &[(&str, &str)] = &[
+    ("GET", "/api/v1/openapi.json"),
+    ("POST", "/api/v1/passkeys/login/start"),
+    ("POST", "/api/v1/passkeys/register/start"),
+    ("POST", "/api/v1/login/two-factor/passkey/start"),
+];
+
+/// A schema that says no more than "some JSON object" (following a `$ref`
+/// into the components): no properties, no items, no composition.
+fn is_bare_object(doc: &Value, schema: &Value) -> bool {
+    if let Some(name) = schema["$ref"].as_str() {
+        let name = name.trim_start_matches("#/components/schemas/");
+        return is_bare_object(doc, &doc["components"]["schemas"][name]);
+    }
+    let described = [
+        "properties",
+        "items",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "enum",
+        "additionalProperties",
+    ];
+    let says_object = schema["type"] == "object" || schema["type"].is_null();
+    says_object && !described.iter().any(|key| schema.get(key).is_some())
+}
+
+/// Every 2xx JSON answer is described field by field, except the short
+/// [`BARE_ANSWERS`] list: schemathesis checks each answer against it, and a
+/// new route documented as a bare `Object` fails here.
+async fn answers_have_real_schemas() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("the app starts");
+    let doc = document(&app.bare, "/api/v1").await;
+    let mut bare = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("a path item") {
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                let schema = &response["content"]["application/json"]["schema"];
+                if status.starts_with('2') && !schema.is_null() && is_bare_object(&doc, schema) {
+                    bare.insert((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+    }
+    let allowed: BTreeSet<_> = BARE_ANSWERS
+        .iter()
+        .map(|(method, path)| ((*method).to_owned(), (*path).to_owned()))
+        .collect();
+    let undescribed: Vec<_> = bare.difference(&allowed).collect();
+    assert!(
+        undescribed.is_empty(),
+        "2xx answers documented as a bare object: {undescribed:?}"
+    );
+    // The allow-list holds no stale entry.
+    let stale: Vec<_> = allowed.difference(&bare).collect();
+    assert!(
+        stale.is_empty(),
+        "described now, drop from BARE_ANSWERS: {stale:?}"
+    );
+    // `/me`: the identity and the claims, exactly.
+    let me = &doc["components"]["schemas"]["MeView"];
+    assert_eq!(me["required"], json!(["identity", "claims"]), "{me}");
+    let claims = &doc["components"]["schemas"]["Claims"];
+    let required = claims["required"].as_array().expect("required claims");
+    for claim in ["sub", "sid", "type", "jti", "exp", "csrf", "fresh"] {
+        assert!(required.contains(&json!(claim)), "{claim}: {claims}");
+    }
+    assert!(!required.contains(&json!("amr")), "{claims}");
+    // Admins' answers: a user's optional fields are not required.
+    let user = &doc["components"]["schemas"]["UserView"];
+    let required = user["required"].as_array().expect("required fields");
+    for field in ["id", "email", "role", "disabled", "locked", "two_factor"] {
+        assert!(required.contains(&json!(field)), "{field}: {user}");
+    }
+    for field in ["last_sign_in_at", "passkeys"] {
+        assert!(!required.contains(&json!(field)), "{field}: {user}");
+    }
+    let session = &doc["components"]["schemas"]["Session"]["properties"];
+    assert!(session.get("refresh_jti").is_none(), "{session}");
 }
 
 async fn document_lists_every_json_route() {
