@@ -6,9 +6,11 @@
 //! `{api_prefix}/openapi.json`.
 
 use rocket::{get, routes, Route, State};
+use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::request_body::{RequestBody, RequestBodyBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-use utoipa::openapi::{Components, OpenApi as Document, Ref, RefOr};
+use utoipa::openapi::{Components, OpenApi as Document, Ref, RefOr, Required};
 use utoipa::OpenApi;
 
 use crate::config::Config;
@@ -117,7 +119,10 @@ pub fn document(config: &Config) -> Document {
         .into_iter()
         .map(|(path, item)| (format!("{prefix}{path}"), item))
         .collect();
-    for (_, item) in flask.paths.paths {
+    for (_, mut item) in flask.paths.paths {
+        if let Some(auth) = item.post.as_mut() {
+            auth.request_body = Some(flask_auth_body());
+        }
         paths.push((config.auth_url_rule.clone(), item));
     }
     paths.extend(root.paths.paths);
@@ -137,6 +142,8 @@ pub fn document(config: &Config) -> Document {
         .schemas
         .insert(ERROR_SCHEMA.to_owned(), RefOr::T(json_doc::error_schema(config)));
     name_the_username_key(&mut components, &config.auth_username_key);
+    let flask_body = RefOr::T(flask_auth_schema(config));
+    components.schemas.insert(FLASK_AUTH_BODY.to_owned(), flask_body);
     for (_, name, description) in ERROR_RESPONSES {
         components
             .responses
@@ -162,6 +169,30 @@ fn name_the_username_key(components: &mut Components, key: &str) {
         ));
         login.properties.insert(key.to_owned(), field.into());
     }
+}
+
+/// The name of Flask-JWT's `/auth` body in the components.
+const FLASK_AUTH_BODY: &str = "FlaskAuthBody";
+
+/// Flask-JWT's `/auth` body: the configured `auth_username_key` and
+/// `auth_password_key` (`username` and `password` by default), strings.
+fn flask_auth_schema(config: &Config) -> Schema {
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    let (user, password) = (&config.auth_username_key, &config.auth_password_key);
+    let body = ObjectBuilder::new()
+        .property(user, string())
+        .property(password, string())
+        .required(user)
+        .required(password);
+    Schema::Object(body.build())
+}
+
+fn flask_auth_body() -> RequestBody {
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name(FLASK_AUTH_BODY)));
+    RequestBodyBuilder::new()
+        .content("application/json", content.build())
+        .required(Some(Required::True))
+        .build()
 }
 
 /// The document as served.

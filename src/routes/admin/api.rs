@@ -123,14 +123,15 @@ async fn remove_passkey(id: i32, passkey_id: i32, actor: Actor, app: &State<Gate
     Ok(Status::NoContent)
 }
 
-#[derive(Debug, Deserialize)]
+/// The fields to change; those left out (or `null`) stay as they are.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UserPatch {
     name: Option<String>,
     email: Option<String>,
     role: Option<String>,
 }
 
-#[utoipa::path(tag = "admin", request_body = Object, responses((status = 200, description = "The user", body = UserView)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
+#[utoipa::path(tag = "admin", request_body = UserPatch, responses((status = 200, description = "The user", body = UserView)), security(("bearer" = []), ("access_cookie" = [], "csrf_header" = [])))]
 #[patch("/admin/users/<id>", data = "<body>")]
 async fn update_user(
     id: i32,

@@ -174,6 +174,11 @@ async fn answers_have_real_schemas() {
     for field in ["last_sign_in_at", "passkeys"] {
         assert!(!required.contains(&json!(field)), "{field}: {user}");
     }
+    // Flask-JWT's `/auth` takes its two configured keys, both required.
+    let auth = &doc["paths"]["/auth"]["post"]["requestBody"]["content"]["application/json"];
+    assert_eq!(auth["schema"]["$ref"], "#/components/schemas/FlaskAuthBody");
+    let body = &doc["components"]["schemas"]["FlaskAuthBody"];
+    assert_eq!(body["required"], json!(["username", "password"]), "{body}");
     let session = &doc["components"]["schemas"]["Session"]["properties"];
     assert!(session.get("refresh_jti").is_none(), "{session}");
 }
