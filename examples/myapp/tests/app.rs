@@ -74,7 +74,8 @@ async fn people_get_their_pages_and_admins_the_reports() {
     assert_eq!(body, "reports for grace@example.com");
 
     // A renewed (not fresh) token can't do what needs a fresh sign-in: an
-    // API client gets a 401, a browser the sign-in page.
+    // API client (a token header, or Accept: JSON) gets a 401, a client
+    // asking for a page (Accept: text/html) the sign-in page.
     let stale = testing::sign_in_stale(app, &ada).await.unwrap();
     let res = client
         .post("/danger")
@@ -84,6 +85,13 @@ async fn people_get_their_pages_and_admins_the_reports() {
         .await;
     assert_eq!(res.status(), Status::Unauthorized);
     let res = client.post("/danger").header(stale.authorization()).dispatch().await;
+    assert_eq!(res.status(), Status::Unauthorized);
+    let res = client
+        .post("/danger")
+        .header(stale.authorization())
+        .header(Accept::HTML)
+        .dispatch()
+        .await;
     assert_eq!(res.status(), Status::SeeOther);
     let res = client.post("/danger").header(tokens.authorization()).dispatch().await;
     assert_eq!(res.status(), Status::Ok);
