@@ -36,7 +36,7 @@ impl std::fmt::Debug for Rotated {
 /// and mints a new, non-fresh access token. A refresh token that was already
 /// replaced revokes the session (outside the short grace window).
 pub async fn rotate(app: &Gatehouse, refresh_token: &str, device: Device) -> Result<Rotated, AuthFailure> {
-    let rotated = rotate_counted(app, refresh_token, device).await;
+    let rotated = rotate_uncounted(app, refresh_token, device).await;
     if let Some(m) = &app.metrics {
         match rotated {
             Ok(_) => m.sign_in("refresh"),
@@ -46,7 +46,8 @@ pub async fn rotate(app: &Gatehouse, refresh_token: &str, device: Device) -> Res
     rotated
 }
 
-async fn rotate_counted(
+/// [`rotate`] without the metrics: the sign-in counters are kept by the caller.
+async fn rotate_uncounted(
     app: &Gatehouse,
     refresh_token: &str,
     device: Device,
